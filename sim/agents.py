@@ -1,0 +1,318 @@
+"""Mesa agents: places on the road network, armed units that move along it, air assets,
+factions that set objectives and patrons that answer their clients' calls.
+
+Agents hold behaviour; the maths they use lives in `sim.dynamics`; the model does the wiring.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import TYPE_CHECKING
+
+from mesa import Agent
+from mesa.discrete_space import CellAgent, FixedAgent
+
+from sim.dynamics import supply as supply_fn
+
+if TYPE_CHECKING:
+    from sim.model import ConflictModel
+
+
+class Posture(Enum):
+    HOLD = "hold"
+    RESERVE = "reserve"
+    ATTACK = "attack"
+    WITHDRAW = "withdraw"
+
+
+class Place(FixedAgent):
+    """A town, city, checkpoint, airbase, port or road waypoint: who holds it and who lives there."""
+
+    def __init__(self, model: ConflictModel, cell, name: str, attrs: dict):
+        super().__init__(model)
+        self.cell = cell
+        self.name = name
+        self.lat = attrs["lat"]
+        self.lon = attrs["lon"]
+        self.kind = attrs["kind"]
+        self.waypoint = attrs["waypoint"]
+        self.population = float(attrs["population"])
+        self.value = attrs["value"]
+        self.fortification = attrs["fortification"]
+        self.depot = attrs["depot"]
+        self.airbase = attrs["airbase"]
+        self.controller: str = attrs["controller"]
+        self.contested = self.controller == "contested"
+        self.holder: str | None = None
+        self.hold_hours = 0
+        self.displaced_out = 0.0
+        self.civilian_casualties = 0.0
+
+    @property
+    def status(self) -> str:
+        """Controller as recorded: a faction, or 'contested' while both sides are present."""
+        return "contested" if self.contested else self.controller
+
+    def update_control(self, present: set[str], hold_needed: int) -> str | None:
+        """Advance the hold counter; return the new controller when control passes."""
+        if len(present) > 1:
+            self.contested = True
+            self.holder, self.hold_hours = None, 0
+            return None
+        if not present:
+            self.holder, self.hold_hours = None, 0
+            if self.contested and self.controller != "contested":
+                self.contested = False
+            return None
+        (side,) = present
+        if side == self.controller:
+            self.contested = False
+            self.holder, self.hold_hours = None, 0
+            return None
+        if self.holder != side:
+            self.holder, self.hold_hours = side, 0
+        self.hold_hours += 1
+        if self.hold_hours >= hold_needed:
+            self.controller = side
+            self.contested = False
+            self.holder, self.hold_hours = None, 0
+            return side
+        return None
+
+
+class Unit(CellAgent):
+    """An armed formation: personnel, firepower, morale, supply, posture and a route on the roads."""
+
+    def __init__(
+        self,
+        model: ConflictModel,
+        cell,
+        uid: str,
+        name: str,
+        faction: str,
+        personnel: float,
+        firepower: float,
+        speed_kmh: float,
+        posture: Posture,
+        patron: str | None = None,
+    ):
+        super().__init__(model)
+        self.cell = cell
+        self.uid = uid
+        self.name = name
+        self.faction = faction
+        self.patron = patron
+        self.personnel = float(personnel)
+        self.firepower = firepower
+        self.speed_kmh = speed_kmh
+        self.posture = posture
+        self.morale = 1.0
+        self.supply = 1.0
+        self.route: list[str] = []
+        self.progress_km = 0.0
+        self.objective: str | None = None
+        self.compliant = False
+        self.lost_this_hour = 0.0
+        self.in_contact = False
+        self.encircled = False
+
+    @property
+    def node(self) -> str:
+        return self.cell.coordinate
+
+    @property
+    def active(self) -> bool:
+        return self.personnel >= self.model.p["control.min_personnel"]
+
+    def set_route(self, target: str, path: list[str] | None = None) -> None:
+        """Head for `target` along the shortest road (or the path given)."""
+        if path is None:
+            path = self.model.paths[self.node][target]
+        if self.route and path[1:2] != self.route[:1]:
+            self.progress_km = 0.0
+        self.route = list(path[1:])
+        self.objective = target
+
+    def halt(self) -> None:
+        self.route = []
+        self.progress_km = 0.0
+        self.objective = None
+
+    def move(self) -> None:
+        """Advance along the route; stop to take hostile ground or where the enemy stands."""
+        if not self.route or not self.active:
+            return
+        m = self.model
+        if self.compliant and self.posture != Posture.WITHDRAW:
+            return
+        nxt = self.route[0]
+        if self.posture != Posture.WITHDRAW and not m.may_advance_into(self, nxt):
+            return
+        speed = self.speed_kmh * m.p["movement.speed_factor"] * supply_fn.speed_factor(self.supply)
+        self.progress_km += speed
+        while self.route:
+            nxt = self.route[0]
+            edge_km = m.network.graph.edges[self.node, nxt]["km"]
+            if self.progress_km < edge_km:
+                break
+            self.progress_km -= edge_km
+            self.cell = m.grid[nxt]
+            self.route.pop(0)
+            if self._must_stop_at(nxt):
+                self.progress_km = 0.0
+                break
+        if not self.route:
+            self.progress_km = 0.0
+            if self.posture == Posture.WITHDRAW:
+                self.posture = Posture.HOLD
+                self.objective = None
+
+    def _must_stop_at(self, node: str) -> bool:
+        m = self.model
+        if m.hostile_present(node, self.faction):
+            return True
+        if self.posture == Posture.WITHDRAW:
+            return False
+        place = m.places[node]
+        return place.controller != self.faction
+
+
+class AirAsset(Agent):
+    """Drones, aircraft or air defence of a faction or patron, based at an airbase."""
+
+    def __init__(
+        self,
+        model: ConflictModel,
+        aid: str,
+        name: str,
+        owner: str,
+        faction: str,
+        kind: str,
+        base: str,
+        count: int,
+        radius_km: float,
+    ):
+        super().__init__(model)
+        self.aid = aid
+        self.name = name
+        self.owner = owner
+        self.faction = faction
+        self.kind = kind
+        self.base = base
+        self.count = count
+        self.radius_km = radius_km
+        self.compliant = False
+
+    @property
+    def strikes(self) -> bool:
+        return self.kind in ("drone", "aircraft") and self.count > 0
+
+    def step(self) -> None:
+        """Fly this hour's sorties against enemy units within reach."""
+        if self.strikes and not self.compliant:
+            self.model.fly_sorties(self)
+
+
+class Faction(Agent):
+    """A side: offensive targets, and the decisions that turn them into unit routes."""
+
+    def __init__(self, model: ConflictModel, key: str, name: str, capital: str):
+        super().__init__(model)
+        self.key = key
+        self.name = name
+        self.capital = capital
+        self.targets: list[str] = []
+        self.offensive_units: set[str] = set()
+        self.bound_by_ceasefire = False
+
+    def units(self) -> list[Unit]:
+        return [u for u in self.model.units if u.faction == self.key and u.active]
+
+    def current_target(self) -> str | None:
+        for t in self.targets:
+            if self.model.places[t].controller != self.key:
+                return t
+        return None
+
+    def decide(self) -> None:
+        """Every few hours: route attackers to their targets; maybe start a local attack."""
+        m = self.model
+        target = self.current_target()
+        for u in self.units():
+            if u.posture != Posture.ATTACK or u.compliant:
+                continue
+            if u.uid in self.offensive_units:
+                goal = target
+            elif u.objective and m.places[u.objective].controller != self.key:
+                goal = u.objective
+            else:
+                goal = None
+            if goal is None:
+                u.posture = Posture.HOLD
+                u.halt()
+            elif goal != u.objective or not u.route:
+                u.set_route(goal)
+        if not self.bound_by_ceasefire:
+            self._maybe_local_attack()
+
+    def _maybe_local_attack(self) -> None:
+        m = self.model
+        p_day = m.p[f"faction.{self.key}.aggression"]
+        chance = 1.0 - (1.0 - p_day) ** (m.p["faction.decision_interval_hours"] / 24.0)
+        if m.random.random() >= chance:
+            return
+        best = m.best_local_attack(self.key)
+        if best is None:
+            return
+        unit, target = best
+        unit.posture = Posture.ATTACK
+        unit.set_route(target)
+        m.log(
+            "offensive",
+            target,
+            self.key,
+            0.0,
+            f"{self.key} local attack by {unit.name} on {target}",
+        )
+
+
+class Patron(Agent):
+    """A foreign backer that deploys troops or drones when its client asks."""
+
+    def __init__(self, model: ConflictModel, key: str, name: str, client: str):
+        super().__init__(model)
+        self.key = key
+        self.name = name
+        self.client = client
+        self.requested_at: float | None = None
+        self.deployments = 0
+
+    def step(self) -> None:
+        """The client asks once enemy-held ground nears its capital or its most valuable city."""
+        m = self.model
+        troops = m.p[f"patron.{self.key}.troops"]
+        drones = m.p[f"patron.{self.key}.drones"]
+        if self.requested_at is not None or (troops <= 0 and drones <= 0):
+            return
+        threatened = m.threatened_place(self.client, m.p[f"patron.{self.key}.trigger_km"])
+        if threatened is None:
+            return
+        self.requested_at = m.time
+        delay = m.p[f"patron.{self.key}.delay_days"] * 24.0
+        m.log(
+            "request",
+            threatened,
+            f"{self.client},{self.key}",
+            0.0,
+            f"{self.client} asks {self.name} for help: enemy within reach of {threatened}",
+        )
+        m.schedule_deployment(
+            self.key,
+            threatened,
+            personnel=troops,
+            firepower=m.p[f"patron.{self.key}.firepower"],
+            drones=int(drones),
+            air_defence=0,
+            delay_hours=delay,
+            name=f"{self.name} contingent",
+        )

@@ -1,0 +1,80 @@
+"""The Python API behind the CLI, for notebooks: load, run, get DataFrames; write only if asked."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+from sim.config import Setup, load_scenario
+from sim.params import load_set_file, parse_assignments
+from sim.results import manifest, network_json, staged_dir, write_json, write_parquet
+from sim.runner import Tables, ensemble_specs, network_for, resolve_params, to_tables
+
+
+def run_ensemble(
+    scenario: str | Path | Setup,
+    replicates: int | None = None,
+    seed: int | None = None,
+    overrides: Mapping[str, float] | None = None,
+    workers: int = 1,
+    progress: bool = False,
+) -> Tables:
+    """Run a scenario's replicates and return the output tables as DataFrames (nothing written)."""
+    tables, _params = _run(scenario, replicates, seed, overrides or {}, workers, progress)
+    return tables
+
+
+def _run(scenario, replicates, seed, overrides, workers, show_progress):
+    from sim.execution import run_specs
+    from sim.progress import progress
+
+    setup = scenario if isinstance(scenario, Setup) else load_scenario(scenario)
+    replicates = replicates or setup.scenario.replicates
+    seed = setup.scenario.seed if seed is None else seed
+    params = resolve_params(setup, overrides)
+    specs = ensemble_specs(replicates, seed)
+    with progress("replicates", len(specs), enabled=show_progress) as update:
+        outputs = run_specs(setup, specs, params, workers=workers, on_progress=update)
+    return to_tables(setup, outputs), params
+
+
+def run_to_folder(
+    scenario: str | Path,
+    replicates: int | None = None,
+    seed: int | None = None,
+    out: str | Path | None = None,
+    set_items: Iterable[str] = (),
+    set_file: str | Path | None = None,
+    workers: int = 1,
+    report: bool = True,
+    progress: bool = True,
+) -> tuple[Path, Tables]:
+    """Run and write `results/<scenario>/` atomically (tables, manifest, network, report)."""
+    setup = load_scenario(scenario)
+    overrides: dict[str, float] = {}
+    if set_file is not None:
+        overrides.update(load_set_file(set_file))
+    overrides.update(parse_assignments(set_items))
+    resolve_params(setup, overrides)
+    replicates = replicates or setup.scenario.replicates
+    seed = setup.scenario.seed if seed is None else seed
+    tables, params = _run(setup, replicates, seed, overrides, workers, progress)
+    folder = Path(out) if out is not None else Path("results") / Path(scenario).stem
+    with staged_dir(folder) as tmp:
+        for name, df in tables.items():
+            write_parquet(df, tmp / f"{name}.parquet")
+        write_json(
+            manifest(setup, params, overrides, seed, replicates, tables), tmp / "manifest.json"
+        )
+        write_json(network_json(setup, network_for(setup)), tmp / "network.json")
+        if report:
+            _write_report(tmp)
+    return folder, tables
+
+
+def _write_report(folder: Path) -> None:
+    try:
+        from sim.report import write_report
+    except ImportError:
+        return
+    write_report(folder)

@@ -1,0 +1,150 @@
+"""Core commands: list, route, check, params, run."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from sim.commands import input_errors
+
+
+def register(app: typer.Typer) -> None:
+    app.command("list")(list_files)
+    app.command("route")(route)
+    app.command("check")(check)
+    app.command("params")(params)
+    app.command("run")(run)
+
+
+@input_errors
+def list_files() -> None:
+    """Show the theaters and scenarios with a one-line description each."""
+    from sim.config import SCENARIO_DIR, THEATER_DIR, list_files
+
+    for label, folder in (("Theaters", THEATER_DIR), ("Scenarios", SCENARIO_DIR)):
+        typer.echo(f"{label} ({folder}):")
+        for name, _path, desc in list_files(folder):
+            typer.echo(f"  {name:<22} {desc}")
+
+
+@input_errors
+def route(
+    origin: Annotated[str, typer.Argument(help="Place name or alternative spelling")],
+    destination: Annotated[str, typer.Argument(help="Place name or alternative spelling")],
+    theater: Annotated[str, typer.Option(help="Theater id or file")] = "libya",
+) -> None:
+    """Print the road path between two places and its length in km."""
+    from sim.config import load_theater, resolve_theater_path
+    from sim.network import build_network
+
+    net = build_network(load_theater(resolve_theater_path(theater)))
+    a, b = net.resolve(origin), net.resolve(destination)
+    path, km = net.route(a, b)
+    total = 0.0
+    typer.echo(f"{a} -> {b}: {km:.0f} km by road, {len(path) - 1} segments")
+    for prev, node in itertools.pairwise(path):
+        leg = net.graph.edges[prev, node]["km"]
+        total += leg
+        typer.echo(f"  {prev} -> {node}: {leg:.0f} km (total {total:.0f})")
+
+
+@input_errors
+def check(
+    files: Annotated[list[Path], typer.Argument(help="Theater or scenario YAML files")],
+) -> None:
+    """Validate theater or scenario files; print each error as file:line:col and exit 2."""
+    from sim.config import is_theater_file, load_scenario, load_theater
+    from sim.errors import InputError
+
+    problems = []
+    for f in files:
+        try:
+            if is_theater_file(f):
+                t = load_theater(f)
+                typer.echo(
+                    f"{f}: theater {t.name!r} ok ({len(t.places)} places, {len(t.roads)} roads, {len(t.units)} units)"
+                )
+            else:
+                s = load_scenario(f)
+                typer.echo(
+                    f"{f}: scenario ok ({s.scenario.hours} hours, {len(s.scenario.events)} events)"
+                )
+        except InputError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise InputError(problems)
+
+
+@input_errors
+def params(
+    scenario: Annotated[Path | None, typer.Argument(help="Scenario: show its values too")] = None,
+    theater: Annotated[str, typer.Option(help="Theater id or file (without a scenario)")] = "libya",
+) -> None:
+    """List every parameter with its default, unit, valid range and source."""
+    from sim.config import load_scenario, load_theater, resolve_theater_path
+    from sim.params import ParamRegistry
+
+    if scenario is not None:
+        setup = load_scenario(scenario)
+        registry, values = ParamRegistry.load(setup.theater), setup.scenario.set
+    else:
+        registry, values = ParamRegistry.load(load_theater(resolve_theater_path(theater))), {}
+    for key, spec in registry.specs.items():
+        here = f"  scenario sets {values[key]:g}" if key in values else ""
+        typer.echo(f"{key} = {spec.default:g} [{spec.low:g}, {spec.high:g}] {spec.unit}{here}")
+        typer.echo(f"    {spec.doc} Source: {spec.source}")
+
+
+@input_errors
+def run(
+    scenario: Annotated[Path, typer.Argument(help="Scenario YAML file")],
+    replicates: Annotated[
+        int | None,
+        typer.Option("--replicates", "-n", min=1, help="Replicates (default: the scenario's)"),
+    ] = None,
+    seed: Annotated[int | None, typer.Option(help="Base seed (default: the scenario's)")] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Results folder (default results/<scenario>)")
+    ] = None,
+    set_: Annotated[
+        list[str] | None, typer.Option("--set", help="Override a parameter: key=value")
+    ] = None,
+    set_file: Annotated[
+        Path | None, typer.Option(help="YAML file of parameter overrides (e.g. from calibrate)")
+    ] = None,
+    workers: Annotated[int, typer.Option(min=1, help="Processes to run replicates in")] = 1,
+    report: Annotated[bool, typer.Option(help="Write report.html")] = True,
+    quiet: Annotated[bool, typer.Option(help="No progress bar")] = False,
+) -> None:
+    """Run a scenario's replicates and write the results folder."""
+    from sim import api
+
+    folder, tables = api.run_to_folder(
+        scenario, replicates=replicates, seed=seed, out=out, set_items=set_ or [],
+        set_file=set_file, workers=workers, report=report, progress=not quiet,
+    )  # fmt: skip
+    print_summary(tables.runs)
+    typer.echo(f"results: {folder}")
+
+
+def print_summary(runs) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from sim.summary import format_number, summarize
+
+    table = Table(title=f"Ensemble summary ({len(runs)} runs): median and 90% interval")
+    for col in ("metric", "median", "5%", "95%", "note"):
+        table.add_column(col, justify="left" if col in ("metric", "note") else "right")
+    for row in summarize(runs).itertuples():
+        table.add_row(
+            row.metric,
+            format_number(row.median),
+            format_number(row.p05),
+            format_number(row.p95),
+            row.shares,
+        )
+    Console(width=120).print(table)

@@ -1,0 +1,1 @@
+"""Pure functions for the mechanisms: numbers and numpy arrays in, numbers out. Agents call them."""

@@ -1,0 +1,948 @@
+"""The Mesa model: wires places, units, air assets, factions and patrons on the road network.
+
+One step is one hour. Within an hour: due scenario events (Mesa's event list), faction and
+patron decisions every few hours, movement, ground engagements, air sorties, supply, morale and
+withdrawal, control, the ceasefire. The maths lives in `sim.dynamics`.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections import defaultdict
+from datetime import timedelta
+from enum import Enum
+from typing import Any
+
+import numpy as np
+from mesa import Model
+from mesa.discrete_space import Network
+
+from sim.agents import AirAsset, Faction, Patron, Place, Posture, Unit
+from sim.config import (
+    CeasefireEvent,
+    DefectionEvent,
+    DeploymentEvent,
+    NoteEvent,
+    OffensiveEvent,
+    ReinforceEvent,
+    SetEvent,
+    Setup,
+    UnitSpec,
+)
+from sim.dynamics import air, ceasefire, civilians, combat, morale, supply
+from sim.network import RoadNetwork, build_network
+
+
+class CeasefireState(Enum):
+    NONE = "none"
+    ACTIVE = "active"
+    COLLAPSED = "collapsed"
+
+
+def slug(name: str) -> str:
+    return "".join(c if c.isalnum() else "_" for c in name.lower()).strip("_")
+
+
+class ConflictModel(Model):
+    """A conflict on a road network, stepped hourly from the scenario's start to its end."""
+
+    def __init__(
+        self,
+        setup: Setup,
+        params: dict[str, float],
+        seed: int,
+        network: RoadNetwork | None = None,
+        run_id: int = 0,
+    ):
+        super().__init__(rng=int(seed))
+        self.setup = setup
+        self.sc = setup.scenario
+        self.theater = setup.theater
+        self.p = dict(params)
+        self.run_id = run_id
+        self.network = network or build_network(self.theater)
+        self.grid = Network(self.network.graph, layout=self.network.positions(), random=self.random)
+        self.dist, self.paths = self.network.all_pairs()
+        self.hour = 0
+        self._callbacks: list[functools.partial] = []
+
+        self.places: dict[str, Place] = {
+            name: Place(self, self.grid._cells[name], name, attrs)
+            for name, attrs in self.network.graph.nodes(data=True)
+        }
+        for name, ctl in self.sc.control.items():
+            place = self.places[self.network.resolve(name)]
+            place.controller, place.contested = ctl, ctl == "contested"
+        self.factions = {
+            k: Faction(self, k, f.name, self.network.resolve(f.capital))
+            for k, f in self.theater.factions.items()
+        }
+        self.patrons = {
+            k: Patron(self, k, pat.name, pat.client) for k, pat in self.theater.patrons.items()
+        }
+        self.unit_by_id: dict[str, Unit] = {}
+        removed = set(self.sc.remove_units)
+        for spec in [*self.theater.units, *self.sc.units]:
+            if spec.id not in removed:
+                self._add_unit(spec)
+        for a in self.theater.air:
+            AirAsset(
+                self, a.id, a.name, a.owner, a.faction, a.kind, self.network.resolve(a.base),
+                a.count, a.radius_km,
+            )  # fmt: skip
+
+        self.west = self.places[self.network.axis[0]].controller
+        self.east = self.places[self.network.axis[-1]].controller
+        self.initial = self.personnel_by_faction()
+        self.reinforcements: dict[str, float] = defaultdict(float)
+        self.losses: dict[str, float] = defaultdict(float)
+        self.civilian_casualties = 0.0
+        self.displaced = 0.0
+        self.key_places = self._key_places()
+        self.captured_at: dict[str, float] = {}
+        self.ceasefire = CeasefireState.NONE
+        self.ceasefire_parties: set[str] = set()
+        self.tension = 0.0
+        self.violations = 0
+        self.first_violation: float | None = None
+        self.collapsed_at: float | None = None
+        self.violation_links: dict[tuple[str, str], float] = {}
+        self._violators: set[tuple[str, str]] = set()
+        self.deployments = 0
+        self.battles: dict[str, dict[str, Any]] = {}
+        self.air_cover: dict[str, set[str]] = {}
+        self._supplied: dict[str, dict[str, float]] = {}
+        self._control_version = 0
+        self._supply_version = -1
+        self._short_edges = [
+            (u, v)
+            for u, v, km in self.network.graph.edges(data="km")
+            if km <= self.p["combat.range_km"]
+        ]
+
+        self.rows_timeseries: list[dict] = []
+        self.rows_control: list[dict] = []
+        self.rows_units: list[dict] = []
+        self.rows_events: list[dict] = []
+        self._schedule_scenario_events()
+        self._refresh_air_cover()
+        self.record()
+
+    # --- construction -----------------------------------------------------------------------
+
+    def _add_unit(self, spec: UnitSpec) -> Unit:
+        node = self.network.resolve(spec.place)
+        unit = Unit(
+            self, self.grid._cells[node], spec.id, spec.name, spec.faction, spec.personnel,
+            spec.firepower, spec.speed_kmh, Posture(spec.posture), spec.patron,
+        )  # fmt: skip
+        self.unit_by_id[spec.id] = unit
+        return unit
+
+    def _key_places(self) -> list[str]:
+        names = {"Tripoli", "Misrata", "Sirte", "Abu Grein"} & set(self.places)
+        for ev in self.sc.events:
+            if isinstance(ev, OffensiveEvent):
+                names.update(self.network.resolve(t) for t in ev.targets)
+        names.update(f.capital for f in self.factions.values())
+        return sorted(names)
+
+    def _schedule_scenario_events(self) -> None:
+        handlers = {
+            OffensiveEvent: self._on_offensive,
+            ReinforceEvent: self._on_reinforce,
+            CeasefireEvent: self._on_ceasefire,
+            DeploymentEvent: self._on_deployment,
+            DefectionEvent: self._on_defection,
+            SetEvent: self._on_set,
+            NoteEvent: self._on_note,
+        }
+        for ev in self.sc.events:
+            self._at(self.sc.hour_of(ev.at), handlers[type(ev)], ev)
+
+    def _at(self, hour: float, fn, *args, **kwargs) -> None:
+        """Schedule a call; Mesa keeps weak references, so the partial is kept here."""
+        cb = functools.partial(fn, *args, **kwargs)
+        self._callbacks.append(cb)
+        self.schedule_event(cb, at=max(hour, self.time))
+
+    # --- scenario events --------------------------------------------------------------------
+
+    def _on_offensive(self, ev: OffensiveEvent) -> None:
+        f = self.factions[ev.faction]
+        f.targets = [self.network.resolve(t) for t in ev.targets]
+        if ev.units:
+            chosen = [self.unit_by_id[u] for u in ev.units if u in self.unit_by_id]
+        else:
+            chosen = [u for u in f.units() if u.posture in (Posture.ATTACK, Posture.RESERVE)]
+        for u in chosen:
+            if u.faction == f.key and u.active:
+                u.posture = Posture.ATTACK
+                f.offensive_units.add(u.uid)
+        self.log(
+            "offensive",
+            f.targets[0],
+            f.key,
+            0.0,
+            ev.text or f"{f.key} offensive toward {', '.join(f.targets)}",
+        )
+        f.decide()
+
+    def _on_reinforce(self, ev: ReinforceEvent) -> None:
+        dest = self.network.resolve(ev.place)
+        for uid in ev.units:
+            u = self.unit_by_id.get(uid)
+            if u is None or not u.active or u.faction != ev.faction:
+                continue
+            u.posture = Posture.HOLD
+            u.set_route(dest)
+        self.log("event", dest, ev.faction, 0.0, ev.text or f"{ev.faction} reinforces {dest}")
+
+    def _on_ceasefire(self, ev: CeasefireEvent) -> None:
+        self.ceasefire = CeasefireState.ACTIVE
+        self.ceasefire_parties = set(ev.parties)
+        self.tension = 0.0
+        for key in ev.parties:
+            self.factions[key].bound_by_ceasefire = True
+        for u in self.units:
+            self._draw_compliance(u)
+        for a in self.assets:
+            if a.faction in self.ceasefire_parties:
+                a.compliant = (
+                    self.random.random() < self.p[f"faction.{a.faction}.ceasefire_compliance"]
+                )
+        self.log("ceasefire", "", ",".join(ev.parties), 0.0, ev.text or "ceasefire takes effect")
+
+    def _draw_compliance(self, u: Unit) -> None:
+        if self.ceasefire != CeasefireState.ACTIVE or u.faction not in self.ceasefire_parties:
+            return
+        u.compliant = self.random.random() < self.p[f"faction.{u.faction}.ceasefire_compliance"]
+        if u.compliant and u.posture != Posture.WITHDRAW:
+            u.posture = Posture.HOLD
+            u.halt()
+
+    def _on_deployment(self, ev: DeploymentEvent) -> None:
+        self.schedule_deployment(
+            ev.patron, self.network.resolve(ev.place), personnel=ev.personnel,
+            firepower=ev.firepower, drones=ev.drones, air_defence=ev.air_defence,
+            delay_hours=ev.delay_hours, name=ev.name or f"{ev.patron} contingent", text=ev.text,
+        )  # fmt: skip
+
+    def schedule_deployment(self, patron: str, place: str, delay_hours: float, **kw) -> None:
+        self._at(self.time + delay_hours, self._arrive, patron, place, **kw)
+
+    def _arrive(
+        self,
+        patron: str,
+        place: str,
+        personnel: float,
+        firepower: float,
+        drones: int,
+        air_defence: int,
+        name: str,
+        text: str = "",
+    ) -> None:
+        client = self.theater.patrons[patron].client
+        node = self.nearest_held(place, client) or self.factions[client].capital
+        if personnel > 0:
+            uid = f"{slug(patron)}_{self.patrons[patron].deployments + 1}"
+            spec = UnitSpec(
+                id=uid, name=name, faction=client, patron=patron, place=node,
+                personnel=int(personnel), firepower=firepower, speed_kmh=8.0, source="deployment",
+            )  # fmt: skip
+            unit = self._add_unit(spec)
+            self.reinforcements[client] += unit.personnel
+            self._draw_compliance(unit)
+        for kind, count in (("drone", drones), ("air_defence", air_defence)):
+            if count > 0:
+                base = self.nearest_airbase(node, client) or node
+                radius = 300.0 if kind == "drone" else 25.0
+                AirAsset(
+                    self,
+                    f"{patron}_{kind}",
+                    f"{patron} {kind}",
+                    patron,
+                    client,
+                    kind,
+                    base,
+                    count,
+                    radius,
+                )
+        self.patrons[patron].deployments += 1
+        self.deployments += 1
+        msg = text or f"{name} arrives at {node}: {int(personnel)} personnel, {drones} drones"
+        self.log("deployment", node, f"{client},{patron}", 0.0, msg)
+        self._refresh_air_cover()
+
+    def _on_defection(self, ev: DefectionEvent) -> None:
+        u = self.unit_by_id.get(ev.unit)
+        if u is None or u.faction == ev.to:
+            return
+        self.reinforcements[u.faction] -= u.personnel
+        self.reinforcements[ev.to] += u.personnel
+        old, u.faction = u.faction, ev.to
+        u.posture, u.compliant = Posture.HOLD, False
+        u.halt()
+        self.log(
+            "defection",
+            u.node,
+            f"{old},{ev.to}",
+            0.0,
+            ev.text or f"{u.name} changes sides to {ev.to}",
+        )
+
+    def _on_set(self, ev: SetEvent) -> None:
+        self.p.update(ev.params)
+        self.log("event", "", "", 0.0, ev.text or f"parameters changed: {ev.params}")
+
+    def _on_note(self, ev: NoteEvent) -> None:
+        self.log("event", "", "", 0.0, ev.text)
+
+    # --- queries used by agents -------------------------------------------------------------
+
+    @property
+    def units(self) -> list[Unit]:
+        return list(self.agents_by_type.get(Unit, []))
+
+    @property
+    def assets(self) -> list[AirAsset]:
+        return list(self.agents_by_type.get(AirAsset, []))
+
+    def units_at(self, node: str) -> list[Unit]:
+        return [a for a in self.grid._cells[node].agents if isinstance(a, Unit) and a.active]
+
+    def hostile_present(self, node: str, faction: str) -> bool:
+        return any(u.faction != faction for u in self.units_at(node))
+
+    def unit_strength(self, u: Unit) -> float:
+        bonus = (
+            self.p["combat.air_support_bonus"]
+            if u.node in self.air_cover.get(u.faction, ())
+            else 0.0
+        )
+        eff = combat.effectiveness(
+            u.firepower, u.morale, u.supply, self.p["combat.morale_exponent"],
+            self.p["combat.supply_exponent"], bonus,
+        )  # fmt: skip
+        return u.personnel * eff
+
+    def strength(self, node: str, faction: str, hostile: bool = False) -> float:
+        return sum(
+            self.unit_strength(u)
+            for u in self.units_at(node)
+            if (u.faction != faction if hostile else u.faction == faction)
+        )
+
+    def may_advance_into(self, unit: Unit, nxt: str) -> bool:
+        """Attack a defended or enemy-held place only with the odds; a ceasefire breach is logged."""
+        enemy = self.strength(nxt, unit.faction, hostile=True)
+        hostile_ground = enemy > 0 or self.places[nxt].controller != unit.faction
+        if not hostile_ground:
+            return True
+        if enemy > 0:
+            own = self.strength(unit.node, unit.faction)
+            if own < self.p[f"faction.{unit.faction}.attack_ratio"] * enemy:
+                return False
+        if self.ceasefire == CeasefireState.ACTIVE and unit.faction in self.ceasefire_parties:
+            if (unit.uid, nxt) not in self._violators:
+                self._violators.add((unit.uid, nxt))
+                self.violation(unit.node, nxt, unit.faction, f"{unit.name} advances on {nxt}")
+        return True
+
+    def threatened_place(self, faction: str, within_km: float) -> str | None:
+        """The faction's capital or most valuable city if enemy ground is within `within_km`."""
+        mine = [p for p in self.places.values() if p.controller == faction and not p.waypoint]
+        if not mine:
+            return None
+        top = max(mine, key=lambda p: (p.value, p.population))
+        candidates = {self.factions[faction].capital, top.name}
+        for name in sorted(candidates):
+            for other, km in self.dist[name].items():
+                if km > within_km:
+                    continue
+                place = self.places[other]
+                if place.controller not in (faction, "contested") or self.hostile_present(
+                    other, faction
+                ):
+                    return name
+        return None
+
+    def nearest_held(self, node: str, faction: str) -> str | None:
+        held = [
+            (km, n) for n, km in self.dist[node].items() if self.places[n].controller == faction
+        ]
+        return min(held)[1] if held else None
+
+    def nearest_airbase(self, node: str, faction: str) -> str | None:
+        bases = [
+            (km, n)
+            for n, km in self.dist[node].items()
+            if self.places[n].airbase and self.places[n].controller == faction
+        ]
+        return min(bases)[1] if bases else None
+
+    def best_local_attack(self, faction: str) -> tuple[Unit, str] | None:
+        """A unit next to enemy ground where it has the odds, with the most valuable target."""
+        best, best_score = None, 0.0
+        ratio_needed = self.p[f"faction.{faction}.attack_ratio"]
+        for u in self.factions[faction].units():
+            if u.posture != Posture.HOLD or u.compliant or u.route:
+                continue
+            own = self.strength(u.node, faction)
+            for nb in self.network.graph[u.node]:
+                place = self.places[nb]
+                if place.controller == faction and not self.hostile_present(nb, faction):
+                    continue
+                enemy = self.strength(nb, faction, hostile=True)
+                if enemy > 0 and own < ratio_needed * enemy:
+                    continue
+                # Leaving a defended place empty is not worth a waypoint.
+                if self.hostile_in_reach(u.node, faction) and enemy == 0 and place.waypoint:
+                    continue
+                score = (place.value + 1.0) / (1.0 + enemy / max(own, 1.0))
+                if score > best_score:
+                    best, best_score = (u, nb), score
+        return best
+
+    def hostile_in_reach(self, node: str, faction: str) -> bool:
+        return any(
+            self.hostile_present(nb, faction)
+            for nb, km in self.dist[node].items()
+            if km <= self.p["combat.range_km"]
+        )
+
+    # --- the hour ---------------------------------------------------------------------------
+
+    def step(self) -> None:
+        self.hour = round(self.time)
+        if (self.hour - 1) % int(self.p["faction.decision_interval_hours"]) == 0:
+            for f in self.factions.values():
+                f.decide()
+            for pat in self.patrons.values():
+                pat.step()
+            self._refresh_air_cover()
+        for u in self.units:
+            u.lost_this_hour = 0.0
+        self.agents_by_type[Unit].shuffle_do("move")
+        engaged = self._fight()
+        if AirAsset in self.agents_by_type:
+            self.agents_by_type[AirAsset].shuffle_do("step")
+        self._close_battles(engaged)
+        self._supply()
+        self._morale_and_withdrawal()
+        self._control()
+        if self.ceasefire == CeasefireState.ACTIVE:
+            self._ceasefire_hour()
+        if self.hour % self.sc.sample_every_hours == 0 or self.hour >= self.sc.hours:
+            self.record()
+
+    def _restrained(self, u: Unit, node: str) -> bool:
+        if not u.compliant or self.ceasefire != CeasefireState.ACTIVE:
+            return False
+        return not any(
+            node in link and until > self.time for link, until in self.violation_links.items()
+        )
+
+    def _fight(self) -> set[str]:
+        """Hourly Lanchester exchanges at shared places and across short road segments."""
+        occupied: dict[str, dict[str, list[Unit]]] = defaultdict(lambda: defaultdict(list))
+        for u in self.units:
+            if u.active:
+                occupied[u.node][u.faction].append(u)
+        engaged: set[str] = set()
+        for node, sides in list(occupied.items()):
+            if len(sides) >= 2:
+                f1, f2 = sorted(sides)[:2]
+                if self._engage(node, node, sides[f1], sides[f2], 1.0):
+                    engaged.add(node)
+        for u_node, v_node in self._short_edges:
+            self._ranged(u_node, v_node, occupied, engaged)
+        for (u_node, v_node), until in list(self.violation_links.items()):
+            if until > self.time and (u_node, v_node) not in self._short_edges:
+                self._ranged(u_node, v_node, occupied, engaged)
+        return engaged
+
+    def _ranged(self, u_node: str, v_node: str, occupied, engaged: set[str]) -> None:
+        if u_node not in occupied or v_node not in occupied:
+            return
+        for fa, ua in occupied[u_node].items():
+            for fb, ub in occupied[v_node].items():
+                if fa != fb and u_node not in engaged and v_node not in engaged:
+                    self._engage(u_node, v_node, ua, ub, self.p["combat.ranged_factor"])
+
+    def _engage(
+        self, node_a: str, node_b: str, side_a: list[Unit], side_b: list[Unit], factor: float
+    ) -> bool:
+        """One hour of fighting between two groups; returns False when both hold their fire."""
+        if all(self._restrained(u, node_a) for u in side_a) and all(
+            self._restrained(u, node_b) for u in side_b
+        ):
+            return False
+        p = self.p
+        a = sum(u.personnel for u in side_a)
+        b = sum(u.personnel for u in side_b)
+        ka = factor * sum(self.unit_strength(u) for u in side_a) / a
+        kb = factor * sum(self.unit_strength(u) for u in side_b) / b
+        fort_w = p["combat.fortification_weight"]
+        place_a, place_b = self.places[node_a], self.places[node_b]
+        if place_a.controller == side_a[0].faction:
+            kb *= 1.0 - place_a.fortification * fort_w
+        if place_b.controller == side_b[0].faction:
+            ka *= 1.0 - place_b.fortification * fort_w
+        la, lb = combat.expected_losses(
+            a, b, ka, kb, p["combat.aimed_rate"], p["combat.area_rate"], p["combat.square_weight"]
+        )
+        noise = p["combat.noise"] >= 0.5
+        la = combat.realise(self.rng, a, la, noise)
+        lb = combat.realise(self.rng, b, lb, noise)
+        self._apply_losses(side_a, la)
+        self._apply_losses(side_b, lb)
+        for node, group, lost in ((node_a, side_a, la), (node_b, side_b, lb)):
+            battle = self.battles.setdefault(
+                node,
+                {
+                    "start": self.time - 1,
+                    "hours": 0,
+                    "losses": defaultdict(float),
+                    "civ": 0.0,
+                    "seen": -1,
+                },
+            )
+            if battle["seen"] != self.time:
+                battle["hours"] += 1
+                battle["seen"] = self.time
+            battle["losses"][group[0].faction] += lost
+        self._civilian_harm(place_a, a + b)
+        if node_b != node_a:
+            self._civilian_harm(place_b, a + b)
+        return True
+
+    def _apply_losses(self, group: list[Unit], total: float) -> None:
+        shares = combat.split(total, np.array([u.personnel for u in group]))
+        for u, lost in zip(group, shares, strict=True):
+            u.personnel -= lost
+            u.lost_this_hour += lost
+            self.losses[u.faction] += lost
+
+    def _civilian_harm(self, place: Place, engaged_personnel: float) -> None:
+        if place.population <= 0:
+            return
+        level = civilians.intensity(engaged_personnel)
+        harm = float(
+            self.rng.poisson(
+                civilians.expected_harm(place.population, level, self.p["civilians.harm_rate"])
+            )
+        )
+        harm = min(harm, place.population)
+        place.population -= harm
+        place.civilian_casualties += harm
+        self.civilian_casualties += harm
+        if place.name in self.battles:
+            self.battles[place.name]["civ"] += harm
+        share = civilians.displaced_share(level, self.p["civilians.displacement_rate"])
+        leaving = (
+            float(self.rng.binomial(int(place.population), share)) if place.population >= 1 else 0.0
+        )
+        if leaving <= 0:
+            return
+        place.population -= leaving
+        place.displaced_out += leaving
+        self.displaced += leaving
+        refuge = self._refuge(place.name)
+        if refuge is not None:
+            self.places[refuge].population += leaving
+
+    def _refuge(self, node: str) -> str | None:
+        """The nearest populated place with no fighting, held by the same side."""
+        owner = self.places[node].controller
+        for other, _km in sorted(self.dist[node].items(), key=lambda kv: kv[1]):
+            p = self.places[other]
+            if (
+                other != node
+                and p.population > 0
+                and other not in self.battles
+                and p.controller == owner
+            ):
+                return other
+        return None
+
+    def _close_battles(self, engaged: set[str]) -> None:
+        for node in list(self.battles):
+            battle = self.battles[node]
+            if battle["seen"] == self.time or node in engaged:
+                continue
+            self._log_battle(node, battle)
+            del self.battles[node]
+
+    def _log_battle(self, node: str, battle: dict) -> None:
+        losses = battle["losses"]
+        sides = sorted(losses)
+        detail = ", ".join(f"{f} lost {losses[f]:.0f}" for f in sides)
+        self.log(
+            "engagement", node, ",".join(sides), sum(losses.values()),
+            f"{battle['hours']} h of fighting at {node}: {detail}", hour=battle["start"],
+            civilian=battle["civ"],
+        )  # fmt: skip
+
+    # --- air --------------------------------------------------------------------------------
+
+    def _refresh_air_cover(self) -> None:
+        cover: dict[str, set[str]] = defaultdict(set)
+        for a in self.assets:
+            if a.strikes and self.places[a.base].controller == a.faction:
+                cover[a.faction].update(self._within(a.base, a.radius_km))
+        self.air_cover = cover
+
+    @functools.cache  # noqa: B019 - per-model cache of fixed geometry
+    def _within(self, base: str, radius_km: float) -> frozenset[str]:
+        b = self.places[base]
+        return frozenset(
+            n
+            for n, p in self.places.items()
+            if air.haversine_km(b.lat, b.lon, p.lat, p.lon) <= radius_km
+        )
+
+    def fly_sorties(self, asset: AirAsset) -> None:
+        if self.places[asset.base].controller != asset.faction:
+            new = self.nearest_airbase(asset.base, asset.faction)
+            if new is None:
+                return
+            asset.base = new
+        per_day = self.p[f"air.{'drone' if asset.kind == 'drone' else 'aircraft'}_sorties_per_day"]
+        n = self.rng.poisson(air.expected_sorties(asset.count, per_day))
+        if n == 0:
+            return
+        reach = self._within(asset.base, asset.radius_km)
+        targets = [
+            u for u in self.units if u.faction != asset.faction and u.active and u.node in reach
+        ]
+        if not targets:
+            return
+        engaged = [u for u in targets if u.node in self.battles]
+        pool = engaged or [u for u in targets if u.route] or targets
+        for _ in range(int(n)):
+            if asset.count <= 0:
+                break
+            weights = np.array([u.personnel for u in pool])
+            target = pool[int(self.rng.choice(len(pool), p=weights / weights.sum()))]
+            self._strike(asset, target)
+
+    def _strike(self, asset: AirAsset, target: Unit) -> None:
+        defences = sum(
+            d.count
+            for d in self.assets
+            if d.kind == "air_defence"
+            and d.faction != asset.faction
+            and target.node in self._within(d.base, d.radius_km)
+        )
+        p_hit = air.hit_probability(
+            self.p["air.hit_probability"], defences, self.p["air.defence_suppression"]
+        )
+        place = self.places[target.node]
+        if self.rng.random() < p_hit:
+            lost = air.strike_losses(self.rng, self.p["air.losses_per_hit"], target.personnel)
+            target.personnel -= lost
+            target.lost_this_hour += lost
+            self.losses[target.faction] += lost
+            civ = 0.0
+            if place.population > 0:
+                civ = float(
+                    self.rng.poisson(
+                        civilians.expected_strike_harm(
+                            place.population, self.p["civilians.strike_harm"]
+                        )
+                    )
+                )
+                civ = min(civ, place.population)
+                place.population -= civ
+                place.civilian_casualties += civ
+                self.civilian_casualties += civ
+            self.log(
+                "strike", target.node, f"{asset.faction},{target.faction}", lost,
+                f"{asset.name} strikes {target.name} at {target.node}: {lost:.0f} killed", civilian=civ,
+            )  # fmt: skip
+            if self.ceasefire == CeasefireState.ACTIVE and asset.faction in self.ceasefire_parties:
+                self.violation(
+                    asset.base,
+                    target.node,
+                    asset.faction,
+                    f"{asset.name} strike during the ceasefire",
+                )
+        if defences and self.rng.random() < air.loss_probability(
+            self.p["air.loss_probability"], defences
+        ):
+            asset.count -= 1
+            self.log(
+                "air_loss",
+                target.node,
+                f"{target.faction},{asset.faction}",
+                0.0,
+                f"{asset.name} lost to air defence",
+            )
+
+    # --- supply, morale, withdrawal, control --------------------------------------------------
+
+    def _supply(self) -> None:
+        if self._supply_version != self._control_version:
+            g = self.network.graph
+            for f in self.factions:
+                friendly = {n for n, p in self.places.items() if p.controller == f}
+                depots = [n for n in friendly if self.places[n].depot]
+                self._supplied[f] = supply.supplied_nodes(
+                    g, friendly, depots, self.p["supply.max_trace_km"]
+                )
+            self._supply_version = self._control_version
+        for u in self.units:
+            connected = u.node in self._supplied.get(u.faction, {})
+            u.encircled = not connected
+            u.supply = supply.update_supply(
+                u.supply,
+                connected,
+                self.p["supply.decay_per_hour"],
+                self.p["supply.resupply_per_hour"],
+            )
+
+    def _morale_and_withdrawal(self) -> None:
+        p = self.p
+        for u in self.units:
+            if u.personnel <= 0:
+                continue
+            enemy = self.strength(u.node, u.faction, hostile=True)
+            u.in_contact = enemy > 0 or u.lost_this_hour > 0
+            before = u.personnel + u.lost_this_hour
+            u.morale = morale.update_morale(
+                u.morale, u.lost_this_hour / before if before > 0 else 0.0, u.supply, u.encircled,
+                u.in_contact, p["morale.loss_sensitivity"], p["morale.supply_sensitivity"],
+                p["morale.encircled_penalty"], p["morale.recovery_per_hour"],
+            )  # fmt: skip
+            if not u.in_contact or u.posture == Posture.WITHDRAW:
+                continue
+            own = self.strength(u.node, u.faction)
+            odds = enemy / own if own > 0 else float("inf")
+            if morale.should_withdraw(
+                u.morale,
+                odds,
+                p[f"faction.{u.faction}.withdraw_morale"],
+                p[f"faction.{u.faction}.withdraw_ratio"],
+            ):
+                self._withdraw(u, odds)
+
+    def _withdraw(self, u: Unit, odds: float) -> None:
+        """Fall back along roads free of the enemy to the nearest friendly place."""
+        blocked = {n for n in self.places if n != u.node and self.hostile_present(n, u.faction)}
+        g = self.network.graph.subgraph(n for n in self.places if n not in blocked)
+        import networkx as nx
+
+        dist, paths = nx.single_source_dijkstra(g, u.node, weight="km")
+        options = [
+            (km, n)
+            for n, km in dist.items()
+            if n != u.node and self.places[n].controller == u.faction
+        ]
+        if not options:
+            return
+        _, dest = min(options)
+        u.posture = Posture.WITHDRAW
+        u.set_route(dest, paths[dest])
+        self.factions[u.faction].offensive_units.discard(u.uid)
+        self.log(
+            "withdrawal", u.node, u.faction, 0.0,
+            f"{u.name} withdraws from {u.node} to {dest} (morale {u.morale:.2f}, odds {odds:.1f}:1)",
+        )  # fmt: skip
+
+    def _control(self) -> None:
+        present: dict[str, set[str]] = defaultdict(set)
+        for u in self.units:
+            if u.active and not (u.posture == Posture.WITHDRAW and u.route and u.progress_km > 0):
+                present[u.node].add(u.faction)
+        hold = int(self.p["control.hold_hours"])
+        for name, place in self.places.items():
+            before = place.status
+            new = place.update_control(present.get(name, set()), hold)
+            if new is not None:
+                self._control_version += 1
+                if name in self.key_places and name not in self.captured_at:
+                    self.captured_at[name] = self.time
+                self.log("control_change", name, new, 0.0, f"{new} takes {name}")
+            elif place.status != before:
+                self._control_version += 1
+
+    # --- ceasefire --------------------------------------------------------------------------
+
+    def _ceasefire_hour(self) -> None:
+        p = self.p
+        self.tension = ceasefire.decay_tension(
+            self.tension, 1.0, p["ceasefire.tension_half_life_days"]
+        )
+        occupied: dict[str, set[str]] = defaultdict(set)
+        for u in self.units:
+            if u.active:
+                occupied[u.node].add(u.faction)
+        nodes = sorted(occupied)
+        contact_km = p["ceasefire.contact_km"]
+        for i, a in enumerate(nodes):
+            for b in nodes[i:]:
+                km = self.dist[a].get(b)
+                if km is None or km > contact_km:
+                    continue
+                for fa in sorted(occupied[a]):
+                    for fb in sorted(occupied[b]):
+                        if fa < fb or (a != b and fa != fb):
+                            self._contact(a, b, fa, fb, km)
+        if ceasefire.collapses(self.tension, p["ceasefire.collapse_threshold"]):
+            self._collapse()
+
+    def _contact(self, a: str, b: str, fa: str, fb: str, km: float) -> None:
+        if fa == fb:
+            return
+        p = self.p
+        sa, sb = self.strength(a, fa), self.strength(b, fb)
+        for side, node, other, own, enemy in ((fa, a, b, sa, sb), (fb, b, a, sb, sa)):
+            if side not in self.ceasefire_parties:
+                continue
+            prob = ceasefire.violation_probability(
+                p["ceasefire.violation_rate"] / 2.0, km, p["ceasefire.proximity_scale_km"],
+                own / enemy if enemy > 0 else 1.0, p["ceasefire.force_ratio_weight"],
+                p[f"faction.{side}.spoiler_propensity"],
+            )  # fmt: skip
+            if prob > 0 and self.random.random() < prob:
+                self.violation(node, other, side, f"{side} opens fire from {node} on {other}")
+
+    def violation(self, a: str, b: str, side: str, text: str) -> None:
+        self.violations += 1
+        if self.first_violation is None:
+            self.first_violation = self.time
+        self.tension += self.p["ceasefire.tension_per_violation"]
+        self.violation_links[(a, b)] = self.time + self.p["ceasefire.violation_hours"]
+        self.log("violation", b, side, 0.0, text)
+
+    def _collapse(self) -> None:
+        self.ceasefire = CeasefireState.COLLAPSED
+        self.collapsed_at = self.time
+        for f in self.factions.values():
+            f.bound_by_ceasefire = False
+        for u in self.units:
+            u.compliant = False
+        for a in self.assets:
+            a.compliant = False
+        self.log("ceasefire_collapse", "", ",".join(sorted(self.ceasefire_parties)), 0.0,
+                 f"ceasefire collapses after {self.violations} violations")  # fmt: skip
+
+    # --- recording ----------------------------------------------------------------------------
+
+    def clock(self, hour: float):
+        return self.sc.start + timedelta(hours=float(hour))
+
+    def log(
+        self, kind: str, place: str, factions: str, casualties: float, text: str,
+        hour: float | None = None, civilian: float = 0.0,
+    ) -> None:  # fmt: skip
+        h = self.time if hour is None else hour
+        self.rows_events.append(
+            {
+                "run_id": self.run_id,
+                "hour": float(h),
+                "kind": kind,
+                "place": place,
+                "factions": factions,
+                "casualties": float(casualties),
+                "civilian_casualties": float(civilian),
+                "text": text,
+            }
+        )
+
+    def personnel_by_faction(self) -> dict[str, float]:
+        out = dict.fromkeys(self.factions, 0.0)
+        for u in self.units:
+            out[u.faction] += u.personnel
+        return out
+
+    def front_km(self) -> float:
+        """km from the axis' west end of the boundary between the two sides' coastal ground."""
+        axis, km = self.network.axis, self.network.axis_km
+        for i, node in enumerate(axis):
+            place = self.places[node]
+            if place.contested:
+                return km[node]
+            if place.controller == self.east:
+                return km[node] if i == 0 else (km[axis[i - 1]] + km[node]) / 2.0
+        return km[axis[-1]]
+
+    def record(self) -> None:
+        h = round(self.time)
+        row: dict[str, Any] = {"run_id": self.run_id, "hour": h}
+        personnel = self.personnel_by_faction()
+        held = dict.fromkeys(self.factions, 0)
+        for place in self.places.values():
+            if not place.waypoint and place.controller in held and not place.contested:
+                held[place.controller] += 1
+        for f in self.factions:
+            row[f"personnel_{f}"] = personnel[f]
+            row[f"casualties_{f}"] = self.losses[f]
+            row[f"places_{f}"] = held[f]
+        row.update(
+            front_km=self.front_km(),
+            civilian_casualties=self.civilian_casualties,
+            displaced=self.displaced,
+            ceasefire_state=self.ceasefire.value,
+            violations=self.violations,
+            tension=self.tension,
+        )
+        self.rows_timeseries.append(row)
+        for name, place in self.places.items():
+            self.rows_control.append(
+                {"run_id": self.run_id, "hour": h, "place": name, "controller": place.status}
+            )
+        for u in self.units:
+            lat, lon = self._unit_position(u)
+            self.rows_units.append(
+                {
+                    "run_id": self.run_id, "hour": h, "unit": u.uid, "name": u.name, "faction": u.faction,
+                    "place": u.node, "lat": lat, "lon": lon, "personnel": u.personnel,
+                    "morale": u.morale, "supply": u.supply, "posture": u.posture.value,
+                }
+            )  # fmt: skip
+
+    def _unit_position(self, u: Unit) -> tuple[float, float]:
+        here = self.places[u.node]
+        if not u.route or u.progress_km <= 0:
+            return here.lat, here.lon
+        there = self.places[u.route[0]]
+        f = min(u.progress_km / self.network.graph.edges[u.node, u.route[0]]["km"], 1.0)
+        return here.lat + (there.lat - here.lat) * f, here.lon + (there.lon - here.lon) * f
+
+    def run(self) -> None:
+        """Step hour by hour to the scenario's end."""
+        while self.time < self.sc.hours:
+            self.step()
+        for node, battle in list(self.battles.items()):
+            self._log_battle(node, battle)
+        self.battles.clear()
+
+    def summary(self) -> dict[str, Any]:
+        """One row of runs.parquet: the outcome metrics of this run."""
+        out: dict[str, Any] = {}
+        for name in self.key_places:
+            out[f"controller_end_{slug(name)}"] = self.places[name].status
+            out[f"{slug(name)}_captured_at"] = self.captured_at.get(name, np.nan)
+        fronts = [r["front_km"] for r in self.rows_timeseries]
+        out["front_km_end"] = self.front_km()
+        out["front_km_min"] = float(min(fronts))
+        out["front_km_max"] = float(max(fronts))
+        for f in self.factions:
+            out[f"losses_{f.lower()}"] = self.losses[f]
+            out[f"personnel_end_{f.lower()}"] = self.personnel_by_faction()[f]
+        out["civilian_casualties"] = self.civilian_casualties
+        out["displaced"] = self.displaced
+        out["ceasefire_violations"] = self.violations
+        out["ceasefire_first_violation_at"] = (
+            np.nan if self.first_violation is None else self.first_violation
+        )
+        out["ceasefire_collapsed_at"] = np.nan if self.collapsed_at is None else self.collapsed_at
+        out["ceasefire_held"] = (
+            self.ceasefire == CeasefireState.ACTIVE
+            if any(isinstance(e, CeasefireEvent) for e in self.sc.events)
+            else None
+        )
+        out["patron_deployments"] = self.deployments
+        return out

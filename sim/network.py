@@ -1,0 +1,134 @@
+"""The road network: places and waypoints as nodes, road segments with km as edges.
+
+Corridor roads are split into waypoints no farther apart than the theater's `corridor_max_km`
+so that movement and the front line have that resolution. Pure data, no Mesa.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass, field
+
+import networkx as nx
+
+from sim.config import Theater
+from sim.errors import InputError, Problem, did_you_mean
+
+
+@dataclass
+class RoadNetwork:
+    graph: nx.Graph
+    aliases: dict[str, str]
+    axis: list[str]
+    axis_km: dict[str, float]
+    places: list[str] = field(default_factory=list)
+    _all_pairs: tuple | None = field(default=None, repr=False)
+
+    def resolve(self, name: str) -> str:
+        """A node name from a place name or alternative spelling, case-insensitive."""
+        hit = self.aliases.get(name.strip().lower())
+        if hit is None:
+            hint = did_you_mean(name, self.places)
+            raise InputError(
+                Problem("<command line>", 1, 1, "place", f"unknown place {name!r}{hint}")
+            )
+        return hit
+
+    def route(self, a: str, b: str) -> tuple[list[str], float]:
+        """Shortest road path between two nodes and its length in km."""
+        km, path = nx.single_source_dijkstra(self.graph, a, b, weight="km")
+        return path, float(km)
+
+    def distances_from(self, source: str, cutoff: float | None = None) -> dict[str, float]:
+        return nx.single_source_dijkstra_path_length(self.graph, source, cutoff=cutoff, weight="km")
+
+    def all_pairs(self) -> tuple[dict[str, dict[str, float]], dict[str, dict[str, list[str]]]]:
+        """Road km and shortest paths between every pair of nodes, computed once per network."""
+        if self._all_pairs is None:
+            dist, paths = {}, {}
+            for src, (d, p) in nx.all_pairs_dijkstra(self.graph, weight="km"):
+                dist[src], paths[src] = d, p
+            self._all_pairs = (dist, paths)
+        return self._all_pairs
+
+    def positions(self) -> dict[str, tuple[float, float]]:
+        """(lon, lat) of every node, the layout Mesa's Network needs (no spring layout)."""
+        return {n: (d["lon"], d["lat"]) for n, d in self.graph.nodes(data=True)}
+
+
+def waypoint_name(a: str, b: str, km: float) -> str:
+    return f"{a}–{b} km {km:.0f}"
+
+
+def build_network(theater: Theater) -> RoadNetwork:
+    """Build the graph; corridor segments are split into evenly spaced waypoints."""
+    g = nx.Graph()
+    aliases: dict[str, str] = {}
+    for p in theater.places:
+        g.add_node(
+            p.name,
+            lat=p.lat,
+            lon=p.lon,
+            kind=p.kind,
+            population=p.population,
+            value=p.value,
+            fortification=p.fortification,
+            depot=p.depot,
+            airbase=p.airbase,
+            controller=p.controller,
+            waypoint=False,
+        )
+        for n in [p.name, *p.aliases]:
+            aliases.setdefault(n.lower(), p.name)
+    for r in theater.roads:
+        a, b = aliases[r.a.lower()], aliases[r.b.lower()]
+        pieces = math.ceil(r.km / theater.corridor_max_km) if r.corridor else 1
+        if pieces <= 1:
+            g.add_edge(a, b, km=r.km, route=r.route or "")
+            continue
+        _split(g, a, b, r.km, pieces, r.route or "")
+    axis_places = [aliases[n.lower()] for n in theater.front_axis]
+    axis = [axis_places[0]]
+    for a, b in itertools.pairwise(axis_places):
+        _, path = nx.single_source_dijkstra(g, a, b, weight="km")
+        axis.extend(path[1:])
+    axis_km = {axis[0]: 0.0}
+    for a, b in itertools.pairwise(axis):
+        axis_km[b] = axis_km[a] + g.edges[a, b]["km"]
+    return RoadNetwork(g, aliases, axis, axis_km, places=theater.place_names())
+
+
+def _split(g: nx.Graph, a: str, b: str, km: float, pieces: int, route: str) -> None:
+    la, lo = g.nodes[a]["lat"], g.nodes[a]["lon"]
+    lb, lob = g.nodes[b]["lat"], g.nodes[b]["lon"]
+    step = km / pieces
+    prev = a
+    for i in range(1, pieces):
+        f = i / pieces
+        name = waypoint_name(a, b, step * i)
+        neighbours = (g.nodes[a], g.nodes[b])
+        g.add_node(
+            name,
+            lat=la + (lb - la) * f,
+            lon=lo + (lob - lo) * f,
+            kind="road",
+            population=0,
+            value=min(n["value"] for n in neighbours) * 0.5,
+            fortification=0.1,
+            depot=False,
+            airbase=False,
+            controller=_waypoint_controller(
+                neighbours[0]["controller"], neighbours[1]["controller"], f
+            ),
+            waypoint=True,
+        )
+        g.add_edge(prev, name, km=step, route=route)
+        prev = name
+    g.add_edge(prev, b, km=step, route=route)
+
+
+def _waypoint_controller(ca: str, cb: str, f: float) -> str:
+    if ca == cb:
+        return ca
+    return ca if f < 0.5 else cb

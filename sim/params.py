@@ -1,0 +1,137 @@
+"""The parameter registry: every tunable number with its default, unit, valid range and source.
+
+Keys are dotted and stable (`ceasefire.violation_rate`, `faction.LNA.aggression`,
+`patron.Turkey.troops`) so that `--set`, sweeps and calibration all speak the same language.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sim.errors import InputError, Problem, did_you_mean
+from sim.yamlsource import Located, load_yaml
+
+PARAMETERS_FILE = Path(__file__).resolve().parent.parent / "config" / "parameters.yaml"
+_FIELDS = {"default", "defaults", "unit", "range", "source", "doc"}
+
+
+@dataclass(frozen=True)
+class ParamSpec:
+    key: str
+    default: float
+    unit: str
+    low: float
+    high: float
+    source: str
+    doc: str
+
+
+class ParamRegistry:
+    """All parameters of a theater, expanded over its factions and patrons."""
+
+    def __init__(self, specs: Mapping[str, ParamSpec]):
+        self.specs = dict(specs)
+
+    @classmethod
+    def load(cls, theater: Any = None, path: Path = PARAMETERS_FILE) -> ParamRegistry:
+        src = load_yaml(path)
+        factions = list(theater.factions) if theater is not None else ["GNA", "LNA"]
+        patrons = list(theater.patrons) if theater is not None else ["Turkey", "Russia"]
+        specs: dict[str, ParamSpec] = {}
+        for template, body in src.data.items():
+            _check_entry(src, template, body)
+            names: Iterable[str | None] = [None]
+            if "{faction}" in template:
+                names = factions
+            elif "{patron}" in template:
+                names = patrons
+            for name in names:
+                key = template.format(faction=name, patron=name) if name else template
+                default = (body.get("defaults") or {}).get(name, body["default"])
+                low, high = body["range"]
+                specs[key] = ParamSpec(
+                    key=key,
+                    default=float(default),
+                    unit=str(body["unit"]),
+                    low=float(low),
+                    high=float(high),
+                    source=str(body["source"]),
+                    doc=str(body.get("doc", "")),
+                )
+        return cls(specs)
+
+    def defaults(self) -> dict[str, float]:
+        return {k: s.default for k, s in self.specs.items()}
+
+    def check(self, key: str, value: float) -> str | None:
+        """Why `key=value` is not acceptable, or None."""
+        spec = self.specs.get(key)
+        if spec is None:
+            return f"unknown parameter {key!r}{did_you_mean(key, self.specs)}"
+        if not spec.low <= value <= spec.high:
+            return f"{key}={value:g} is outside its valid range [{spec.low:g}, {spec.high:g}] ({spec.unit})"
+        return None
+
+    def problems(self, key: str, value: float, src: Located, loc: tuple) -> list[Problem]:
+        """Located problems for a parameter set in a YAML file."""
+        why = self.check(key, value)
+        return [src.problem(loc, why, key=True)] if why else []
+
+    def resolve(self, *overrides: Mapping[str, float], origin: str = "--set") -> dict[str, float]:
+        """Defaults, then each mapping of overrides in turn; unknown keys are input errors."""
+        values = self.defaults()
+        for mapping in overrides:
+            for key, value in mapping.items():
+                why = self.check(key, float(value))
+                if why:
+                    raise InputError(Problem(origin, 1, 1, key, why))
+                values[key] = float(value)
+        return values
+
+
+def _check_entry(src: Located, key: str, body: Any) -> None:
+    if not isinstance(body, dict):
+        raise InputError(src.problem((key,), "expected a mapping of default, unit, range, source"))
+    unknown = set(body) - _FIELDS
+    if unknown:
+        name = sorted(unknown)[0]
+        raise InputError(src.problem((key, name), "unknown field", key=True))
+    for need in ("default", "unit", "range", "source"):
+        if need not in body:
+            raise InputError(src.problem((key,), f"missing {need!r}"))
+    rng = body["range"]
+    if not (isinstance(rng, list) and len(rng) == 2 and rng[0] <= body["default"] <= rng[1]):
+        raise InputError(src.problem((key, "range"), "expected [low, high] around the default"))
+
+
+def parse_assignments(items: Iterable[str], origin: str = "--set") -> dict[str, float]:
+    """Parse `key=value` strings from the command line into numbers."""
+    out: dict[str, float] = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        if not sep or not key.strip():
+            raise InputError(Problem(origin, 1, 1, item, "expected key=value"))
+        try:
+            out[key.strip()] = float(raw)
+        except ValueError:
+            raise InputError(
+                Problem(origin, 1, 1, key.strip(), f"expected a number, got {raw!r}")
+            ) from None
+    return out
+
+
+def load_set_file(path: str | Path) -> dict[str, float]:
+    """A YAML mapping of parameter overrides (what `calibrate` writes, `run --set-file` reads)."""
+    src = load_yaml(path)
+    data = src.data.get("set", src.data)
+    out: dict[str, float] = {}
+    for key, value in data.items():
+        if not isinstance(value, int | float):
+            raise InputError(
+                src.problem(("set", key) if "set" in src.data else (key,), "expected a number")
+            )
+        out[str(key)] = float(value)
+    return out

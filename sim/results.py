@@ -1,0 +1,156 @@
+"""Results on disk: Parquet tables, manifest.json and network.json, written atomically.
+
+A results folder is built under a temporary name beside its destination and renamed into place
+only when complete, so an interrupted or failed run never leaves a half-written folder.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import tempfile
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from sim.config import Setup
+from sim.network import RoadNetwork
+from sim.runner import Tables
+
+
+def versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for pkg in ("conflict-sim", "mesa", "numpy", "pandas", "pyarrow", "plotly"):
+        try:
+            out[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            out[pkg] = "unknown"
+    return out
+
+
+def write_parquet(df: pd.DataFrame, path: Path) -> None:
+    """Parquet with zstd, no index; written to a temporary file and renamed."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    df.to_parquet(tmp, compression="zstd", index=False)
+    os.replace(tmp, path)
+
+
+def write_json(data: Any, path: Path) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(data, indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
+@contextmanager
+def staged_dir(final: Path) -> Iterator[Path]:
+    """Yield a fresh temporary folder that replaces `final` only if the block succeeds."""
+    final = Path(final)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=final.parent))
+    try:
+        yield tmp
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    old = None
+    if final.exists():
+        old = final.with_name(f".{final.name}.old")
+        shutil.rmtree(old, ignore_errors=True)
+        os.replace(final, old)
+    os.replace(tmp, final)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def network_json(setup: Setup, net: RoadNetwork) -> dict[str, Any]:
+    """The resolved network and faction styling, so a report needs only the results folder."""
+    g = net.graph
+    return {
+        "theater": setup.theater.name,
+        "factions": {
+            k: {"name": f.name, "color": f.color} for k, f in setup.theater.factions.items()
+        },
+        "nodes": [
+            {
+                "name": n,
+                "lat": d["lat"],
+                "lon": d["lon"],
+                "kind": d["kind"],
+                "waypoint": d["waypoint"],
+                "population": d["population"],
+                "axis_km": net.axis_km.get(n),
+            }
+            for n, d in g.nodes(data=True)
+        ],
+        "edges": [{"a": a, "b": b, "km": km} for a, b, km in g.edges(data="km")],
+        "axis": net.axis,
+    }
+
+
+def manifest(
+    setup: Setup,
+    params: Mapping[str, float],
+    overrides: Mapping[str, float],
+    seed: int,
+    replicates: int,
+    tables: Tables | None = None,
+    status: str = "complete",
+    extra: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    s = setup.scenario
+    out: dict[str, Any] = {
+        "scenario": {
+            "file": setup.scenario_path,
+            "sha256": setup.scenario_sha256,
+            "title": s.title,
+            "description": s.description,
+            "start": s.start.isoformat(),
+            "end": s.end.isoformat(),
+            "hours": s.hours,
+            "sample_every_hours": s.sample_every_hours,
+            "facts": s.facts,
+        },
+        "theater": {"file": setup.theater_path, "name": setup.theater.name},
+        "parameters": dict(sorted(params.items())),
+        "overrides": dict(sorted(overrides.items())),
+        "seed": seed,
+        "replicates": replicates,
+        "versions": versions(),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "status": status,
+    }
+    if tables is not None:
+        out["tables"] = {name: len(df) for name, df in tables.items()}
+    if extra:
+        out.update(extra)
+    return out
+
+
+def write_run(
+    out_dir: Path, tables: Tables, meta: Mapping[str, Any], network: Mapping[str, Any]
+) -> Path:
+    """Write a complete results folder atomically."""
+    with staged_dir(out_dir) as tmp:
+        for name, df in tables.items():
+            write_parquet(df, tmp / f"{name}.parquet")
+        write_json(dict(meta), tmp / "manifest.json")
+        write_json(dict(network), tmp / "network.json")
+    return Path(out_dir)
+
+
+def read_results(folder: str | Path) -> tuple[Tables, dict[str, Any], dict[str, Any]]:
+    """Read a results folder back: tables, manifest and network."""
+    folder = Path(folder)
+    tables = Tables(
+        **{name: pd.read_parquet(folder / f"{name}.parquet") for name in Tables.__annotations__}
+    )
+    meta = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    net = json.loads((folder / "network.json").read_text(encoding="utf-8"))
+    return tables, meta, net

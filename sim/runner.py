@@ -1,0 +1,160 @@
+"""Running a scenario: one replicate, or an ensemble of seeded replicates, as DataFrames.
+
+Seeds come from `numpy.random.SeedSequence(base, spawn_key=(point, replicate))`, so a run's
+result depends only on the base seed, its design point and its replicate number: never on the
+number of workers or the order in which runs finish.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim.config import Setup
+from sim.network import RoadNetwork, build_network
+from sim.params import ParamRegistry
+
+TABLES = ("runs", "timeseries", "control", "units", "events")
+
+
+def seed_for(base_seed: int, point: int, replicate: int) -> int:
+    """The seed of one run, derived from the base seed, design point and replicate."""
+    ss = np.random.SeedSequence(entropy=int(base_seed), spawn_key=(int(point), int(replicate)))
+    return int(ss.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))
+
+
+@dataclass
+class RunSpec:
+    """What one run needs besides the setup: its id, design point, replicate, seed and overrides."""
+
+    run_id: int
+    point: int
+    replicate: int
+    seed: int
+    overrides: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class RunOutput:
+    summary: dict[str, Any]
+    timeseries: list[dict]
+    control: list[dict]
+    units: list[dict]
+    events: list[dict]
+
+
+_NETWORKS: dict[int, RoadNetwork] = {}
+
+
+def network_for(setup: Setup) -> RoadNetwork:
+    """Build the road network once per process and theater, reused by every run."""
+    key = hash(setup.theater_path) ^ hash(setup.theater.name)
+    if key not in _NETWORKS:
+        _NETWORKS[key] = build_network(setup.theater)
+    return _NETWORKS[key]
+
+
+def resolve_params(setup: Setup, *overrides: Mapping[str, float]) -> dict[str, float]:
+    """Registry defaults, then the scenario's `set:`, then the caller's overrides in order."""
+    registry = ParamRegistry.load(setup.theater)
+    return registry.resolve(setup.scenario.set, *overrides)
+
+
+def run_one(
+    setup: Setup, spec: RunSpec, base_params: Mapping[str, float] | None = None
+) -> RunOutput:
+    """Run one replicate to the scenario's end and return its rows."""
+    from sim.model import ConflictModel
+
+    params = dict(base_params) if base_params is not None else resolve_params(setup)
+    params.update(spec.overrides)
+    model = ConflictModel(setup, params, spec.seed, network=network_for(setup), run_id=spec.run_id)
+    model.run()
+    summary = {
+        "run_id": spec.run_id,
+        "point": spec.point,
+        "replicate": spec.replicate,
+        "seed": spec.seed,
+        **{k: spec.overrides[k] for k in sorted(spec.overrides)},
+        **model.summary(),
+    }
+    return RunOutput(
+        summary, model.rows_timeseries, model.rows_control, model.rows_units, model.rows_events
+    )
+
+
+def ensemble_specs(
+    replicates: int, seed: int, overrides: Mapping[str, float] | None = None, point: int = 0
+) -> list[RunSpec]:
+    """Run specs of an ensemble: one design point, `replicates` seeded runs."""
+    return [
+        RunSpec(
+            run_id=r,
+            point=point,
+            replicate=r,
+            seed=seed_for(seed, point, r),
+            overrides=dict(overrides or {}),
+        )
+        for r in range(replicates)
+    ]
+
+
+@dataclass
+class Tables:
+    """The output contract's tables as DataFrames (see README, 'Output files')."""
+
+    runs: pd.DataFrame
+    timeseries: pd.DataFrame
+    control: pd.DataFrame
+    units: pd.DataFrame
+    events: pd.DataFrame
+
+    def items(self) -> Iterable[tuple[str, pd.DataFrame]]:
+        return ((name, getattr(self, name)) for name in TABLES)
+
+
+def to_tables(setup: Setup, outputs: Iterable[RunOutput]) -> Tables:
+    """Concatenate run outputs in run-id order and add clock times (Libya's offset)."""
+    outputs = sorted(outputs, key=lambda o: o.summary["run_id"])
+    start = pd.Timestamp(setup.scenario.start)
+
+    def frame(rows: list[dict], sort: list[str]) -> pd.DataFrame:
+        df = pd.DataFrame(rows)
+        if df.empty:
+            return df
+        df = df.sort_values(sort, kind="stable").reset_index(drop=True)
+        df.insert(2, "time", start + pd.to_timedelta(df["hour"], unit="h"))
+        return df
+
+    runs = pd.DataFrame([o.summary for o in outputs])
+    return Tables(
+        runs=runs,
+        timeseries=frame([r for o in outputs for r in o.timeseries], ["run_id", "hour"]),
+        control=frame([r for o in outputs for r in o.control], ["run_id", "hour", "place"]),
+        units=frame([r for o in outputs for r in o.units], ["run_id", "hour", "unit"]),
+        events=frame([r for o in outputs for r in o.events], ["run_id", "hour"]),
+    )
+
+
+def run_ensemble(
+    setup: Setup,
+    replicates: int | None = None,
+    seed: int | None = None,
+    overrides: Mapping[str, float] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> tuple[Tables, dict[str, float]]:
+    """Run `replicates` seeded replicates in this process; returns the tables and the parameters."""
+    replicates = replicates or setup.scenario.replicates
+    seed = setup.scenario.seed if seed is None else seed
+    params = resolve_params(setup, overrides or {})
+    outputs = []
+    specs = ensemble_specs(replicates, seed)
+    for i, spec in enumerate(specs):
+        outputs.append(run_one(setup, spec, params))
+        if progress is not None:
+            progress(i + 1, len(specs))
+    return to_tables(setup, outputs), params
