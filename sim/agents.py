@@ -115,6 +115,7 @@ class Unit(CellAgent):
         self.lost_this_hour = 0.0
         self.in_contact = False
         self.encircled = False
+        self.local = False
 
     @property
     def node(self) -> str:

@@ -13,6 +13,7 @@ from datetime import timedelta
 from enum import Enum
 from typing import Any
 
+import networkx as nx
 import numpy as np
 from mesa import Model
 from mesa.discrete_space import Network
@@ -85,6 +86,7 @@ class ConflictModel(Model):
         for spec in [*self.theater.units, *self.sc.units]:
             if spec.id not in removed:
                 self._add_unit(spec)
+        self._add_local_defence()
         for a in self.theater.air:
             AirAsset(
                 self, a.id, a.name, a.owner, a.faction, a.kind, self.network.resolve(a.base),
@@ -138,6 +140,24 @@ class ConflictModel(Model):
         )  # fmt: skip
         self.unit_by_id[spec.id] = unit
         return unit
+
+    def _add_local_defence(self) -> None:
+        """Immobile militias of each populated place, siding with whoever holds it at the start."""
+        share = self.p["control.local_defence_share"]
+        for name, place in self.places.items():
+            n = round(place.population * share)
+            if (
+                place.waypoint
+                or place.controller not in self.factions
+                or n < self.p["control.min_personnel"]
+            ):
+                continue
+            unit = Unit(
+                self, place.cell, f"local_{slug(name)}", f"Local defence ({name})", place.controller,
+                n, self.p["control.local_defence_firepower"], 0.0, Posture.HOLD,
+            )  # fmt: skip
+            unit.local = True
+            self.unit_by_id[unit.uid] = unit
 
     def _key_places(self) -> list[str]:
         names = {"Tripoli", "Misrata", "Sirte", "Abu Grein"} & set(self.places)
@@ -343,10 +363,10 @@ class ConflictModel(Model):
             own = self.strength(unit.node, unit.faction)
             if own < self.p[f"faction.{unit.faction}.attack_ratio"] * enemy:
                 return False
-        if self.ceasefire == CeasefireState.ACTIVE and unit.faction in self.ceasefire_parties:
-            if (unit.uid, nxt) not in self._violators:
-                self._violators.add((unit.uid, nxt))
-                self.violation(unit.node, nxt, unit.faction, f"{unit.name} advances on {nxt}")
+        breach = self.ceasefire == CeasefireState.ACTIVE and unit.faction in self.ceasefire_parties
+        if breach and (unit.uid, nxt) not in self._violators:
+            self._violators.add((unit.uid, nxt))
+            self.violation(unit.node, nxt, unit.faction, f"{unit.name} advances on {nxt}")
         return True
 
     def threatened_place(self, faction: str, within_km: float) -> str | None:
@@ -386,30 +406,36 @@ class ConflictModel(Model):
         best, best_score = None, 0.0
         ratio_needed = self.p[f"faction.{faction}.attack_ratio"]
         for u in self.factions[faction].units():
-            if u.posture != Posture.HOLD or u.compliant or u.route:
+            if u.local or u.posture != Posture.HOLD or u.compliant or u.route:
                 continue
             own = self.strength(u.node, faction)
-            for nb in self.network.graph[u.node]:
+            if own - self.unit_strength(u) < self.threat(u.node, faction):
+                continue
+            for nb, edge in self.network.graph[u.node].items():
+                if edge["km"] > self.p["faction.threat_km"]:
+                    continue
                 place = self.places[nb]
                 if place.controller == faction and not self.hostile_present(nb, faction):
                     continue
                 enemy = self.strength(nb, faction, hostile=True)
                 if enemy > 0 and own < ratio_needed * enemy:
                     continue
-                # Leaving a defended place empty is not worth a waypoint.
-                if self.hostile_in_reach(u.node, faction) and enemy == 0 and place.waypoint:
-                    continue
                 score = (place.value + 1.0) / (1.0 + enemy / max(own, 1.0))
                 if score > best_score:
                     best, best_score = (u, nb), score
         return best
 
-    def hostile_in_reach(self, node: str, faction: str) -> bool:
-        return any(
-            self.hostile_present(nb, faction)
-            for nb, km in self.dist[node].items()
-            if km <= self.p["combat.range_km"]
+    def threat(self, node: str, faction: str) -> float:
+        """Hostile strength within `faction.threat_km` of a node: what must stay to hold it."""
+        reach = self.p["faction.threat_km"]
+        return sum(
+            self.strength(other, faction, hostile=True)
+            for other, km in self.dist[node].items()
+            if km <= reach
         )
+
+    def hostile_within(self, node: str, faction: str, km: float) -> bool:
+        return any(self.hostile_present(n, faction) for n, d in self.dist[node].items() if d <= km)
 
     # --- the hour ---------------------------------------------------------------------------
 
@@ -512,9 +538,9 @@ class ConflictModel(Model):
                 battle["hours"] += 1
                 battle["seen"] = self.time
             battle["losses"][group[0].faction] += lost
-        self._civilian_harm(place_a, a + b)
+        self._civilian_harm(place_a, (a + b) * factor)
         if node_b != node_a:
-            self._civilian_harm(place_b, a + b)
+            self._civilian_harm(place_b, (a + b) * factor)
         return True
 
     def _apply_losses(self, group: list[Unit], total: float) -> None:
@@ -569,7 +595,8 @@ class ConflictModel(Model):
     def _close_battles(self, engaged: set[str]) -> None:
         for node in list(self.battles):
             battle = self.battles[node]
-            if battle["seen"] == self.time or node in engaged:
+            day_end = round(self.time) % 24 == 0
+            if (battle["seen"] == self.time or node in engaged) and not day_end:
                 continue
             self._log_battle(node, battle)
             del self.battles[node]
@@ -619,7 +646,9 @@ class ConflictModel(Model):
         if not targets:
             return
         engaged = [u for u in targets if u.node in self.battles]
-        pool = engaged or [u for u in targets if u.route] or targets
+        pool = engaged or [u for u in targets if u.route and u.progress_km > 0]
+        if not pool:
+            return
         for _ in range(int(n)):
             if asset.count <= 0:
                 break
@@ -718,29 +747,43 @@ class ConflictModel(Model):
             if not u.in_contact or u.posture == Posture.WITHDRAW:
                 continue
             own = self.strength(u.node, u.faction)
+            place = self.places[u.node]
+            if place.controller == u.faction:
+                enemy *= 1.0 - place.fortification * p["combat.fortification_weight"]
             odds = enemy / own if own > 0 else float("inf")
-            if morale.should_withdraw(
+            breaks = morale.should_withdraw(
                 u.morale,
                 odds,
                 p[f"faction.{u.faction}.withdraw_morale"],
                 p[f"faction.{u.faction}.withdraw_ratio"],
-            ):
-                self._withdraw(u, odds)
+            )
+            # Local militias cannot leave; a regular unit gives up only when cut off and broken.
+            if breaks and (u.local or not self._withdraw(u, odds)) and (u.local or u.morale < 0.1):
+                self._surrender(u, odds)
 
-    def _withdraw(self, u: Unit, odds: float) -> None:
-        """Fall back along roads free of the enemy to the nearest friendly place."""
+    def _surrender(self, u: Unit, odds: float) -> None:
+        """A broken unit with nowhere to go lays down its arms; its people count as losses."""
+        lost = u.personnel
+        u.personnel = 0.0
+        self.losses[u.faction] += lost
+        text = f"{u.name} gives up {u.node} ({lost:.0f} personnel, odds {odds:.1f}:1)"
+        self.log("surrender", u.node, u.faction, lost, text)
+
+    def _withdraw(self, u: Unit, odds: float) -> bool:
+        """Fall back along roads free of the enemy to the nearest friendly place out of range."""
         blocked = {n for n in self.places if n != u.node and self.hostile_present(n, u.faction)}
         g = self.network.graph.subgraph(n for n in self.places if n not in blocked)
-        import networkx as nx
-
         dist, paths = nx.single_source_dijkstra(g, u.node, weight="km")
+        safe_km = self.p["combat.range_km"]
         options = [
             (km, n)
             for n, km in dist.items()
-            if n != u.node and self.places[n].controller == u.faction
+            if n != u.node
+            and self.places[n].status == u.faction
+            and not self.hostile_within(n, u.faction, safe_km)
         ]
         if not options:
-            return
+            return False
         _, dest = min(options)
         u.posture = Posture.WITHDRAW
         u.set_route(dest, paths[dest])
@@ -749,6 +792,7 @@ class ConflictModel(Model):
             "withdrawal", u.node, u.faction, 0.0,
             f"{u.name} withdraws from {u.node} to {dest} (morale {u.morale:.2f}, odds {odds:.1f}:1)",
         )  # fmt: skip
+        return True
 
     def _control(self) -> None:
         present: dict[str, set[str]] = defaultdict(set)

@@ -53,9 +53,12 @@ def _child(node: yaml.Node, part: Any) -> yaml.Node | None:
         for key, value in node.value:
             if key.value == str(part):
                 return value
-    elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
-        if 0 <= part < len(node.value):
-            return node.value[part]
+    elif (
+        isinstance(node, yaml.SequenceNode)
+        and isinstance(part, int)
+        and 0 <= part < len(node.value)
+    ):
+        return node.value[part]
     return None
 
 

@@ -17,10 +17,10 @@ def violation_probability(
     """Chance that one side of a contact violates within `hours`.
 
     The hazard is the base rate, doubled at zero distance (decaying with `scale_km`), raised
-    when the side has the local advantage, and scaled by its spoiler propensity.
+    when the side has the local advantage (up to 3:1, beyond which it adds nothing), and scaled by its spoiler propensity.
     """
     proximity = 1.0 + math.exp(-max(distance_km, 0.0) / scale_km)
-    temptation = 1.0 + ratio_weight * max(force_ratio - 1.0, 0.0)
+    temptation = 1.0 + ratio_weight * (min(max(force_ratio, 1.0), 3.0) - 1.0)
     hazard = rate_per_day / 24.0 * proximity * temptation * spoiler
     return 1.0 - math.exp(-hazard * hours)
 

@@ -67,9 +67,13 @@ def effectiveness(
     supply_exponent: float,
     air_bonus: float = 0.0,
 ) -> float:
-    """Per-person fire effectiveness: firepower scaled by morale, supply and air cover."""
-    m = max(morale, 0.0) ** morale_exponent
-    s = max(supply, 0.0) ** supply_exponent
+    """Per-person fire effectiveness: firepower scaled by morale, supply and air cover.
+
+    A broken or empty unit still fires at a fifth of its strength (the floor keeps a routed unit
+    from becoming a free target and matches the idea that some fighters always shoot back).
+    """
+    m = (0.2 + 0.8 * min(max(morale, 0.0), 1.0)) ** morale_exponent
+    s = (0.2 + 0.8 * min(max(supply, 0.0), 1.0)) ** supply_exponent
     return firepower * m * s * (1.0 + air_bonus)
 
 
