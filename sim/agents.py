@@ -146,6 +146,8 @@ class Unit(CellAgent):
         m = self.model
         if self.compliant and self.posture != Posture.WITHDRAW:
             return
+        if self.posture != Posture.WITHDRAW and m.places[self.node].controller != self.faction:
+            return  # stay until the place it is taking is secured
         nxt = self.route[0]
         if self.posture != Posture.WITHDRAW and not m.may_advance_into(self, nxt):
             return
@@ -239,7 +241,10 @@ class Faction(Agent):
         """Every few hours: route attackers to their targets; maybe start a local attack."""
         m = self.model
         target = self.current_target()
+        regroup = m.p["faction.regroup_morale"]
         for u in self.units():
+            if u.uid in self.offensive_units and u.posture == Posture.HOLD and u.morale >= regroup:
+                u.posture = Posture.ATTACK  # back to the offensive once it has regrouped
             if u.posture != Posture.ATTACK or u.compliant:
                 continue
             if u.uid in self.offensive_units:
@@ -255,6 +260,27 @@ class Faction(Agent):
                 u.set_route(goal)
         if not self.bound_by_ceasefire:
             self._maybe_local_attack()
+        self._reinforce()
+
+    def _reinforce(self) -> None:
+        """Send one spare unit toward the most endangered friendly city, if any is outmatched."""
+        m = self.model
+        smap = m.strength_map()
+        target = m.most_endangered(self.key, smap)
+        if target is None:
+            return
+        unit = m.spare_unit(self.key, target, smap)
+        if unit is None:
+            return
+        unit.posture = Posture.HOLD
+        unit.set_route(target)
+        m.log(
+            "reinforce",
+            target,
+            self.key,
+            0.0,
+            f"{self.key} sends {unit.name} from {unit.node} to {target}",
+        )
 
     def _maybe_local_attack(self) -> None:
         m = self.model

@@ -370,22 +370,27 @@ class ConflictModel(Model):
         return True
 
     def threatened_place(self, faction: str, within_km: float) -> str | None:
-        """The faction's capital or most valuable city if enemy ground is within `within_km`."""
-        mine = [p for p in self.places.values() if p.controller == faction and not p.waypoint]
-        if not mine:
-            return None
-        top = max(mine, key=lambda p: (p.value, p.population))
-        candidates = {self.factions[faction].capital, top.name}
+        """The most endangered of the faction's capital and major cities (value >= 8), if any
+        has enemy ground or units within `within_km`: endangered = enemy strength near / own."""
+        capital = self.factions[faction].capital
+        candidates = [
+            n
+            for n, p in self.places.items()
+            if p.controller == faction and not p.waypoint and (p.value >= 8 or n == capital)
+        ]
+        best, best_danger = None, -1.0
         for name in sorted(candidates):
-            for other, km in self.dist[name].items():
-                if km > within_km:
-                    continue
-                place = self.places[other]
-                if place.controller not in (faction, "contested") or self.hostile_present(
-                    other, faction
-                ):
-                    return name
-        return None
+            near = [o for o, km in self.dist[name].items() if km <= within_km]
+            enemy_ground = any(
+                self.places[o].controller not in (faction, "contested") for o in near
+            )
+            enemy = sum(self.strength(o, faction, hostile=True) for o in near)
+            if not enemy_ground and enemy == 0:
+                continue
+            danger = enemy / max(self.strength(name, faction), 1.0)
+            if danger > best_danger:
+                best, best_danger = name, danger
+        return best
 
     def nearest_held(self, node: str, faction: str) -> str | None:
         held = [
@@ -401,23 +406,47 @@ class ConflictModel(Model):
         ]
         return min(bases)[1] if bases else None
 
+    def strength_map(self) -> dict[str, dict[str, float]]:
+        """Effective strength of each faction at each node, computed once per decision."""
+        out: dict[str, dict[str, float]] = {f: defaultdict(float) for f in self.factions}
+        for u in self.units:
+            if u.active:
+                out[u.faction][u.node] += self.unit_strength(u)
+        return out
+
+    def regional(
+        self, node: str, faction: str, smap: dict[str, dict[str, float]]
+    ) -> tuple[float, float]:
+        """(friendly, hostile) strength within `faction.threat_km` of a node, by road."""
+        reach = self.p["faction.threat_km"]
+        near = [n for n, km in self.dist[node].items() if km <= reach]
+        own = sum(smap[faction].get(n, 0.0) for n in near)
+        hostile = sum(smap[f].get(n, 0.0) for f in smap if f != faction for n in near)
+        return own, hostile
+
+    def can_spare(self, u: Unit, smap: dict[str, dict[str, float]]) -> bool:
+        """A unit may leave if its region stays at least even with the enemy without it."""
+        own, hostile = self.regional(u.node, u.faction, smap)
+        return own - self.unit_strength(u) >= hostile
+
     def best_local_attack(self, faction: str) -> tuple[Unit, str] | None:
         """A unit next to enemy ground where it has the odds, with the most valuable target."""
         best, best_score = None, 0.0
         ratio_needed = self.p[f"faction.{faction}.attack_ratio"]
+        smap = self.strength_map()
         for u in self.factions[faction].units():
             if u.local or u.posture != Posture.HOLD or u.compliant or u.route:
                 continue
-            own = self.strength(u.node, faction)
-            if own - self.unit_strength(u) < self.threat(u.node, faction):
+            if not self.can_spare(u, smap):
                 continue
+            own = smap[faction][u.node]
             for nb, edge in self.network.graph[u.node].items():
                 if edge["km"] > self.p["faction.threat_km"]:
                     continue
                 place = self.places[nb]
                 if place.controller == faction and not self.hostile_present(nb, faction):
                     continue
-                enemy = self.strength(nb, faction, hostile=True)
+                enemy = sum(smap[f].get(nb, 0.0) for f in smap if f != faction)
                 if enemy > 0 and own < ratio_needed * enemy:
                     continue
                 score = (place.value + 1.0) / (1.0 + enemy / max(own, 1.0))
@@ -425,14 +454,35 @@ class ConflictModel(Model):
                     best, best_score = (u, nb), score
         return best
 
-    def threat(self, node: str, faction: str) -> float:
-        """Hostile strength within `faction.threat_km` of a node: what must stay to hold it."""
-        reach = self.p["faction.threat_km"]
-        return sum(
-            self.strength(other, faction, hostile=True)
-            for other, km in self.dist[node].items()
-            if km <= reach
-        )
+    def most_endangered(self, faction: str, smap: dict[str, dict[str, float]]) -> str | None:
+        """The friendly town or city (value >= 5) whose region is most outmatched by the enemy."""
+        best, best_ratio = None, 1.0
+        for name, place in self.places.items():
+            if place.waypoint or place.value < 5 or place.status != faction:
+                continue
+            own, hostile = self.regional(name, faction, smap)
+            ratio = hostile / max(own, 1.0)
+            if ratio > best_ratio:
+                best, best_ratio = name, ratio
+        return best
+
+    def spare_unit(
+        self, faction: str, target: str, smap: dict[str, dict[str, float]]
+    ) -> Unit | None:
+        """The nearest spare unit within `faction.reinforce_km`, by a road through friendly ground."""
+        options = []
+        reach = self.p["faction.reinforce_km"]
+        for u in self.factions[faction].units():
+            if u.local or u.route or u.compliant or u.posture != Posture.HOLD or u.node == target:
+                continue
+            if u.uid in self.factions[faction].offensive_units or not self.can_spare(u, smap):
+                continue
+            km = self.dist[u.node].get(target)
+            path = self.paths[u.node].get(target)
+            if km is None or km > reach or any(self.places[n].status != faction for n in path[1:]):
+                continue
+            options.append((km, u.uid, u))
+        return min(options)[2] if options else None
 
     def hostile_within(self, node: str, faction: str, km: float) -> bool:
         return any(self.hostile_present(n, faction) for n, d in self.dist[node].items() if d <= km)
@@ -775,19 +825,15 @@ class ConflictModel(Model):
         g = self.network.graph.subgraph(n for n in self.places if n not in blocked)
         dist, paths = nx.single_source_dijkstra(g, u.node, weight="km")
         safe_km = self.p["combat.range_km"]
-        options = [
-            (km, n)
-            for n, km in dist.items()
-            if n != u.node
-            and self.places[n].status == u.faction
-            and not self.hostile_within(n, u.faction, safe_km)
+        friendly = [
+            (km, n) for n, km in dist.items() if n != u.node and self.places[n].status == u.faction
         ]
-        if not options:
+        safe = [(km, n) for km, n in friendly if not self.hostile_within(n, u.faction, safe_km)]
+        if not friendly:
             return False
-        _, dest = min(options)
+        _, dest = min(safe or friendly)
         u.posture = Posture.WITHDRAW
         u.set_route(dest, paths[dest])
-        self.factions[u.faction].offensive_units.discard(u.uid)
         self.log(
             "withdrawal", u.node, u.faction, 0.0,
             f"{u.name} withdraws from {u.node} to {dest} (morale {u.morale:.2f}, odds {odds:.1f}:1)",

@@ -16,7 +16,8 @@ import numpy as np
 def loss_rates(
     a: float, b: float, ka: float, kb: float, aimed: float, area: float, w: float
 ) -> tuple[float, float]:
-    """Instantaneous loss rates (of A, of B) per hour."""
+    """Instantaneous loss rates (of A, of B) per hour; a side below zero neither fires nor bleeds."""
+    a, b = max(a, 0.0), max(b, 0.0)
     loss_b = w * aimed * ka * a + (1.0 - w) * area * ka * a * b
     loss_a = w * aimed * kb * b + (1.0 - w) * area * kb * b * a
     return loss_a, loss_b

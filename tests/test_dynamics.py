@@ -1,0 +1,174 @@
+"""The pure mechanism functions against analytic solutions and invariants."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.integrate import solve_ivp
+
+from sim.dynamics import air, ceasefire, civilians, combat, morale, supply
+
+ALPHA_A, ALPHA_B = 0.002, 0.003  # per-hour kill rates of A's and B's fighters
+
+
+def _simulate(a: float, b: float, hours: int, w: float, area: float = 0.0, rng=None) -> tuple:
+    """Hour by hour, as the model does: expected losses over the hour, realised or not."""
+    for _ in range(hours):
+        la, lb = combat.expected_losses(a, b, ALPHA_A, ALPHA_B, 1.0, area, w)
+        if rng is not None:
+            la = combat.realise(rng, a, la, True)
+            lb = combat.realise(rng, b, lb, True)
+        a, b = a - la, b - lb
+    return a, b
+
+
+def test_square_law_without_noise_follows_the_closed_form_within_one_percent():
+    a0, b0, hours = 1000.0, 800.0, 150
+    a, b = _simulate(a0, b0, hours, w=1.0)
+    a_ref, b_ref = combat.square_law_solution(a0, b0, ALPHA_A, ALPHA_B, hours)
+    assert a == pytest.approx(a_ref, rel=0.01)
+    assert b == pytest.approx(b_ref, rel=0.01)
+    assert a_ref < 0.9 * a0 and b_ref < 0.7 * b0  # the fight really happened
+
+
+def test_blended_law_matches_solve_ivp():
+    a0, b0, hours, w, area = 1200.0, 900.0, 80, 0.6, 2e-6
+
+    def rhs(_t, y):
+        la, lb = combat.loss_rates(y[0], y[1], ALPHA_A, ALPHA_B, 1.0, area, w)
+        return [-la, -lb]
+
+    ref = solve_ivp(rhs, (0, hours), [a0, b0], rtol=1e-9, atol=1e-9).y[:, -1]
+    a, b = _simulate(a0, b0, hours, w=w, area=area)
+    assert a == pytest.approx(ref[0], rel=0.005)
+    assert b == pytest.approx(ref[1], rel=0.005)
+
+
+def test_noisy_engagements_average_to_the_analytic_solution():
+    a0, b0, hours, n = 1000.0, 800.0, 48, 500
+    rng = np.random.default_rng(7)
+    finals = np.array([_simulate(a0, b0, hours, w=1.0, rng=rng) for _ in range(n)])
+    a_ref, b_ref = combat.square_law_solution(a0, b0, ALPHA_A, ALPHA_B, hours)
+    for col, ref in ((0, a_ref), (1, b_ref)):
+        mean, sd = finals[:, col].mean(), finals[:, col].std(ddof=1)
+        half = 2.576 * sd / math.sqrt(n)
+        assert abs(mean - ref) <= half + 0.005 * ref, (mean, ref, half)
+        assert sd > 0  # noise is on
+
+
+@given(
+    a=st.floats(0, 1e5),
+    b=st.floats(0, 1e5),
+    ka=st.floats(0, 5),
+    kb=st.floats(0, 5),
+    w=st.floats(0, 1),
+)
+@settings(max_examples=200, deadline=None)
+def test_expected_losses_never_exceed_what_a_side_has(a, b, ka, kb, w):
+    la, lb = combat.expected_losses(a, b, ka, kb, 0.01, 1e-5, w)
+    assert 0.0 <= la <= a + 1e-9
+    assert 0.0 <= lb <= b + 1e-9
+
+
+@given(total=st.floats(0, 1e4), weights=st.lists(st.floats(0, 1e4), min_size=1, max_size=8))
+@settings(max_examples=200, deadline=None)
+def test_split_shares_losses_without_creating_or_exceeding(total, weights):
+    w = np.array(weights)
+    shares = combat.split(total, w)
+    assert np.all(shares >= 0) and np.all(shares <= w + 1e-9)
+    if w.sum() > 0 and total <= w.sum():
+        assert shares.sum() == pytest.approx(total, rel=1e-9, abs=1e-9)
+
+
+def test_realise_without_noise_is_the_expectation_and_with_noise_is_bounded():
+    rng = np.random.default_rng(1)
+    assert combat.realise(rng, 100.0, 12.5, noise=False) == 12.5
+    draws = [combat.realise(rng, 100.0, 12.5, noise=True) for _ in range(2000)]
+    assert min(draws) >= 0 and max(draws) <= 100
+    assert np.mean(draws) == pytest.approx(12.5, rel=0.05)
+
+
+def test_effectiveness_falls_with_morale_and_supply_but_never_to_zero():
+    full = combat.effectiveness(1.0, 1.0, 1.0, 1.0, 1.0)
+    assert full == pytest.approx(1.0)
+    assert combat.effectiveness(1.0, 0.5, 1.0, 1.0, 1.0) < full
+    assert combat.effectiveness(1.0, 1.0, 0.5, 1.0, 1.0) < full
+    assert combat.effectiveness(1.0, 0.0, 0.0, 1.0, 1.0) > 0
+    assert combat.effectiveness(1.0, 1.0, 1.0, 1.0, 1.0, air_bonus=0.3) == pytest.approx(1.3)
+
+
+def test_air_defence_lowers_hits_and_raises_losses():
+    assert air.hit_probability(0.5, 0, 0.3) == 0.5
+    assert air.hit_probability(0.5, 2, 0.3) == pytest.approx(0.5 * 0.49)
+    assert air.loss_probability(0.1, 0) == 0.0
+    assert air.loss_probability(0.1, 2) == pytest.approx(0.19)
+    assert air.expected_sorties(4, 1.5, hours=24) == pytest.approx(6.0)
+    assert air.haversine_km(32.887, 13.187, 31.209, 16.589) == pytest.approx(371, abs=2)
+
+
+@given(
+    m=st.floats(0, 1),
+    loss=st.floats(0, 1),
+    s=st.floats(0, 1),
+    enc=st.booleans(),
+    contact=st.booleans(),
+)
+def test_morale_stays_in_unit_interval(m, loss, s, enc, contact):
+    out = morale.update_morale(m, loss, s, enc, contact, 3.0, 0.01, 0.01, 0.004)
+    assert 0.0 <= out <= 1.0
+
+
+def test_morale_falls_with_losses_and_recovers_out_of_contact():
+    assert morale.update_morale(
+        0.8, 0.1, 1.0, False, True, 3.0, 0.01, 0.01, 0.004
+    ) == pytest.approx(0.5)
+    assert morale.update_morale(
+        0.5, 0.0, 1.0, False, False, 3.0, 0.01, 0.01, 0.004
+    ) == pytest.approx(0.504)
+    assert morale.update_morale(0.5, 0.0, 1.0, False, True, 3.0, 0.01, 0.01, 0.004) == 0.5
+    assert morale.should_withdraw(0.2, 1.0, 0.3, 2.5)
+    assert morale.should_withdraw(0.9, 3.0, 0.3, 2.5)
+    assert not morale.should_withdraw(0.9, 2.0, 0.3, 2.5)
+
+
+def test_supply_is_traced_through_friendly_ground_only():
+    import networkx as nx
+
+    g = nx.Graph()
+    g.add_edge("depot", "a", km=10)
+    g.add_edge("a", "enemy", km=10)
+    g.add_edge("enemy", "beyond", km=10)
+    reach = supply.supplied_nodes(g, {"depot", "a", "beyond"}, ["depot"], max_km=1000)
+    assert reach == {"depot": 0, "a": 10, "enemy": 20}  # the enemy node is reached, not crossed
+    assert supply.supplied_nodes(g, {"a"}, ["depot"], 1000) == {}
+    assert supply.supplied_nodes(g, {"depot", "a"}, ["depot"], max_km=5) == {"depot": 0}
+    assert supply.update_supply(0.5, True, 0.01, 0.05) == pytest.approx(0.55)
+    assert supply.update_supply(0.005, False, 0.01, 0.05) == 0.0
+    assert supply.speed_factor(0.0) == 0.5 and supply.speed_factor(1.0) == 1.0
+
+
+def test_violation_hazard_rises_with_proximity_and_advantage():
+    far = ceasefire.violation_probability(1.0, 100, 15, 1.0, 0.5, 1.0)
+    near = ceasefire.violation_probability(1.0, 0, 15, 1.0, 0.5, 1.0)
+    strong = ceasefire.violation_probability(1.0, 0, 15, 3.0, 0.5, 1.0)
+    capped = ceasefire.violation_probability(1.0, 0, 15, 30.0, 0.5, 1.0)
+    assert 0 < far < near < strong == capped
+    assert ceasefire.violation_probability(0.0, 0, 15, 3.0, 0.5, 2.0) == 0.0
+    assert near == pytest.approx(1 - math.exp(-2.0 / 24))
+
+
+def test_tension_halves_each_half_life_and_collapse_is_a_threshold():
+    assert ceasefire.decay_tension(8.0, 72, 3) == pytest.approx(4.0)
+    assert ceasefire.collapses(10.01, 10) and not ceasefire.collapses(10.0, 10)
+
+
+def test_civilian_harm_and_displacement_scale_with_population_and_intensity():
+    assert civilians.intensity(1000) == 0.5 and civilians.intensity(10_000) == 1.0
+    assert civilians.expected_harm(100_000, 0.5, 1e-5) == pytest.approx(0.5)
+    assert civilians.expected_strike_harm(200_000, 0.3) == pytest.approx(0.6)
+    assert civilians.displaced_share(0.0, 0.1) == 0.0
+    assert civilians.displaced_share(1.0, 0.1) == pytest.approx(0.1)
