@@ -1,0 +1,739 @@
+"""Parameter sweeps: designs, seeded runs in batches on any executor, streaming Parquet, resume.
+
+A sweep is a design (a table of points, one column per swept parameter) times R replicates.
+Run `point * R + replicate` gets the seed `seed_for(base, point, replicate)`, so its result never
+depends on the number of workers or on the order in which runs finish. Runs go out in batches of
+consecutive run ids; each finished batch becomes one Parquet part per table,
+`parts/<table>-<batch:06d>.parquet`, written atomically by the parent, and the batch is then
+recorded as complete in `manifest.json`. Only batches listed there count, so a sweep killed at
+any moment leaves a consistent folder, and `resume=True` runs just the missing batches.
+
+Folder layout:
+    manifest.json     scenario, base parameters, seed, replicates, design settings, batch size,
+                      complete batches, status (partial / complete)
+    design.parquet    the design points (column `point`, then one column per swept parameter)
+    parts/            runs-000000.parquet, timeseries-000000.parquet, ... one per batch and table
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim.config import CeasefireEvent, Setup, load_scenario
+from sim.errors import InputError, Problem
+from sim.params import ParamRegistry, parse_assignments
+from sim.runner import TABLES, RunSpec, Tables, resolve_params, run_one, seed_for, to_tables
+
+DESIGNS = ("grid", "lhs", "sobol")
+DEFAULT_SAMPLES = {"lhs": 64, "sobol": 16}
+MANIFEST = "manifest.json"
+DESIGN_FILE = "design.parquet"
+PARTS = "parts"
+# A design's own random stream, apart from every run's (run seeds use 2-element spawn keys).
+_DESIGN_KEY = (0x5EED,)
+
+
+def _problem(field_: str, message: str, origin: str = "--param") -> InputError:
+    return InputError(Problem(origin, 1, 1, field_, message))
+
+
+# --- parameter specs ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Axis:
+    """One swept parameter: discrete levels (`a,b,c`, `lo:hi:n`) or a continuous range (`lo:hi`)."""
+
+    key: str
+    spec: str
+    low: float
+    high: float
+    values: tuple[float, ...] | None = None
+
+    @property
+    def continuous(self) -> bool:
+        return self.values is None
+
+    def scale(self, u: np.ndarray) -> np.ndarray:
+        """Map unit-interval samples onto this axis (levels are equally likely)."""
+        if self.values is None:
+            return self.low + u * (self.high - self.low)
+        idx = np.minimum((u * len(self.values)).astype(int), len(self.values) - 1)
+        return np.asarray(self.values, dtype=float)[idx]
+
+
+def _number(key: str, text: str, what: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise _problem(key, f"{what}: expected a number, got {text.strip()!r}") from None
+    if not math.isfinite(value):
+        raise _problem(key, f"{what}: expected a finite number, got {text.strip()!r}")
+    return value
+
+
+def _tidy(x: float) -> float:
+    """0.30000000000000004 -> 0.3: grid values as a person would write them."""
+    return float(f"{x:.12g}")
+
+
+def parse_axis(item: str, registry: ParamRegistry) -> Axis:
+    """Parse `KEY=SPEC` where SPEC is `a,b,c`, `lo:hi:n` or `lo:hi`; check key and range."""
+    key, sep, spec = item.partition("=")
+    key, spec = key.strip(), spec.strip()
+    if not sep or not key or not spec:
+        raise _problem(item, "expected KEY=SPEC with SPEC one of a,b,c | lo:hi:n | lo:hi")
+    if key not in registry.specs:
+        raise _problem(key, registry.check(key, 0.0) or "unknown parameter")
+    if ":" in spec:
+        parts = spec.split(":")
+        if len(parts) not in (2, 3):
+            raise _problem(key, f"{spec!r}: expected lo:hi (a range) or lo:hi:n (n values)")
+        lo = _number(key, parts[0], f"{spec!r}: lo")
+        hi = _number(key, parts[1], f"{spec!r}: hi")
+        if not lo < hi:
+            raise _problem(key, f"{spec!r}: lo must be less than hi")
+        values = None
+        if len(parts) == 3:
+            try:
+                n = int(parts[2])
+            except ValueError:
+                n = 0
+            if n < 2:
+                raise _problem(key, f"{spec!r}: n must be a whole number of at least 2")
+            values = tuple(_tidy(v) for v in np.linspace(lo, hi, n))
+        checks = [lo, hi]
+    else:
+        texts = spec.split(",")
+        if any(not t.strip() for t in texts):
+            raise _problem(key, f"{spec!r}: empty value in the list")
+        values = tuple(_number(key, t, f"{spec!r}") for t in texts)
+        if len(set(values)) != len(values):
+            raise _problem(key, f"{spec!r}: a value is repeated")
+        lo, hi, checks = min(values), max(values), list(values)
+    for v in checks:
+        why = registry.check(key, v)
+        if why:
+            raise _problem(key, why)
+    return Axis(key=key, spec=spec, low=lo, high=hi, values=values)
+
+
+def parse_axes(items: Iterable[str], registry: ParamRegistry) -> list[Axis]:
+    axes: list[Axis] = []
+    for item in items:
+        axis = parse_axis(item, registry)
+        if any(a.key == axis.key for a in axes):
+            raise _problem(axis.key, "swept twice; give each parameter one --param")
+        axes.append(axis)
+    if not axes:
+        raise _problem("", "give at least one --param KEY=SPEC to sweep")
+    return axes
+
+
+# --- designs --------------------------------------------------------------------------------
+
+
+def design_rng(seed: int) -> np.random.Generator:
+    return np.random.default_rng(np.random.SeedSequence(int(seed), spawn_key=_DESIGN_KEY))
+
+
+def grid_design(axes: Sequence[Axis]) -> pd.DataFrame:
+    """Every combination of the axes' values (the last parameter varies fastest)."""
+    for a in axes:
+        if a.values is None:
+            raise _problem(
+                a.key,
+                f"{a.spec!r} is a range; a grid needs values (a,b,c) or lo:hi:n "
+                "(or use --design lhs or --design sobol)",
+            )
+    rows = list(itertools.product(*(a.values for a in axes)))
+    return pd.DataFrame(rows, columns=[a.key for a in axes], dtype=float)
+
+
+def lhs_design(axes: Sequence[Axis], samples: int, seed: int) -> pd.DataFrame:
+    """A Latin hypercube of `samples` points, seeded."""
+    from scipy.stats import qmc
+
+    u = qmc.LatinHypercube(d=len(axes), rng=design_rng(seed)).random(samples)
+    return pd.DataFrame({a.key: a.scale(u[:, j]) for j, a in enumerate(axes)})
+
+
+def saltelli_unit(d: int, n: int, seed: int) -> np.ndarray:
+    """Saltelli's scheme on a scrambled Sobol' sequence, first and total order (N * (D + 2) rows).
+
+    Row layout matches `SALib.sample.sobol.sample(problem, N, calc_second_order=False)`, so
+    `SALib.analyze.sobol.analyze(..., calc_second_order=False)` reads outcomes in design order:
+    for each base row i: A_i, then A_i with column j taken from B_i for each j, then B_i.
+    """
+    from scipy.stats import qmc
+
+    base = qmc.Sobol(d=2 * d, scramble=True, rng=design_rng(seed)).random_base2(int(math.log2(n)))
+    a, b = base[:, :d], base[:, d:]
+    blocks = np.empty((n, d + 2, d))
+    blocks[:, 0] = a
+    for j in range(d):
+        blocks[:, 1 + j] = a
+        blocks[:, 1 + j, j] = b[:, j]
+    blocks[:, d + 1] = b
+    return blocks.reshape(n * (d + 2), d)
+
+
+def sobol_design(axes: Sequence[Axis], samples: int, seed: int) -> pd.DataFrame:
+    if samples < 2 or samples & (samples - 1):
+        up = 1 << max(1, math.ceil(math.log2(max(samples, 2))))
+        raise _problem(
+            "--samples",
+            f"a Sobol' design needs a power of 2 base samples (got {samples}; try {up})",
+            origin="--samples",
+        )
+    u = saltelli_unit(len(axes), samples, seed)
+    return pd.DataFrame({a.key: a.scale(u[:, j]) for j, a in enumerate(axes)})
+
+
+def make_design(kind: str, axes: Sequence[Axis], samples: int | None, seed: int) -> pd.DataFrame:
+    """The design points: one row per point (index = point number), one column per parameter."""
+    if kind not in DESIGNS:
+        raise _problem(
+            "--design", f"unknown design {kind!r}; one of {', '.join(DESIGNS)}", "--design"
+        )
+    if kind == "grid":
+        if samples is not None:
+            raise _problem(
+                "--samples",
+                "--samples applies to lhs and sobol; a grid's size comes from its values",
+                "--samples",
+            )
+        points = grid_design(axes)
+    else:
+        n = DEFAULT_SAMPLES[kind] if samples is None else samples
+        if n < 1:
+            raise _problem("--samples", "must be at least 1", "--samples")
+        points = lhs_design(axes, n, seed) if kind == "lhs" else sobol_design(axes, n, seed)
+    points.index.name = "point"
+    return points
+
+
+# --- the plan -------------------------------------------------------------------------------
+
+
+def default_batch_size(runs: int) -> int:
+    """Runs per task: about a hundred tasks per sweep, 1 to 20 runs each.
+
+    It depends on the number of runs only (never on workers), so part files are the same
+    whichever executor wrote them.
+    """
+    return max(1, min(20, runs // 100))
+
+
+@dataclass
+class SweepPlan:
+    """What a sweep runs: design points x replicates, in batches of consecutive run ids."""
+
+    setup: Setup
+    points: pd.DataFrame
+    replicates: int
+    seed: int
+    batch_size: int
+    params: dict[str, float]
+    tables: tuple[str, ...] = TABLES
+    overrides: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def runs(self) -> int:
+        return len(self.points) * self.replicates
+
+    @property
+    def batches(self) -> int:
+        return math.ceil(self.runs / self.batch_size)
+
+    def batch_runs(self, batch: int) -> range:
+        lo = batch * self.batch_size
+        return range(lo, min(lo + self.batch_size, self.runs))
+
+    def spec(self, run_id: int) -> RunSpec:
+        point, rep = divmod(run_id, self.replicates)
+        row = self.points.iloc[point]
+        return RunSpec(
+            run_id=run_id,
+            point=point,
+            replicate=rep,
+            seed=seed_for(self.seed, point, rep),
+            overrides={k: float(row[k]) for k in self.points.columns},
+        )
+
+    def batch_specs(self, batch: int) -> list[RunSpec]:
+        return [self.spec(r) for r in self.batch_runs(batch)]
+
+
+def run_parts(
+    setup: Setup, specs: Sequence[RunSpec], params: Mapping[str, float], tables: Sequence[str]
+) -> dict[str, bytes]:
+    """Run a batch in a worker and return each table as Parquet bytes (cheap to send back)."""
+    import io
+
+    frames: dict[str, list[pd.DataFrame]] = {name: [] for name in tables}
+    for spec in specs:
+        one = to_tables(setup, [run_one(setup, spec, params)])
+        for name in tables:
+            frames[name].append(getattr(one, name))
+    out: dict[str, bytes] = {}
+    for name, dfs in frames.items():
+        dfs = [d for d in dfs if not d.empty] or dfs[:1]
+        df = pd.concat(dfs, ignore_index=True) if len(dfs) > 1 else dfs[0]
+        buf = io.BytesIO()
+        df.to_parquet(buf, compression="zstd", index=False)
+        out[name] = buf.getvalue()
+    return out
+
+
+# --- files ----------------------------------------------------------------------------------
+
+
+def part_path(folder: Path, table: str, batch: int) -> Path:
+    return Path(folder) / PARTS / f"{table}-{batch:06d}.parquet"
+
+
+def _write_bytes(data: bytes, path: Path) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+    os.replace(tmp, path)
+
+
+def read_manifest(folder: str | Path) -> dict[str, Any]:
+    path = Path(folder) / MANIFEST
+    if not path.is_file():
+        raise InputError(Problem(str(folder), 1, 1, "", "not a sweep folder (no manifest.json)"))
+    data = json.loads(path.read_text(encoding="utf-8"))
+    if data.get("kind") != "sweep":
+        raise InputError(Problem(str(path), 1, 1, "kind", "not a sweep manifest"))
+    return data
+
+
+def read_design(folder: str | Path) -> pd.DataFrame:
+    df = pd.read_parquet(Path(folder) / DESIGN_FILE)
+    return df.set_index("point")
+
+
+def complete_batches(folder: str | Path, meta: Mapping[str, Any] | None = None) -> list[int]:
+    meta = meta or read_manifest(folder)
+    return sorted(meta["sweep"]["batches_complete"])
+
+
+def sweep_parts(folder: str | Path, table: str = "runs") -> list[Path]:
+    """The part files of one table that belong to complete batches (for DuckDB, pyarrow)."""
+    folder = Path(folder)
+    return [part_path(folder, table, b) for b in complete_batches(folder)]
+
+
+def _read_table(paths: Sequence[Path]) -> pd.DataFrame:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    parts = [t for t in (pq.read_table(p) for p in paths) if t.num_columns]
+    if not parts:
+        return pd.DataFrame()
+    table = pa.concat_tables(parts, promote_options="permissive")
+    return table.to_pandas()
+
+
+def read_sweep(folder: str | Path, tables: Sequence[str] = TABLES) -> Tables:
+    """A sweep's complete runs as the output tables, in run-id order (`tables` limits which)."""
+    folder = Path(folder)
+    meta = read_manifest(folder)
+    stored = set(meta["sweep"]["tables"])
+    done = complete_batches(folder, meta)
+    out = {}
+    for name in TABLES:
+        if name in tables and name in stored:
+            out[name] = _read_table([part_path(folder, name, b) for b in done])
+        else:
+            out[name] = pd.DataFrame()
+    return Tables(**out)
+
+
+def read_runs(folder: str | Path) -> pd.DataFrame:
+    """The runs table of a sweep (one row per complete run)."""
+    return read_sweep(folder, tables=("runs",)).runs
+
+
+# --- signals --------------------------------------------------------------------------------
+
+
+def _raise_interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
+@contextmanager
+def _interruptible() -> Iterator[Callable[[], Any]]:
+    """SIGTERM acts like Ctrl-C while the sweep runs; yields `critical()`, a context manager
+    that holds both signals back until a batch's files and manifest entry are all written."""
+    if threading.current_thread() is not threading.main_thread():
+        yield _nothing
+        return
+    old_term = signal.getsignal(signal.SIGTERM)
+    signal.signal(signal.SIGTERM, _raise_interrupt)
+
+    @contextmanager
+    def critical() -> Iterator[None]:
+        pending: list[int] = []
+        prev = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+        for s in prev:
+            signal.signal(s, lambda signum, frame: pending.append(signum))
+        try:
+            yield
+        finally:
+            for s, h in prev.items():
+                signal.signal(s, h)
+        if pending:
+            raise KeyboardInterrupt
+
+    try:
+        yield critical
+    finally:
+        signal.signal(signal.SIGTERM, old_term)
+
+
+@contextmanager
+def _nothing() -> Iterator[None]:
+    yield
+
+
+# --- running --------------------------------------------------------------------------------
+
+
+def ceasefire_hour(setup: Setup) -> float | None:
+    """Hours from the scenario start to its first ceasefire, or None."""
+    for ev in setup.scenario.events:
+        if isinstance(ev, CeasefireEvent):
+            return setup.scenario.hour_of(ev.at)
+    return None
+
+
+class SweepInterrupted(KeyboardInterrupt):
+    """Ctrl-C or SIGTERM stopped a sweep; the folder is partial and can be resumed."""
+
+    def __init__(self, folder: Path, done: int, total: int):
+        super().__init__(f"sweep interrupted after {done} of {total} runs: {folder}")
+        self.folder, self.done, self.total = folder, done, total
+
+
+@dataclass
+class SweepResult:
+    folder: Path
+    runs: int
+    ran: int
+    seconds: float
+    meta: dict[str, Any]
+
+    def read(self, tables: Sequence[str] = TABLES) -> Tables:
+        return read_sweep(self.folder, tables)
+
+
+def _settings(
+    scenario_sha: str,
+    axes: Sequence[Axis] | None,
+    design: str | None,
+    samples: int | None,
+    replicates: int | None,
+    seed: int | None,
+    batch_size: int | None,
+    overrides: Mapping[str, float] | None,
+    tables: Sequence[str] | None,
+) -> dict[str, Any]:
+    """What defines a sweep's dataset; None means 'not given' (take the stored value on resume)."""
+    return {
+        "scenario_sha256": scenario_sha,
+        "params": [f"{a.key}={a.spec}" for a in axes] if axes else None,
+        "design": design,
+        "samples": samples,
+        "replicates": replicates,
+        "seed": seed,
+        "batch_size": batch_size,
+        "set": dict(sorted(overrides.items())) if overrides else None,
+        "tables": list(tables) if tables else None,
+    }
+
+
+_FLAG = {
+    "scenario_sha256": "SCENARIO (its file changed)",
+    "params": "--param",
+    "design": "--design",
+    "samples": "--samples",
+    "replicates": "--replicates",
+    "seed": "--seed",
+    "batch_size": "--batch-size",
+    "set": "--set",
+    "tables": "--tables",
+}
+
+
+def _check_resume(stored: Mapping[str, Any], given: Mapping[str, Any], folder: Path) -> None:
+    problems = []
+    for key, value in given.items():
+        if value is None or key not in stored or value == stored[key]:
+            continue
+        problems.append(
+            Problem(
+                str(folder / MANIFEST),
+                1,
+                1,
+                _FLAG[key],
+                f"the sweep was started with {stored[key]!r}, not {value!r}; "
+                "leave it out to resume, or choose another --out",
+            )
+        )
+    if problems:
+        raise InputError(problems)
+
+
+def run_sweep(
+    scenario: str | Path | Setup,
+    params: Iterable[str] = (),
+    *,
+    design: str | None = None,
+    samples: int | None = None,
+    replicates: int | None = None,
+    seed: int | None = None,
+    out: str | Path | None = None,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    executor: Any = None,
+    resume: bool = False,
+    batch_size: int | None = None,
+    set_items: Iterable[str] = (),
+    tables: Sequence[str] | None = None,
+    progress: bool | Callable[[int, int], None] = False,
+    max_in_flight: int | None = None,
+) -> SweepResult:
+    """Run (or resume) a sweep into `out` and return where it is and how it went.
+
+    `params` are `KEY=SPEC` strings (`a,b,c`, `lo:hi:n`, `lo:hi`); `design` is grid (default),
+    lhs or sobol with `samples` points (sobol: base samples, a power of 2, giving
+    samples * (D + 2) points). `workers` processes (default: all cores; 1 runs here), or a Dask
+    `scheduler` address, or any `concurrent.futures` `executor` you pass in. `tables` limits
+    what is stored (runs is always kept). `progress` is True for a bar / periodic lines, or a
+    callable `update(done, total)`.
+    """
+    from sim.results import manifest, write_json, write_parquet
+
+    t0 = time.perf_counter()
+    setup = scenario if isinstance(scenario, Setup) else load_scenario(scenario)
+    registry = ParamRegistry.load(setup.theater)
+    params = list(params)
+    axes = parse_axes(params, registry) if params or not resume else None
+    overrides = parse_assignments(set_items)
+    if tables is not None:
+        unknown = [t for t in tables if t not in TABLES]
+        if unknown:
+            raise _problem(
+                "--tables",
+                f"unknown table {unknown[0]!r}; tables are {', '.join(TABLES)}",
+                "--tables",
+            )
+        tables = tuple(t for t in TABLES if t in tables or t == "runs")
+    folder = Path(out) if out is not None else Path("results") / f"{_stem(setup)}-sweep"
+    given = _settings(
+        setup.scenario_sha256,
+        axes,
+        design,
+        samples,
+        replicates,
+        seed,
+        batch_size,
+        overrides,
+        tables,
+    )
+
+    meta: dict[str, Any] | None = None
+    if folder.exists():
+        if not resume:
+            why = "already exists; add --resume to continue that sweep, or choose another --out"
+            raise InputError(Problem(str(folder), 1, 1, "--out", why))
+        if (folder / MANIFEST).is_file():
+            meta = read_manifest(folder)
+            _check_resume(meta["sweep"]["settings"], given, folder)
+        elif any(p.name not in (PARTS, DESIGN_FILE) for p in folder.iterdir()) or any(
+            (folder / PARTS).glob("*.parquet")
+        ):
+            raise InputError(Problem(str(folder), 1, 1, "--out", "is not a sweep folder"))
+        # else: killed before its first manifest was written; start it afresh
+
+    if meta is not None:
+        s = meta["sweep"]["settings"]
+        points = read_design(folder)
+        plan = SweepPlan(
+            setup=setup,
+            points=points,
+            replicates=s["replicates"],
+            seed=s["seed"],
+            batch_size=s["batch_size"],
+            params=resolve_params(setup, s["set"] or {}),
+            tables=tuple(s["tables"]),
+            overrides=dict(s["set"] or {}),
+        )
+        done = set(meta["sweep"]["batches_complete"])
+        for stale in (folder / PARTS).glob(".*.tmp"):
+            stale.unlink(missing_ok=True)
+    else:
+        if axes is None:
+            raise _problem("", "give at least one --param KEY=SPEC to sweep")
+        clash = sorted(set(overrides) & {a.key for a in axes})
+        if clash:
+            raise _problem(clash[0], "both swept (--param) and fixed (--set)", "--set")
+        base = resolve_params(setup, overrides)
+        seed = setup.scenario.seed if seed is None else int(seed)
+        replicates = replicates or setup.scenario.replicates
+        design = design or "grid"
+        points = make_design(design, axes, samples, seed)
+        runs = len(points) * replicates
+        batch_size = batch_size or default_batch_size(runs)
+        plan = SweepPlan(
+            setup, points, replicates, seed, batch_size, base, tables or TABLES, overrides
+        )
+        settings = _settings(
+            setup.scenario_sha256, axes, design,
+            samples if design == "grid" else samples or DEFAULT_SAMPLES[design],
+            replicates, seed, batch_size, overrides or {}, plan.tables,
+        )  # fmt: skip
+        settings["set"] = dict(sorted(overrides.items()))
+        meta = manifest(
+            setup, base, overrides, seed, replicates, status="partial",
+            extra={"kind": "sweep", "sweep": _sweep_meta(plan, axes, design, settings)},
+        )  # fmt: skip
+        (folder / PARTS).mkdir(parents=True, exist_ok=True)
+        write_parquet(points.reset_index(), folder / DESIGN_FILE)
+        write_json(meta, folder / MANIFEST)
+        done = set()
+    return _run_batches(
+        plan, meta, done, folder, workers, scheduler, executor, progress, max_in_flight, t0
+    )
+
+
+def _run_batches(
+    plan: SweepPlan,
+    meta: dict[str, Any],
+    done: set[int],
+    folder: Path,
+    workers: int | None,
+    scheduler: str | None,
+    executor: Any,
+    progress: bool | Callable[[int, int], None],
+    max_in_flight: int | None,
+    t0: float,
+) -> SweepResult:
+    """Run the batches not yet done; write each one's parts, then mark it in the manifest."""
+    from sim.execution import (
+        dask_executor,
+        default_workers,
+        executor_slots,
+        local_executor,
+        stop_executor,
+        submit_bounded,
+    )
+    from sim.progress import progress as progress_bar
+    from sim.results import write_json
+
+    todo = [b for b in range(plan.batches) if b not in done]
+    runs_done = sum(len(plan.batch_runs(b)) for b in done)
+    ran = 0
+    meta["status"] = "partial"
+
+    def record() -> None:
+        meta["sweep"]["batches_complete"] = sorted(done)
+        meta["sweep"]["runs_complete"] = runs_done
+        meta["status"] = "complete" if len(done) == plan.batches else "partial"
+        write_json(meta, folder / MANIFEST)
+
+    own_executor = executor is None
+    if executor is None and todo:
+        if scheduler:
+            executor = dask_executor(scheduler)
+        else:
+            workers = workers or default_workers()
+            executor = local_executor(min(workers, len(todo)))
+    slots = executor_slots(executor, workers or default_workers()) if executor else 1
+    window = max_in_flight or 2 * slots
+    show = progress if isinstance(progress, bool) else False
+    interrupted = False
+    with (
+        progress_bar("runs", plan.runs, enabled=show, completed=runs_done) as bar,
+        _interruptible() as critical,
+    ):
+        update = progress if callable(progress) else bar
+        update(runs_done, plan.runs)
+        jobs = ((b, (plan.setup, plan.batch_specs(b), plan.params, plan.tables)) for b in todo)
+        try:
+            for b, parts in submit_bounded(executor, run_parts, jobs, window):
+                with critical():
+                    for name, data in parts.items():
+                        _write_bytes(data, part_path(folder, name, b))
+                    done.add(b)
+                    runs_done += len(plan.batch_runs(b))
+                    ran += len(plan.batch_runs(b))
+                    record()
+                update(runs_done, plan.runs)
+            record()
+        except KeyboardInterrupt:
+            interrupted = True
+            record()
+            raise SweepInterrupted(folder, runs_done, plan.runs) from None
+        except BaseException:
+            interrupted = True
+            record()
+            raise
+        finally:
+            if own_executor:
+                stop_executor(executor, interrupted=interrupted)
+    return SweepResult(folder, plan.runs, ran, time.perf_counter() - t0, meta)
+
+
+def _stem(setup: Setup) -> str:
+    return Path(setup.scenario_path).stem
+
+
+def _sweep_meta(
+    plan: SweepPlan, axes: Sequence[Axis], design: str, settings: Mapping[str, Any]
+) -> dict[str, Any]:
+    return {
+        "design": design,
+        "samples": settings["samples"],
+        "parameters": [
+            {
+                "key": a.key,
+                "spec": a.spec,
+                "low": a.low,
+                "high": a.high,
+                "values": list(a.values) if a.values is not None else None,
+            }
+            for a in axes
+        ],
+        "points": len(plan.points),
+        "replicates": plan.replicates,
+        "runs": plan.runs,
+        "run_id": "point * replicates + replicate",
+        "seeds": "seed_for(seed, point, replicate): SeedSequence(seed, spawn_key=(point, replicate))",
+        "batch_size": plan.batch_size,
+        "batches": plan.batches,
+        "batches_complete": [],
+        "runs_complete": 0,
+        "tables": list(plan.tables),
+        "design_file": DESIGN_FILE,
+        "parts": f"{PARTS}/<table>-<batch:06d>.parquet",
+        "ceasefire_hour": ceasefire_hour(plan.setup),
+        "settings": dict(settings),
+    }
