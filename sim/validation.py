@@ -1,0 +1,431 @@
+"""Scoring runs against observations: the share of replicates that match each fact, and a score.
+
+Everything here is a pure function over the run tables (DataFrames), so it can be tested on
+hand-made frames and reused by `validate`, `calibrate` and the report.
+
+Scores (lower is better, 0 is perfect):
+- yes/no facts (control, event): the Brier score (share - 1)**2, the forecast being the share
+  of replicates in which the fact holds and the outcome 1 (it happened);
+- numbers: the CRPS of the ensemble, CRPS(F, y) = E|X - y| - 0.5 E|X - X'|, taken in expectation
+  over the observation's own uncertainty (y uniform on [low, high], or normal with the given
+  sd). The expectation of a proper score under a distribution of the truth is still minimised
+  by forecasting that distribution, so the score stays proper; an interval score would need a
+  point observation and a forecast interval, the reverse of what a source's range gives. For the
+  overall score a CRPS is divided by the observation's scale, max(|centre|, width, 1), so that
+  casualties and kilometres can be averaged with Brier scores.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim.observations import (
+    ControlObservation,
+    EventObservation,
+    NumberObservation,
+    ObservationFile,
+    after_cutoff,
+    describe,
+    is_cumulative,
+    scenario_cutoff,
+)
+
+COLUMNS = ("id", "description", "kind", "source", "share_matching", "score", "score_kind")
+_FIGHTING = re.compile(r"^\s*(\d+(?:\.\d+)?) h of fighting")
+
+
+# --- proper scores ---------------------------------------------------------------------------
+
+
+def brier(forecast: float, outcome: float = 1.0) -> float:
+    """Brier score of a probability forecast for a yes/no outcome (0 best, 1 worst)."""
+    return float((forecast - outcome) ** 2)
+
+
+def _spread(x: np.ndarray) -> float:
+    """E|X - X'| over an ensemble, in O(n log n) from the sorted values."""
+    x = np.sort(x)
+    n = len(x)
+    i = np.arange(1, n + 1)
+    return float(2.0 * np.sum((2 * i - n - 1) * x) / (n * n))
+
+
+def crps_ensemble(samples: Sequence[float] | np.ndarray, y: float) -> float:
+    """CRPS of an ensemble (its empirical distribution) against an observed value."""
+    x = np.asarray(samples, dtype=float)
+    return float(np.mean(np.abs(x - y)) - 0.5 * _spread(x))
+
+
+def crps_uniform_obs(samples: Sequence[float] | np.ndarray, low: float, high: float) -> float:
+    """Expected ensemble CRPS when the truth is uniform on [low, high] (the source's range)."""
+    x = np.asarray(samples, dtype=float)
+    if high <= low:
+        return crps_ensemble(x, low)
+    mid = 0.5 * (low + high)
+    inside = ((x - low) ** 2 + (high - x) ** 2) / (2.0 * (high - low))
+    dist = np.where((x >= low) & (x <= high), inside, np.abs(x - mid))
+    return float(np.mean(dist) - 0.5 * _spread(x))
+
+
+def crps_normal_obs(samples: Sequence[float] | np.ndarray, mu: float, sd: float) -> float:
+    """Expected ensemble CRPS when the truth is normal(mu, sd) (a value reported with its sd)."""
+    from scipy.stats import norm
+
+    x = np.asarray(samples, dtype=float)
+    if sd <= 0:
+        return crps_ensemble(x, mu)
+    z = (x - mu) / sd
+    dist = sd * (z * (2 * norm.cdf(z) - 1) + 2 * norm.pdf(z))
+    return float(np.mean(dist) - 0.5 * _spread(x))
+
+
+# --- targets: observations resolved against a scenario ---------------------------------------
+
+
+@dataclass(frozen=True)
+class EventFilter:
+    """Which events count: a kind, a set of places (None = anywhere), factions, casualties."""
+
+    kind: str | None = None
+    places: frozenset[str] | None = None
+    factions: tuple[str, ...] = ()
+    attacker: str | None = None
+    target: str | None = None
+    min_casualties: float = 0.0
+
+
+@dataclass(frozen=True)
+class Target:
+    """One observation in the scenario's hours, with place names resolved to network nodes."""
+
+    id: str
+    kind: str  # control | event | number
+    description: str
+    source: str
+    source_date: date
+    start: float  # hours since scenario start
+    end: float
+    weight: float = 1.0
+    observed: str = ""
+    after_ceasefire: bool = False
+    # control
+    place: str | None = None
+    controllers: tuple[str, ...] = ()
+    mode: str = "at"  # at | throughout | end
+    # event, or the filter of an event metric
+    filter: EventFilter = field(default_factory=EventFilter)
+    # number
+    metric: str | None = None
+    low: float | None = None
+    high: float | None = None
+    value: float | None = None
+    sd: float | None = None
+
+
+def hours_since(start: datetime, when: datetime) -> float:
+    return (when - start).total_seconds() / 3600.0
+
+
+def places_near(distances: Mapping[str, Mapping[str, float]], place: str, km: float) -> frozenset:
+    """Nodes within `km` of `place` by road (the place itself included)."""
+    return frozenset(n for n, d in distances.get(place, {place: 0.0}).items() if d <= km + 1e-9)
+
+
+def resolve_targets(obs: ObservationFile, setup: Any, network: Any) -> list[Target]:
+    """Turn a checked observations file into targets for one (possibly cut) scenario."""
+    start = setup.scenario.start
+    cutoff = scenario_cutoff(setup)
+    dist, _paths = network.all_pairs()
+    out = []
+    for o in obs.observations:
+        common: dict[str, Any] = dict(
+            id=o.id,
+            kind=o.kind,
+            description=o.description.strip(),
+            source=o.source.label(),
+            source_date=o.source.date,
+            start=hours_since(start, o.start),
+            end=hours_since(start, o.end),
+            weight=o.weight,
+            observed=describe(o),
+            after_ceasefire=after_cutoff(o, cutoff) is not None,
+        )
+        if isinstance(o, ControlObservation):
+            mode = "at" if o.at is not None else o.hold
+            out.append(
+                Target(
+                    **common,
+                    place=network.resolve(o.place),
+                    controllers=tuple(o.controllers()),
+                    mode=mode,
+                )
+            )
+            continue
+        flt = _filter(o, network, dist)
+        if isinstance(o, EventObservation):
+            out.append(Target(**common, filter=flt))
+        elif isinstance(o, NumberObservation):
+            out.append(
+                Target(
+                    **common,
+                    filter=flt,
+                    metric=o.metric,
+                    low=o.low,
+                    high=o.high,
+                    value=o.value,
+                    sd=o.sd,
+                    mode="at" if o.at is not None else "change",
+                )
+            )
+    return out
+
+
+def _filter(o: Any, network: Any, dist: Mapping) -> EventFilter:
+    centre, km = o.centre()
+    places = None
+    if centre is not None:
+        node = network.resolve(centre)
+        places = places_near(dist, node, km) if km > 0 else frozenset({node})
+    return EventFilter(
+        kind=o.event,
+        places=places,
+        factions=tuple(o.factions),
+        attacker=o.attacker,
+        target=o.target,
+        min_casualties=o.min_casualties,
+    )
+
+
+# --- matching on the run tables --------------------------------------------------------------
+
+
+def _by_run(values: pd.Series, run_ids: Iterable[int], fill: Any) -> pd.Series:
+    out = values.reindex(pd.Index(list(run_ids), name="run_id"))
+    return out.fillna(fill) if fill is not None else out
+
+
+def controller_at(control: pd.DataFrame, place: str, hour: float) -> pd.Series:
+    """Each run's controller of `place` at `hour`: the last sample at or before it."""
+    rows = control[control["place"] == place]
+    before = rows[rows["hour"] <= hour + 1e-9]
+    first = rows.sort_values("hour").groupby("run_id").head(1)
+    if before.empty:
+        return first.set_index("run_id")["controller"]
+    last = before.loc[before.groupby("run_id")["hour"].idxmax()].set_index("run_id")["controller"]
+    missing = first.set_index("run_id")["controller"].drop(last.index, errors="ignore")
+    return pd.concat([last, missing]).sort_index()
+
+
+def control_matches(
+    control: pd.DataFrame,
+    place: str,
+    controllers: Sequence[str],
+    start: float,
+    end: float,
+    mode: str,
+    run_ids: Iterable[int],
+) -> pd.Series:
+    """Per run: did `place` have one of `controllers` at `start` (mode 'at'), at `end` ('end'),
+    or at every sample from `start` to `end` ('throughout')?"""
+    allowed = set(controllers)
+    run_ids = list(run_ids)
+    if mode == "at":
+        ok = controller_at(control, place, start).isin(allowed)
+    elif mode == "end":
+        ok = controller_at(control, place, end).isin(allowed)
+    elif mode == "throughout":
+        first = controller_at(control, place, start).isin(allowed)
+        rows = control[
+            (control["place"] == place) & (control["hour"] > start) & (control["hour"] <= end)
+        ]
+        inside = rows.assign(ok=rows["controller"].isin(allowed)).groupby("run_id")["ok"].all()
+        ok = first & _by_run(inside, first.index, True).astype(bool)
+    else:
+        raise ValueError(f"unknown control mode {mode!r}")
+    return _by_run(ok, run_ids, False).astype(bool)
+
+
+def event_end_hours(events: pd.DataFrame) -> pd.Series:
+    """When each event ends: `hour + duration_hours` where the table has that column; for an
+    engagement logged as 'N h of fighting at ...', its start plus N; otherwise its start."""
+    if "duration_hours" in events.columns:
+        return events["hour"] + events["duration_hours"].fillna(0.0)
+    text = events["text"] if "text" in events.columns else pd.Series("", index=events.index)
+    hours = text.astype(str).str.extract(_FIGHTING, expand=False).astype(float)
+    fighting = (events["kind"] == "engagement") & hours.notna()
+    return events["hour"] + np.where(fighting, hours.fillna(0.0), 0.0)
+
+
+def select_events(events: pd.DataFrame, flt: EventFilter, start: float, end: float) -> pd.DataFrame:
+    """Events matching a filter that overlap [start, end] (an engagement counts while it lasts)."""
+    if events.empty:
+        return events
+    ev = events
+    mask = pd.Series(True, index=ev.index)
+    if flt.kind is not None:
+        mask &= ev["kind"] == flt.kind
+    if flt.places is not None:
+        mask &= ev["place"].isin(flt.places)
+    mask &= (ev["hour"] <= end + 1e-9) & (event_end_hours(ev) >= start - 1e-9)
+    if flt.min_casualties > 0:
+        mask &= ev["casualties"].fillna(0) >= flt.min_casualties
+    if flt.factions or flt.attacker or flt.target:
+        parts = ev["factions"].fillna("").astype(str).str.split(",")
+        if flt.factions:
+            need = set(flt.factions)
+            mask &= parts.map(lambda p: need.issubset(p))
+        if flt.attacker:
+            mask &= parts.map(lambda p: len(p) > 0 and p[0] == flt.attacker)
+        if flt.target:
+            mask &= parts.map(lambda p: len(p) > 1 and p[1] == flt.target)
+    return ev[mask]
+
+
+def event_matches(
+    events: pd.DataFrame, flt: EventFilter, start: float, end: float, run_ids: Iterable[int]
+) -> pd.Series:
+    """Per run: did at least one matching event happen in the window?"""
+    hits = select_events(events, flt, start, end)
+    counts = hits.groupby("run_id").size() if not hits.empty else pd.Series(dtype=int)
+    return _by_run(counts > 0, run_ids, False).astype(bool)
+
+
+def series_at(timeseries: pd.DataFrame, column: str, hour: float) -> pd.Series:
+    """Each run's value of a timeseries column at `hour` (the last sample at or before it)."""
+    before = timeseries[timeseries["hour"] <= hour + 1e-9]
+    if before.empty:
+        before = timeseries.sort_values("hour").groupby("run_id").head(1)
+    idx = before.groupby("run_id")["hour"].idxmax()
+    return before.loc[idx].set_index("run_id")[column].astype(float)
+
+
+def number_values(tables: Any, target: Target, run_ids: Iterable[int]) -> pd.Series:
+    """Per run: the simulated value of a number observation."""
+    run_ids = list(run_ids)
+    metric = target.metric or ""
+    if metric.startswith("event_"):
+        hits = select_events(tables.events, target.filter, target.start, target.end)
+        if metric == "event_count":
+            vals = hits.groupby("run_id").size() if not hits.empty else pd.Series(dtype=float)
+        elif metric == "event_mean_casualties":  # no value in a run where no event matched
+            if hits.empty:
+                return _by_run(pd.Series(dtype=float), run_ids, None)
+            return _by_run(hits.groupby("run_id")["casualties"].mean(), run_ids, None)
+        else:
+            col = "casualties" if metric == "event_casualties" else "civilian_casualties"
+            vals = hits.groupby("run_id")[col].sum() if not hits.empty else pd.Series(dtype=float)
+        return _by_run(vals.astype(float), run_ids, 0.0)
+    ts = tables.timeseries
+    if target.mode == "at" or not is_cumulative(metric):
+        vals = series_at(ts, metric, target.end)
+    else:
+        vals = series_at(ts, metric, target.end) - series_at(ts, metric, target.start)
+    return _by_run(vals, run_ids, None)
+
+
+def number_score(values: np.ndarray, target: Target) -> tuple[float, float, float]:
+    """(share within the observed range, CRPS, CRPS divided by the observation's scale).
+
+    Runs without a value (NaN: a mean over no events) count as not matching and are left out
+    of the CRPS; with no value at all the CRPS is NaN."""
+    values = np.asarray(values, dtype=float)
+    n_runs = len(values)
+    values = values[~np.isnan(values)]
+    if len(values) == 0:
+        return 0.0, math.nan, math.nan
+    if target.low is not None and target.high is not None:
+        lo, hi = target.low, target.high
+        crps = crps_uniform_obs(values, lo, hi)
+        centre, width = 0.5 * (lo + hi), hi - lo
+    else:
+        sd = target.sd or 0.0
+        lo, hi = target.value - 2 * sd, target.value + 2 * sd  # type: ignore[operator]
+        crps = crps_normal_obs(values, target.value, sd)  # type: ignore[arg-type]
+        centre, width = target.value, 4 * sd  # type: ignore[assignment]
+    share = float(np.sum((values >= lo - 1e-9) & (values <= hi + 1e-9)) / n_runs)
+    scale = max(abs(centre), width, 1.0)
+    return share, crps, crps / scale
+
+
+def _summary(values: np.ndarray) -> str:
+    if len(values) == 0:
+        return ""
+    q05, q50, q95 = np.quantile(values, [0.05, 0.5, 0.95])
+    return f"median {q50:.3g} (90%: {q05:.3g}-{q95:.3g})"
+
+
+def score_targets(targets: Sequence[Target], tables: Any) -> pd.DataFrame:
+    """One row per observation: share of replicates matching it, its score and what was simulated."""
+    run_ids = sorted(tables.runs["run_id"].tolist())
+    rows = []
+    for t in targets:
+        row: dict[str, Any] = {
+            "id": t.id,
+            "description": t.description,
+            "kind": t.kind,
+            "source": t.source,
+            "source_date": t.source_date.isoformat(),
+            "weight": t.weight,
+            "after_ceasefire": t.after_ceasefire,
+            "observed": t.observed,
+            "n_runs": len(run_ids),
+        }
+        if t.kind == "number":
+            values = number_values(tables, t, run_ids).to_numpy(dtype=float)
+            share, crps, norm = number_score(values, t)
+            values = values[~np.isnan(values)]
+            row.update(
+                share_matching=share,
+                score=norm,
+                score_kind="crps_normalised",
+                crps=crps,
+                simulated=_summary(values),
+            )
+        else:
+            if t.kind == "control":
+                ok = control_matches(
+                    tables.control, t.place, t.controllers, t.start, t.end, t.mode, run_ids
+                )
+            else:
+                ok = event_matches(tables.events, t.filter, t.start, t.end, run_ids)
+            share = float(ok.mean()) if len(ok) else 0.0
+            row.update(
+                share_matching=share,
+                score=brier(share, 1.0),
+                score_kind="brier",
+                crps=math.nan,
+                simulated=f"{int(ok.sum())} of {len(ok)} runs",
+            )
+        rows.append(row)
+    df = pd.DataFrame(rows)
+    order = [*COLUMNS, *[c for c in df.columns if c not in COLUMNS]]
+    return df[order] if not df.empty else pd.DataFrame(columns=order)
+
+
+def overall(scores: pd.DataFrame) -> dict[str, float]:
+    """Weighted means: Brier over yes/no facts, normalised CRPS over numbers, and both together
+    (the single number calibration minimises); NaN where a kind is absent."""
+
+    def wmean(df: pd.DataFrame) -> float:
+        df = df[df["score"].notna()]
+        if df.empty:
+            return math.nan
+        return float(np.average(df["score"], weights=df["weight"]))
+
+    yes_no = scores[scores["score_kind"] == "brier"]
+    numbers = scores[scores["score_kind"] == "crps_normalised"]
+    return {
+        "score": wmean(scores),
+        "brier": wmean(yes_no),
+        "crps_normalised": wmean(numbers),
+        "share_matching": float(scores["share_matching"].mean()) if len(scores) else math.nan,
+        "observations": len(scores),
+    }
