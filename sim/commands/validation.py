@@ -1,0 +1,325 @@
+"""Validation commands: `validate` (score a scenario against observations) and `calibrate`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from sim.commands import input_errors
+
+DEFAULT_OBSERVATIONS = Path("data/observations/jan2020.yaml")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("validate")(validate)
+    app.command("calibrate")(calibrate)
+
+
+def _overrides(set_items: list[str] | None, set_file: Path | None) -> dict[str, float]:
+    from sim.params import load_set_file, parse_assignments
+
+    out: dict[str, float] = {}
+    if set_file is not None:
+        out.update(load_set_file(set_file))
+    out.update(parse_assignments(set_items or []))
+    return out
+
+
+def _prepare(scenario: Path, observations: Path, full_window: bool) -> tuple[Any, Any, Any]:
+    """Load and cross-check; cut the scenario to the last observation plus a day."""
+    from sim.config import load_scenario
+    from sim.observations import cut_setup, load_observations
+
+    setup = load_scenario(scenario)
+    obs = load_observations(observations, setup)
+    run_setup = setup if full_window else cut_setup(setup, obs.last_time())
+    return setup, obs, run_setup
+
+
+def _window_note(setup: Any, run_setup: Any) -> str:
+    s, r = setup.scenario, run_setup.scenario
+    if r.end == s.end:
+        return f"window: {s.start.isoformat()} .. {s.end.isoformat()} ({s.hours} h)"
+    return (
+        f"window cut to the observations: {r.start.isoformat()} .. {r.end.isoformat()} "
+        f"({r.hours} h of {s.hours}; last observation + 1 day; --full-window to run it all)"
+    )
+
+
+@input_errors
+def validate(
+    scenario: Annotated[Path, typer.Argument(help="Scenario YAML file")],
+    observations: Annotated[
+        Path, typer.Option("--observations", "-o", help="Observations YAML file")
+    ] = DEFAULT_OBSERVATIONS,
+    replicates: Annotated[
+        int | None,
+        typer.Option("--replicates", "-n", min=1, help="Replicates (default: the scenario's)"),
+    ] = None,
+    seed: Annotated[int | None, typer.Option(help="Base seed (default: the scenario's)")] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Results folder (default results/<scenario>-validation)"),
+    ] = None,
+    set_: Annotated[
+        list[str] | None, typer.Option("--set", help="Override a parameter: key=value")
+    ] = None,
+    set_file: Annotated[
+        Path | None, typer.Option(help="YAML file of parameter overrides (e.g. calibrated.yaml)")
+    ] = None,
+    workers: Annotated[int, typer.Option(min=1, help="Processes to run replicates in")] = 1,
+    full_window: Annotated[
+        bool, typer.Option(help="Run the scenario's whole window, not just the observed days")
+    ] = False,
+    report: Annotated[
+        bool, typer.Option(help="Write report.html (if the report is installed)")
+    ] = True,
+    quiet: Annotated[bool, typer.Option(help="No progress bar")] = False,
+) -> None:
+    """Score a scenario against observed facts: share of replicates matching each, Brier/CRPS."""
+    import time
+
+    from sim.execution import run_specs
+    from sim.progress import progress
+    from sim.results import manifest, network_json, staged_dir, write_json, write_parquet
+    from sim.runner import ensemble_specs, network_for, resolve_params, to_tables
+    from sim.validation import overall, resolve_targets, score_targets
+
+    setup, obs, run_setup = _prepare(scenario, observations, full_window)
+    overrides = _overrides(set_, set_file)
+    params = resolve_params(setup, overrides)
+    replicates = replicates or setup.scenario.replicates
+    seed = setup.scenario.seed if seed is None else seed
+    typer.echo(_window_note(setup, run_setup), err=True)
+    started = time.perf_counter()
+    specs = ensemble_specs(replicates, seed)
+    with progress("replicates", len(specs), enabled=not quiet) as update:
+        outputs = run_specs(run_setup, specs, params, workers=workers, on_progress=update)
+    tables = to_tables(run_setup, outputs)
+    targets = resolve_targets(obs, run_setup, network_for(run_setup))
+    scores = score_targets(targets, tables)
+    summary = overall(scores)
+    seconds = time.perf_counter() - started
+    print_scores(scores, summary, title=f"{obs.data.title} ({replicates} replicates)")
+
+    folder = out if out is not None else Path("results") / f"{Path(scenario).stem}-validation"
+    extra = {
+        "validation": {
+            "observations": str(observations),
+            "window_end": run_setup.scenario.end.isoformat(),
+            "full_window": full_window or run_setup.scenario.end == setup.scenario.end,
+            "seconds": round(seconds, 2),
+            **summary,
+        }
+    }
+    with staged_dir(folder) as tmp:
+        for name, df in tables.items():
+            write_parquet(df, tmp / f"{name}.parquet")
+        write_parquet(scores, tmp / "validation.parquet")
+        write_json(
+            manifest(run_setup, params, overrides, seed, replicates, tables, extra=extra),
+            tmp / "manifest.json",
+        )
+        write_json(network_json(run_setup, network_for(run_setup)), tmp / "network.json")
+        if report:
+            _write_report(tmp)
+    typer.echo(f"results: {folder}  ({seconds:.1f} s)")
+
+
+def _write_report(folder: Path) -> None:
+    try:
+        from sim.report import write_report
+    except ImportError:
+        return
+    write_report(folder)
+
+
+def print_scores(scores: Any, summary: dict[str, float], title: str) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title)
+    for col, just in (
+        ("id", "left"),
+        ("kind", "left"),
+        ("observed", "left"),
+        ("simulated", "left"),
+        ("share", "right"),
+        ("score", "right"),
+    ):
+        table.add_column(col, justify=just)  # type: ignore[arg-type]
+    for row in scores.itertuples():
+        flag = " *" if row.after_ceasefire else ""
+        kind = "Brier" if row.score_kind == "brier" else "CRPS/scale"
+        table.add_row(
+            f"{row.id}{flag}",
+            row.kind,
+            row.observed,
+            row.simulated,
+            f"{row.share_matching:.2f}",
+            f"{row.score:.3f} {kind}",
+        )
+    console = Console(width=160)
+    console.print(table)
+
+    def fmt(v: float) -> str:
+        return "n/a" if v != v else f"{v:.3f}"
+
+    console.print(
+        f"overall score {fmt(summary['score'])} (lower is better; 0 = every run matches every fact): "
+        f"mean Brier {fmt(summary['brier'])}, mean normalised CRPS {fmt(summary['crps_normalised'])}, "
+        f"mean share matching {fmt(summary['share_matching'])} over {summary['observations']} observations"
+    )
+    if scores["after_ceasefire"].any():
+        console.print("* dated after the ceasefire began: out of sample, not for calibration")
+
+
+@input_errors
+def calibrate(
+    scenario: Annotated[Path, typer.Argument(help="Scenario YAML file")],
+    param: Annotated[
+        list[str], typer.Option("--param", "-p", help="Parameter to fit: KEY=low:high (repeat)")
+    ],
+    observations: Annotated[
+        Path, typer.Option("--observations", "-o", help="Observations YAML file")
+    ] = DEFAULT_OBSERVATIONS,
+    budget: Annotated[
+        int,
+        typer.Option(min=1, help="Candidate parameter sets to score (each runs all replicates)"),
+    ] = 40,
+    replicates: Annotated[
+        int,
+        typer.Option(
+            "--replicates", "-n", min=1, help="Replicates per candidate (same seeds for all)"
+        ),
+    ] = 4,
+    seed: Annotated[int | None, typer.Option(help="Base seed (default: the scenario's)")] = None,
+    method: Annotated[
+        str, typer.Option(help="de (differential evolution) or abc (rejection over a Sobol design)")
+    ] = "de",
+    accept: Annotated[
+        float, typer.Option(min=0.0, max=1.0, help="abc: share of the design kept as posterior")
+    ] = 0.1,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Output folder (default results/<scenario>-calibration)"),
+    ] = None,
+    set_: Annotated[
+        list[str] | None, typer.Option("--set", help="Fix a parameter while fitting: key=value")
+    ] = None,
+    set_file: Annotated[Path | None, typer.Option(help="YAML file of fixed overrides")] = None,
+    workers: Annotated[int, typer.Option(min=1, help="Processes to run candidates in")] = 1,
+    full_window: Annotated[
+        bool, typer.Option(help="Run the scenario's whole window, not just the observed days")
+    ] = False,
+    allow_after_ceasefire: Annotated[
+        bool,
+        typer.Option(
+            help="Allow observations dated after the ceasefire began (breaks the out-of-sample test)"
+        ),
+    ] = False,
+    quiet: Annotated[bool, typer.Option(help="No progress bar")] = False,
+) -> None:
+    """Fit parameters to observations (common random numbers); write calibrated.yaml."""
+    from sim import calibration as cal
+    from sim.errors import InputError, Problem
+    from sim.observations import check_in_sample
+    from sim.params import ParamRegistry
+    from sim.progress import progress
+    from sim.results import staged_dir, write_json, write_parquet
+    from sim.runner import network_for
+    from sim.validation import resolve_targets
+
+    if method not in cal.METHODS:
+        raise InputError(
+            Problem(
+                "--method", 1, 1, "method", f"expected one of {list(cal.METHODS)}, got {method!r}"
+            )
+        )
+    setup, obs, run_setup = _prepare(scenario, observations, full_window)
+    if not allow_after_ceasefire:
+        check_in_sample(obs, setup)
+    ranges = cal.parse_param_ranges(param, ParamRegistry.load(setup.theater))
+    fixed = _overrides(set_, set_file)
+    clash = sorted(set(fixed) & {r.key for r in ranges})
+    if clash:
+        raise InputError(
+            Problem("--set", 1, 1, clash[0], "is both fixed (--set) and fitted (--param)")
+        )
+    seed = setup.scenario.seed if seed is None else seed
+    targets = resolve_targets(obs, run_setup, network_for(run_setup))
+    typer.echo(_window_note(setup, run_setup), err=True)
+    total = cal.planned_evaluations(budget, len(ranges), method) * replicates
+    with progress(f"calibrate ({method})", total, enabled=not quiet) as update:
+        result = cal.calibrate(
+            run_setup, targets, ranges, budget=budget, replicates=replicates, seed=seed,
+            method=method, base_overrides=fixed, workers=workers, accept=accept,
+            on_progress=update,
+        )  # fmt: skip
+    print_calibration(result)
+
+    folder = out if out is not None else Path("results") / f"{Path(scenario).stem}-calibration"
+    header = [
+        f"conflict-sim calibrate {scenario} --observations {observations} ({result.method}, "
+        f"budget {budget}, {replicates} replicates, seed {seed})",
+        f"score {result.best_score['score']:.4f} (defaults: {result.default_score['score']:.4f}); "
+        "use with: conflict-sim run SCENARIO --set-file calibrated.yaml",
+    ]
+    summary = {
+        "scenario": str(scenario),
+        "observations": str(observations),
+        "method": result.method,
+        "budget": budget,
+        "replicates": replicates,
+        "seed": seed,
+        "window_end": run_setup.scenario.end.isoformat(),
+        "ranges": {r.key: [r.low, r.high] for r in ranges},
+        "fixed": fixed,
+        "best": result.best,
+        "best_score": result.best_score,
+        "default": result.default,
+        "default_score": result.default_score,
+        "evaluations": result.evaluations,
+        "runs": result.runs,
+        "seconds": round(result.seconds, 2),
+        "posterior": result.posterior(),
+        "details": result.details,
+        "allow_after_ceasefire": allow_after_ceasefire,
+    }
+    with staged_dir(folder) as tmp:
+        (tmp / "calibrated.yaml").write_text(
+            cal.set_file_text(result, fixed, header), encoding="utf-8"
+        )
+        write_json(summary, tmp / "calibration.json")
+        write_parquet(result.history, tmp / "history.parquet")
+    typer.echo(f"calibrated parameters: {folder / 'calibrated.yaml'}  ({result.seconds:.1f} s)")
+
+
+def print_calibration(result: Any) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(
+        title=f"Calibration ({result.method}, {result.evaluations} candidates, {result.runs} runs)"
+    )
+    for col in ("parameter", "range", "default", "best", "posterior 5%-95%"):
+        table.add_column(col, justify="left" if col in ("parameter", "range") else "right")
+    post = result.posterior()
+    for r in result.ranges:
+        p = post.get(r.key)
+        table.add_row(
+            r.key,
+            f"[{r.low:g}, {r.high:g}]",
+            f"{result.default[r.key]:.4g}",
+            f"{result.best[r.key]:.4g}",
+            f"{p['p05']:.4g}-{p['p95']:.4g}" if p else "",
+        )
+    console = Console(width=140)
+    console.print(table)
+    b, d = result.best_score, result.default_score
+    console.print(
+        f"score: best {b['score']:.4f} (Brier {b['brier']:.3f}, CRPS/scale {b['crps_normalised']:.3f}) "
+        f"vs defaults {d['score']:.4f} (Brier {d['brier']:.3f}, CRPS/scale {d['crps_normalised']:.3f}), same seeds"
+    )
