@@ -126,25 +126,34 @@ def run(
         scenario, replicates=replicates, seed=seed, out=out, set_items=set_ or [],
         set_file=set_file, workers=workers, report=report, progress=not quiet,
     )  # fmt: skip
-    print_summary(tables.runs)
+    print_summary(
+        tables.runs, tables.timeseries["time"].iloc[0] if len(tables.timeseries) else None
+    )
     typer.echo(f"results: {folder}")
 
 
-def print_summary(runs) -> None:
+def print_summary(runs, start=None) -> None:
+    """The ensemble table; `*_at` metrics (hours since the start) are shown as local dates."""
+    import pandas as pd
     from rich.console import Console
     from rich.table import Table
 
     from sim.summary import format_number, summarize
 
+    def cell(metric: str, value) -> str:
+        if (
+            start is not None
+            and metric.endswith("_at")
+            and value is not None
+            and not pd.isna(value)
+        ):
+            return (pd.Timestamp(start) + pd.Timedelta(hours=float(value))).strftime("%d %b %H:%M")
+        return format_number(value)
+
     table = Table(title=f"Ensemble summary ({len(runs)} runs): median and 90% interval")
     for col in ("metric", "median", "5%", "95%", "note"):
         table.add_column(col, justify="left" if col in ("metric", "note") else "right")
     for row in summarize(runs).itertuples():
-        table.add_row(
-            row.metric,
-            format_number(row.median),
-            format_number(row.p05),
-            format_number(row.p95),
-            row.shares,
-        )
+        m = row.metric
+        table.add_row(m, cell(m, row.median), cell(m, row.p05), cell(m, row.p95), row.shares)
     Console(width=120).print(table)
