@@ -429,3 +429,120 @@ def overall(scores: pd.DataFrame) -> dict[str, float]:
         "share_matching": float(scores["share_matching"].mean()) if len(scores) else math.nan,
         "observations": len(scores),
     }
+
+
+# --- running a validation (what `conflict-sim validate` and the Python API call) -------------
+
+
+@dataclass
+class ValidationRun:
+    """An ensemble scored against observations, with everything needed to write it out."""
+
+    setup: Any  # the scenario as loaded
+    run_setup: Any  # the scenario as run (cut to the observed days unless full_window)
+    observations: ObservationFile
+    params: dict[str, float]
+    overrides: dict[str, float]
+    replicates: int
+    seed: int
+    tables: Any
+    scores: pd.DataFrame
+    summary: dict[str, float]
+    seconds: float
+
+    @property
+    def cut(self) -> bool:
+        return self.run_setup.scenario.end != self.setup.scenario.end
+
+
+def run_validation(
+    scenario: Any,
+    observations: Any,
+    replicates: int | None = None,
+    seed: int | None = None,
+    overrides: Mapping[str, float] | None = None,
+    workers: int = 1,
+    full_window: bool = False,
+    progress: bool = False,
+) -> ValidationRun:
+    """Load (or take) a scenario and an observations file, run the ensemble and score it.
+
+    Unless `full_window`, the scenario is cut to end a day after the last observation, so that
+    a week of observations does not cost two months of simulation.
+    """
+    import time
+    from pathlib import Path
+
+    from sim.config import Setup, load_scenario
+    from sim.execution import run_specs
+    from sim.observations import cut_setup, load_observations
+    from sim.progress import progress as progress_bar
+    from sim.runner import ensemble_specs, network_for, resolve_params, to_tables
+
+    setup = scenario if isinstance(scenario, Setup) else load_scenario(Path(scenario))
+    obs = (
+        observations
+        if isinstance(observations, ObservationFile)
+        else load_observations(observations, setup)
+    )
+    run_setup = setup if full_window else cut_setup(setup, obs.last_time())
+    overrides = dict(overrides or {})
+    params = resolve_params(setup, overrides)
+    replicates = replicates or setup.scenario.replicates
+    seed = setup.scenario.seed if seed is None else seed
+    started = time.perf_counter()
+    specs = ensemble_specs(replicates, seed)
+    with progress_bar("replicates", len(specs), enabled=progress) as update:
+        outputs = run_specs(run_setup, specs, params, workers=workers, on_progress=update)
+    tables = to_tables(run_setup, outputs)
+    scores = score_targets(resolve_targets(obs, run_setup, network_for(run_setup)), tables)
+    return ValidationRun(
+        setup=setup,
+        run_setup=run_setup,
+        observations=obs,
+        params=params,
+        overrides=overrides,
+        replicates=replicates,
+        seed=seed,
+        tables=tables,
+        scores=scores,
+        summary=overall(scores),
+        seconds=time.perf_counter() - started,
+    )
+
+
+def write_validation(folder: Any, run: ValidationRun, report: bool = True) -> Any:
+    """Write the run tables, validation.parquet, manifest, network (and report) atomically."""
+    from pathlib import Path
+
+    from sim.results import manifest, network_json, staged_dir, write_json, write_parquet
+    from sim.runner import network_for
+
+    extra = {
+        "validation": {
+            "observations": str(run.observations.path),
+            "window_end": run.run_setup.scenario.end.isoformat(),
+            "cut_to_observations": run.cut,
+            "seconds": round(run.seconds, 2),
+            **run.summary,
+        }
+    }
+    folder = Path(folder)
+    with staged_dir(folder) as tmp:
+        for name, df in run.tables.items():
+            write_parquet(df, tmp / f"{name}.parquet")
+        write_parquet(run.scores, tmp / "validation.parquet")
+        meta = manifest(
+            run.run_setup, run.params, run.overrides, run.seed, run.replicates, run.tables,
+            extra=extra,
+        )  # fmt: skip
+        write_json(meta, tmp / "manifest.json")
+        write_json(network_json(run.run_setup, network_for(run.run_setup)), tmp / "network.json")
+        if report:
+            try:
+                from sim.report import write_report
+            except ImportError:
+                pass
+            else:
+                write_report(tmp)
+    return folder

@@ -9,7 +9,9 @@ import typer
 
 from sim.commands import input_errors
 
-DEFAULT_OBSERVATIONS = Path("data/observations/jan2020.yaml")
+DEFAULT_OBSERVATIONS = (
+    Path(__file__).resolve().parents[2] / "data" / "observations" / "jan2020.yaml"
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -79,61 +81,18 @@ def validate(
     quiet: Annotated[bool, typer.Option(help="No progress bar")] = False,
 ) -> None:
     """Score a scenario against observed facts: share of replicates matching each, Brier/CRPS."""
-    import time
-
-    from sim.execution import run_specs
-    from sim.progress import progress
-    from sim.results import manifest, network_json, staged_dir, write_json, write_parquet
-    from sim.runner import ensemble_specs, network_for, resolve_params, to_tables
-    from sim.validation import overall, resolve_targets, score_targets
+    from sim.validation import run_validation, write_validation
 
     setup, obs, run_setup = _prepare(scenario, observations, full_window)
-    overrides = _overrides(set_, set_file)
-    params = resolve_params(setup, overrides)
-    replicates = replicates or setup.scenario.replicates
-    seed = setup.scenario.seed if seed is None else seed
     typer.echo(_window_note(setup, run_setup), err=True)
-    started = time.perf_counter()
-    specs = ensemble_specs(replicates, seed)
-    with progress("replicates", len(specs), enabled=not quiet) as update:
-        outputs = run_specs(run_setup, specs, params, workers=workers, on_progress=update)
-    tables = to_tables(run_setup, outputs)
-    targets = resolve_targets(obs, run_setup, network_for(run_setup))
-    scores = score_targets(targets, tables)
-    summary = overall(scores)
-    seconds = time.perf_counter() - started
-    print_scores(scores, summary, title=f"{obs.data.title} ({replicates} replicates)")
-
+    run = run_validation(
+        setup, obs, replicates=replicates, seed=seed, overrides=_overrides(set_, set_file),
+        workers=workers, full_window=full_window, progress=not quiet,
+    )  # fmt: skip
+    print_scores(run.scores, run.summary, title=f"{obs.data.title} ({run.replicates} replicates)")
     folder = out if out is not None else Path("results") / f"{Path(scenario).stem}-validation"
-    extra = {
-        "validation": {
-            "observations": str(observations),
-            "window_end": run_setup.scenario.end.isoformat(),
-            "full_window": full_window or run_setup.scenario.end == setup.scenario.end,
-            "seconds": round(seconds, 2),
-            **summary,
-        }
-    }
-    with staged_dir(folder) as tmp:
-        for name, df in tables.items():
-            write_parquet(df, tmp / f"{name}.parquet")
-        write_parquet(scores, tmp / "validation.parquet")
-        write_json(
-            manifest(run_setup, params, overrides, seed, replicates, tables, extra=extra),
-            tmp / "manifest.json",
-        )
-        write_json(network_json(run_setup, network_for(run_setup)), tmp / "network.json")
-        if report:
-            _write_report(tmp)
-    typer.echo(f"results: {folder}  ({seconds:.1f} s)")
-
-
-def _write_report(folder: Path) -> None:
-    try:
-        from sim.report import write_report
-    except ImportError:
-        return
-    write_report(folder)
+    write_validation(folder, run, report=report)
+    typer.echo(f"results: {folder}  ({run.seconds:.1f} s)")
 
 
 def print_scores(scores: Any, summary: dict[str, float], title: str) -> None:
