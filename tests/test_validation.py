@@ -446,6 +446,9 @@ def test_calibrate_cli_writes_a_set_file_that_run_accepts(tmp_path):
         app, ["calibrate", str(scenario), "-o", str(obs), "--param", "air.losses_per_hit=2:99"]
     )
     assert "outside its valid range" in _errors(bad)[0]["msg"]
+    args = ["calibrate", str(scenario), "-o", str(obs), "-p", "air.losses_per_hit=2:30"]
+    bad = runner.invoke(app, [*args, "--method", "mcmc"])
+    assert "expected one of ['de', 'abc']" in _errors(bad)[0]["msg"]
 
 
 def test_calibrate_refuses_facts_after_the_ceasefire(tmp_path):
