@@ -783,10 +783,11 @@ class ConflictModel(Model):
 
     def _morale_and_withdrawal(self) -> None:
         p = self.p
+        smap = self.strength_map()  # one snapshot, so the order of units does not matter
         for u in self.units:
             if u.personnel <= 0:
                 continue
-            enemy = self.strength(u.node, u.faction, hostile=True)
+            enemy = sum(smap[f].get(u.node, 0.0) for f in smap if f != u.faction)
             u.in_contact = enemy > 0 or u.lost_this_hour > 0
             before = u.personnel + u.lost_this_hour
             u.morale = morale.update_morale(
@@ -796,7 +797,7 @@ class ConflictModel(Model):
             )  # fmt: skip
             if not u.in_contact or u.posture == Posture.WITHDRAW:
                 continue
-            own = self.strength(u.node, u.faction)
+            own = smap[u.faction].get(u.node, 0.0)
             place = self.places[u.node]
             if place.controller == u.faction:
                 enemy *= 1.0 - place.fortification * p["combat.fortification_weight"]
