@@ -8,7 +8,17 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["load_scenario", "load_theater", "read_results", "run_ensemble", "run_to_folder"]
+__all__ = [
+    "calibrate",
+    "load_observations",
+    "load_scenario",
+    "load_theater",
+    "read_results",
+    "run_ensemble",
+    "run_sweep",
+    "run_to_folder",
+    "run_validation",
+]
 
 _LAZY = {
     "load_scenario": "sim.config",
@@ -16,6 +26,10 @@ _LAZY = {
     "run_ensemble": "sim.api",
     "run_to_folder": "sim.api",
     "read_results": "sim.results",
+    "load_observations": "sim.observations",
+    "run_validation": "sim.validation",
+    "calibrate": "sim.calibration",
+    "run_sweep": "sim.sweep",
 }
 
 

@@ -259,7 +259,9 @@ _ALL_FIELDS = _field_names(
 )
 
 
-def _validate(model: type[Strict], src: Located) -> Any:
+def validate_located(model: type[BaseModel], src: Located, fields: set[str] | None = None) -> Any:
+    """Validate parsed YAML against a model; pydantic errors become located problems."""
+    names = _ALL_FIELDS if fields is None else fields
     try:
         return model.model_validate(src.data)
     except ValidationError as exc:
@@ -267,7 +269,7 @@ def _validate(model: type[Strict], src: Located) -> Any:
         for err in exc.errors():
             loc = tuple(err["loc"])
             if err["type"] == "extra_forbidden":
-                hint = did_you_mean(str(loc[-1]), _ALL_FIELDS)
+                hint = did_you_mean(str(loc[-1]), names)
                 problems.append(src.problem(loc, f"unknown field{hint}", key=True))
             elif err["type"] == "missing":
                 problems.append(src.problem(loc, "required field is missing", key=True))
@@ -379,7 +381,7 @@ def resolve_theater_path(name: str, relative_to: Path | None = None) -> Path:
 def load_theater(path: str | Path) -> Theater:
     """Load and cross-check a theater file."""
     src = load_yaml(path)
-    theater = _validate(Theater, src)
+    theater = validate_located(Theater, src)
     _check_theater(theater, src)
     return theater
 
@@ -411,7 +413,7 @@ def load_scenario(path: str | Path) -> Setup:
 
     path = Path(path)
     src = load_yaml(path)
-    scenario: Scenario = _validate(Scenario, src)
+    scenario: Scenario = validate_located(Scenario, src)
     theater_path = resolve_theater_path(scenario.theater, path.parent)
     if not theater_path.is_file():
         known = [p.stem for p in THEATER_DIR.glob("*.yaml")]

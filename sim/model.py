@@ -588,6 +588,8 @@ class ConflictModel(Model):
                 battle["hours"] += 1
                 battle["seen"] = self.time
             battle["losses"][group[0].faction] += lost
+            for other in (side_a[0].faction, side_b[0].faction):
+                battle["losses"][other] += 0.0  # both sides are party to it, even with no loss
         self._civilian_harm(place_a, (a + b) * factor)
         if node_b != node_a:
             self._civilian_harm(place_b, (a + b) * factor)
@@ -658,7 +660,7 @@ class ConflictModel(Model):
         self.log(
             "engagement", node, ",".join(sides), sum(losses.values()),
             f"{battle['hours']} h of fighting at {node}: {detail}", hour=battle["start"],
-            civilian=battle["civ"],
+            civilian=battle["civ"], duration=battle["hours"],
         )  # fmt: skip
 
     # --- air --------------------------------------------------------------------------------
@@ -926,7 +928,7 @@ class ConflictModel(Model):
 
     def log(
         self, kind: str, place: str, factions: str, casualties: float, text: str,
-        hour: float | None = None, civilian: float = 0.0,
+        hour: float | None = None, civilian: float = 0.0, duration: float = 0.0,
     ) -> None:  # fmt: skip
         h = self.time if hour is None else hour
         self.rows_events.append(
@@ -938,6 +940,7 @@ class ConflictModel(Model):
                 "factions": factions,
                 "casualties": float(casualties),
                 "civilian_casualties": float(civilian),
+                "duration_hours": float(duration),
                 "text": text,
             }
         )

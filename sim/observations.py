@@ -28,7 +28,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, Field, model_validator
 
-from sim.config import Setup, Strict, _validate
+from sim.config import Setup, Strict, validate_located
 from sim.errors import InputError, Problem, did_you_mean
 from sim.yamlsource import Located, load_yaml
 
@@ -233,6 +233,21 @@ class ObservationSet(Strict):
     observations: list[Observation] = Field(min_length=1)
 
 
+_FIELD_NAMES = {
+    name
+    for model in (
+        Source,
+        Window,
+        Near,
+        ControlObservation,
+        EventObservation,
+        NumberObservation,
+        ObservationSet,
+    )
+    for name in model.model_fields
+}
+
+
 @dataclass(frozen=True)
 class ObservationFile:
     """A validated observations file and where its values came from (for located errors)."""
@@ -264,7 +279,7 @@ def load_observations(path: str | Path, setup: Setup | None = None) -> Observati
     path = Path(path)
     src = load_yaml(path)
     try:
-        data: ObservationSet = _validate(ObservationSet, src)
+        data: ObservationSet = validate_located(ObservationSet, src, _FIELD_NAMES)
     except InputError as exc:
         raise InputError([_untag(p) for p in exc.problems]) from None
     out = ObservationFile(path, data, src)
