@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,29 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"
+
+
+ERROR_LINE = re.compile(
+    r"^error: (?P<file>[^:]+):(?P<line>\d+):(?P<col>\d+): (?P<field>[^:]*): (?P<msg>.+)$"
+)
+
+
+def input_errors(result) -> list[re.Match]:
+    """The located one-line errors of a CLI result that must have exited 2 with no traceback."""
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    lines = [ln for ln in result.stderr.splitlines() if ln.strip()]
+    matches = [ERROR_LINE.match(ln) for ln in lines]
+    assert lines and all(matches), lines
+    return matches
+
+
+def line_of(path: Path, needle: str) -> int:
+    """1-based number of the first line of a file containing `needle`."""
+    for i, line in enumerate(path.read_text().splitlines(), start=1):
+        if needle in line:
+            return i
+    raise AssertionError(needle)
 
 
 def short_scenario(folder: Path, end: str = "2020-01-09T00:00+02:00", **changes) -> Path:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import shutil
 from pathlib import Path
 
@@ -11,12 +10,9 @@ from typer.testing import CliRunner
 
 from sim.cli import app
 
-from .conftest import SCENARIOS
+from .conftest import SCENARIOS, input_errors, line_of
 
 runner = CliRunner()
-LINE = re.compile(
-    r"^error: (?P<file>[^:]+):(?P<line>\d+):(?P<col>\d+): (?P<field>[^:]*): (?P<msg>.+)$"
-)
 
 
 def _scenario(tmp_path: Path, text: str) -> Path:
@@ -31,59 +27,43 @@ def _edit(old: str, new: str, tmp_path: Path) -> Path:
     return _scenario(tmp_path, text.replace(old, new, 1))
 
 
-def _errors(result) -> list[re.Match]:
-    assert result.exit_code == 2, result.output
-    assert "Traceback" not in result.output
-    lines = [ln for ln in result.stderr.splitlines() if ln.strip()]
-    matches = [LINE.match(ln) for ln in lines]
-    assert lines and all(matches), lines
-    return matches
-
-
-def _line_of(path: Path, needle: str) -> int:
-    for i, line in enumerate(path.read_text().splitlines(), start=1):
-        if needle in line:
-            return i
-    raise AssertionError(needle)
-
-
 def test_yaml_syntax_error_points_at_the_line(tmp_path):
     path = _edit("theater: libya", "theater: [libya", tmp_path)
-    (m,) = _errors(runner.invoke(app, ["check", str(path)]))
-    assert "YAML syntax error" in m["msg"] and int(m["line"]) >= _line_of(path, "theater:")
+    (m,) = input_errors(runner.invoke(app, ["check", str(path)]))
+    assert "YAML syntax error" in m["msg"] and int(m["line"]) >= line_of(path, "theater:")
 
 
 def test_wrong_type_names_field_and_line(tmp_path):
     path = _edit("replicates: 20", "replicates: many", tmp_path)
-    (m,) = _errors(runner.invoke(app, ["check", str(path)]))
-    assert m["field"] == "replicates" and int(m["line"]) == _line_of(path, "replicates:")
+    (m,) = input_errors(runner.invoke(app, ["check", str(path)]))
+    assert m["field"] == "replicates" and int(m["line"]) == line_of(path, "replicates:")
     assert int(m["col"]) == len("replicates: ") + 1
 
 
 def test_unknown_field_suggests_the_close_one(tmp_path):
     path = _edit("replicates: 20", "replicats: 20", tmp_path)
-    (m,) = _errors(runner.invoke(app, ["check", str(path)]))
+    (m,) = input_errors(runner.invoke(app, ["check", str(path)]))
     assert "unknown field" in m["msg"] and "did you mean 'replicates'" in m["msg"]
-    assert int(m["line"]) == _line_of(path, "replicats:") and m["col"] == "1"
+    assert int(m["line"]) == line_of(path, "replicats:") and m["col"] == "1"
 
 
 def test_unknown_place_suggests_the_close_one(tmp_path):
     path = _edit("place: Abu Grein", "place: Abu Grain", tmp_path)
-    (m,) = _errors(runner.invoke(app, ["check", str(path)]))
+    (m,) = input_errors(runner.invoke(app, ["check", str(path)]))
     assert m["field"].endswith(".place") and "did you mean 'Abu Grein'" in m["msg"]
-    assert int(m["line"]) == _line_of(path, "place: Abu Grain")
+    assert int(m["line"]) == line_of(path, "place: Abu Grain")
 
 
 def test_event_outside_the_window_is_rejected(tmp_path):
     path = _edit("at: 2020-01-12T00:00+02:00", "at: 2020-04-12T00:00+02:00", tmp_path)
-    (m,) = _errors(runner.invoke(app, ["check", str(path)]))
+    (m,) = input_errors(runner.invoke(app, ["check", str(path)]))
     assert "outside the scenario window" in m["msg"] and m["field"].endswith(".at")
 
 
 def test_every_error_is_reported_not_just_the_first(tmp_path):
     text = (SCENARIOS / "ceasefire_jan12.yaml").read_text()
     text = text.replace("place: Abu Grein", "place: Abu Grain").replace("to: LNA", "to: LNX")
-    errors = _errors(runner.invoke(app, ["check", str(_scenario(tmp_path, text))]))
+    errors = input_errors(runner.invoke(app, ["check", str(_scenario(tmp_path, text))]))
     assert len(errors) == 2
 
 
@@ -91,20 +71,20 @@ def test_road_to_a_missing_place_in_a_theater(tmp_path):
     src = (THEATER := Path(__file__).parent / "data" / "toy_theater.yaml").read_text()
     path = tmp_path / "theater.yaml"
     path.write_text(src.replace("{a: A, b: B, km: 30", "{a: A, b: Bee, km: 30"))
-    (m,) = _errors(runner.invoke(app, ["check", str(path)]))
+    (m,) = input_errors(runner.invoke(app, ["check", str(path)]))
     assert m["field"] == "roads.0.b" and "unknown place 'Bee'" in m["msg"]
     assert THEATER.exists()
 
 
 def test_missing_file(tmp_path):
-    (m,) = _errors(runner.invoke(app, ["check", str(tmp_path / "nope.yaml")]))
+    (m,) = input_errors(runner.invoke(app, ["check", str(tmp_path / "nope.yaml")]))
     assert m["msg"] == "no such file"
 
 
 def test_run_with_bad_input_leaves_no_results_folder(tmp_path):
     path = _edit("place: Abu Grein", "place: Abu Grain", tmp_path)
     out = tmp_path / "out"
-    _errors(runner.invoke(app, ["run", str(path), "--out", str(out), "-n", "1"]))
+    input_errors(runner.invoke(app, ["run", str(path), "--out", str(out), "-n", "1"]))
     assert not out.exists() and not list(tmp_path.glob(".out*"))
 
 
@@ -113,7 +93,7 @@ def test_unknown_set_key_on_the_command_line(tmp_path, short_path):
     result = runner.invoke(
         app, ["run", str(short_path), "--out", str(out), "--set", "ceasefire.violaton_rate=1"]
     )
-    (m,) = _errors(result)
+    (m,) = input_errors(result)
     assert "did you mean 'ceasefire.violation_rate'" in m["msg"]
     assert not out.exists()
 

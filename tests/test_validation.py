@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -40,14 +39,11 @@ from sim.validation import (
     score_targets,
 )
 
-from .conftest import SCENARIOS, short_scenario
+from .conftest import SCENARIOS, input_errors, line_of, short_scenario
 
 runner = CliRunner()
 JAN2020 = OBSERVATIONS_DIR / "jan2020.yaml"
 SCENARIO = SCENARIOS / "ceasefire_jan12.yaml"
-LINE = re.compile(
-    r"^error: (?P<file>[^:]+):(?P<line>\d+):(?P<col>\d+): (?P<field>[^:]*): (?P<msg>.+)$"
-)
 
 SOURCE = {"publication": "Test", "date": "2020-01-08"}
 
@@ -74,31 +70,15 @@ def _control(**changes) -> dict:
     return obs
 
 
-def _errors(result) -> list[re.Match]:
-    assert result.exit_code == 2, result.output
-    assert "Traceback" not in result.output
-    lines = [ln for ln in result.stderr.splitlines() if ln.strip()]
-    matches = [LINE.match(ln) for ln in lines]
-    assert lines and all(matches), lines
-    return matches
-
-
-def _line_of(path: Path, needle: str) -> int:
-    for i, line in enumerate(path.read_text().splitlines(), start=1):
-        if needle in line:
-            return i
-    raise AssertionError(needle)
-
-
 # --- the observations file -------------------------------------------------------------------
 
 
 def test_unknown_place_is_located_with_a_suggestion(tmp_path):
     path = _obs_file(tmp_path, [_control(place="Sirtte")])
     result = runner.invoke(app, ["validate", str(SCENARIO), "--observations", str(path)])
-    (err,) = _errors(result)
+    (err,) = input_errors(result)
     assert err["file"] == str(path)
-    assert int(err["line"]) == _line_of(path, "place: Sirtte")
+    assert int(err["line"]) == line_of(path, "place: Sirtte")
     assert err["field"] == "observations.0.place"
     assert "unknown place 'Sirtte'" in err["msg"] and "did you mean 'Sirte'" in err["msg"]
 
@@ -115,14 +95,14 @@ def test_bad_kinds_are_located(tmp_path):
     }
     path = _obs_file(tmp_path, [_control(kind="contol"), event])
     result = runner.invoke(app, ["validate", str(SCENARIO), "--observations", str(path)])
-    (err,) = _errors(result)  # schema errors come first
+    (err,) = input_errors(result)  # schema errors come first
     assert err["field"] == "observations.0"
     assert "'contol'" in err["msg"] and "control" in err["msg"]
 
     path = _obs_file(tmp_path, [_control(), event], name="obs2.yaml")
-    (err,) = _errors(runner.invoke(app, ["validate", str(SCENARIO), "-o", str(path)]))
+    (err,) = input_errors(runner.invoke(app, ["validate", str(SCENARIO), "-o", str(path)]))
     assert err["field"] == "observations.1.event"
-    assert int(err["line"]) == _line_of(path, "event: engagment")
+    assert int(err["line"]) == line_of(path, "event: engagment")
     assert "did you mean 'engagement'" in err["msg"]
 
 
@@ -138,14 +118,14 @@ def test_missing_source_and_bad_values_are_located(tmp_path):
         ],
     )
     result = runner.invoke(app, ["validate", str(SCENARIO), "--observations", str(path)])
-    (err,) = _errors(result)
+    (err,) = input_errors(result)
     assert err["field"] == "observations.0.source"
     assert "required field is missing" in err["msg"]
-    assert int(err["line"]) == _line_of(path, "- id: sirte")
+    assert int(err["line"]) == line_of(path, "- id: sirte")
 
     path = _obs_file(tmp_path, [_control(), _control(id="x2", controller="Haftar"),
                                 _control(id="x3", at="2020-03-05T00:00+02:00")], "b.yaml")  # fmt: skip
-    errs = _errors(runner.invoke(app, ["validate", str(SCENARIO), "-o", str(path)]))
+    errs = input_errors(runner.invoke(app, ["validate", str(SCENARIO), "-o", str(path)]))
     fields = {e["field"]: e["msg"] for e in errs}
     assert "unknown controller 'Haftar'" in fields["observations.1.controller"]
     assert "outside the scenario window" in fields["observations.2.at"]
@@ -440,15 +420,15 @@ def test_calibrate_cli_writes_a_set_file_that_run_accepts(tmp_path):
     bad = runner.invoke(
         app, ["calibrate", str(scenario), "-o", str(obs), "--param", "air.nope=1:2"]
     )
-    (err,) = _errors(bad)
+    (err,) = input_errors(bad)
     assert "unknown parameter 'air.nope'" in err["msg"]
     bad = runner.invoke(
         app, ["calibrate", str(scenario), "-o", str(obs), "--param", "air.losses_per_hit=2:99"]
     )
-    assert "outside its valid range" in _errors(bad)[0]["msg"]
+    assert "outside its valid range" in input_errors(bad)[0]["msg"]
     args = ["calibrate", str(scenario), "-o", str(obs), "-p", "air.losses_per_hit=2:30"]
     bad = runner.invoke(app, [*args, "--method", "mcmc"])
-    assert "expected one of ['de', 'abc']" in _errors(bad)[0]["msg"]
+    assert "expected one of ['de', 'abc']" in input_errors(bad)[0]["msg"]
 
 
 def test_calibrate_refuses_facts_after_the_ceasefire(tmp_path):
@@ -465,12 +445,12 @@ def test_calibrate_refuses_facts_after_the_ceasefire(tmp_path):
         "air.losses_per_hit=2:30",
         "--quiet",
     ]
-    errs = _errors(runner.invoke(app, args))
+    errs = input_errors(runner.invoke(app, args))
     assert [e["field"] for e in errs] == ["observations.1.at", "observations.2.source"]
     assert all(
         "after the ceasefire" in e["msg"] and "--allow-after-ceasefire" in e["msg"] for e in errs
     )
-    assert int(errs[0]["line"]) == _line_of(path, "at: 2020-01-13")
+    assert int(errs[0]["line"]) == line_of(path, "at: 2020-01-13")
     ok = runner.invoke(
         app,
         [

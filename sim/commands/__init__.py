@@ -5,9 +5,24 @@ from __future__ import annotations
 import functools
 import sys
 from collections.abc import Callable
-from typing import Any
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
+
+# Options shared by the commands that run a scenario.
+Replicates = Annotated[
+    int | None,
+    typer.Option("--replicates", "-n", min=1, help="Replicates (default: the scenario's)"),
+]
+Seed = Annotated[int | None, typer.Option(help="Base seed (default: the scenario's)")]
+SetItems = Annotated[
+    list[str] | None, typer.Option("--set", help="Override a parameter: key=value")
+]
+SetFile = Annotated[
+    Path | None, typer.Option(help="YAML file of parameter overrides (e.g. calibrated.yaml)")
+]
+Workers = Annotated[int, typer.Option(min=1, help="Processes to run replicates in")]
 
 
 def input_errors(fn: Callable[..., Any]) -> Callable[..., Any]:

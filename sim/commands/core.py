@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from sim.commands import input_errors
+from sim.commands import Replicates, Seed, SetFile, SetItems, Workers, input_errors
 
 
 def register(app: typer.Typer) -> None:
@@ -101,21 +101,14 @@ def params(
 @input_errors
 def run(
     scenario: Annotated[Path, typer.Argument(help="Scenario YAML file")],
-    replicates: Annotated[
-        int | None,
-        typer.Option("--replicates", "-n", min=1, help="Replicates (default: the scenario's)"),
-    ] = None,
-    seed: Annotated[int | None, typer.Option(help="Base seed (default: the scenario's)")] = None,
+    replicates: Replicates = None,
+    seed: Seed = None,
     out: Annotated[
         Path | None, typer.Option(help="Results folder (default results/<scenario>)")
     ] = None,
-    set_: Annotated[
-        list[str] | None, typer.Option("--set", help="Override a parameter: key=value")
-    ] = None,
-    set_file: Annotated[
-        Path | None, typer.Option(help="YAML file of parameter overrides (e.g. from calibrate)")
-    ] = None,
-    workers: Annotated[int, typer.Option(min=1, help="Processes to run replicates in")] = 1,
+    set_: SetItems = None,
+    set_file: SetFile = None,
+    workers: Workers = 1,
     report: Annotated[bool, typer.Option(help="Write report.html")] = True,
     quiet: Annotated[bool, typer.Option(help="No progress bar")] = False,
 ) -> None:

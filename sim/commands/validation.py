@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from sim.commands import input_errors
+from sim.commands import Replicates, Seed, SetFile, SetItems, Workers, input_errors
 
 DEFAULT_OBSERVATIONS = (
     Path(__file__).resolve().parents[2] / "data" / "observations" / "jan2020.yaml"
@@ -56,22 +56,15 @@ def validate(
     observations: Annotated[
         Path, typer.Option("--observations", "-o", help="Observations YAML file")
     ] = DEFAULT_OBSERVATIONS,
-    replicates: Annotated[
-        int | None,
-        typer.Option("--replicates", "-n", min=1, help="Replicates (default: the scenario's)"),
-    ] = None,
-    seed: Annotated[int | None, typer.Option(help="Base seed (default: the scenario's)")] = None,
+    replicates: Replicates = None,
+    seed: Seed = None,
     out: Annotated[
         Path | None,
         typer.Option(help="Results folder (default results/<scenario>-validation)"),
     ] = None,
-    set_: Annotated[
-        list[str] | None, typer.Option("--set", help="Override a parameter: key=value")
-    ] = None,
-    set_file: Annotated[
-        Path | None, typer.Option(help="YAML file of parameter overrides (e.g. calibrated.yaml)")
-    ] = None,
-    workers: Annotated[int, typer.Option(min=1, help="Processes to run replicates in")] = 1,
+    set_: SetItems = None,
+    set_file: SetFile = None,
+    workers: Workers = 1,
     full_window: Annotated[
         bool, typer.Option(help="Run the scenario's whole window, not just the observed days")
     ] = False,
@@ -154,7 +147,7 @@ def calibrate(
             "--replicates", "-n", min=1, help="Replicates per candidate (same seeds for all)"
         ),
     ] = 4,
-    seed: Annotated[int | None, typer.Option(help="Base seed (default: the scenario's)")] = None,
+    seed: Seed = None,
     method: Annotated[
         str, typer.Option(help="de (differential evolution) or abc (rejection over a Sobol design)")
     ] = "de",
