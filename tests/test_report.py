@@ -138,6 +138,17 @@ def test_single_run_figures_have_no_bands(data):
     assert len(figs["events"].data) == 1
 
 
+def test_figures_survive_empty_events_and_units(data):
+    t = data.tables
+    bare = type(t)(
+        runs=t.runs, timeseries=t.timeseries, control=t.control,
+        units=pd.DataFrame(), events=pd.DataFrame(),
+    )  # fmt: skip
+    figs = all_figures(bare, data.network, data.start)
+    assert "ceasefire" not in figs or figs["ceasefire"] is not None
+    assert len(figs["map"].frames) > 1 and len(figs["events"].data) == 1
+
+
 def test_sides_and_frame_hours(data):
     assert sides(data.network, data.tables.control) == ("GNA", "LNA")
     assert frame_hours([0, 6, 12, 18, 24, 30, 36, 42, 48, 50]) == [0, 24, 48, 50]
@@ -187,10 +198,10 @@ def test_report_is_self_contained(results: Path):
     path = write_report(results)
     assert path == results / "report.html"
     page = path.read_text(encoding="utf-8")
-    assert page.count("* plotly.js v") == 1  # embedded once for all figures
+    assert page.count("/**\n* plotly.js") == 1  # embedded once for all figures
     assert page.count('<div class="fig"') == 6
     geo = page.index("window.PlotlyGeoAssets")
-    assert geo < page.index("* plotly.js v")
+    assert geo < page.index("/**\n* plotly.js")
     assert '"africa_50m":' in page[geo : geo + 200]
     html_only = outside_scripts(page)
     assert not re.search(r"<script[^>]+src=", page, re.I)
@@ -234,7 +245,7 @@ def test_assemble_reusable_without_geo_or_figures():
         ],
     )
     assert "PlotlyGeoAssets = " not in page
-    assert page.count("* plotly.js v") == 1
+    assert page.count("/**\n* plotly.js v") == 1  # a bar chart: the full bundle
     assert "<title>Sweep &lt;x&gt;</title>" in page
     assert "<p>para &lt;2&gt;</p>" in page and "<li>&lt;b&gt;</li>" in page
     assert "<td>&lt;i&gt;</td>" in page and "<td>&lt;u&gt;</td>" in page
@@ -242,6 +253,22 @@ def test_assemble_reusable_without_geo_or_figures():
     assert 'href="#one-two"' in page
     text_only = assemble("t", [Section("s", intro="x")])
     assert "plotly.js v" not in text_only and "<script" not in text_only
+
+
+def test_report_uses_the_small_plotly_bundle_when_it_matches():
+    from plotly.offline import get_plotlyjs_version
+
+    from sim.report.html import BUNDLE, _bundle, asset_path, plotly_js
+
+    head = asset_path(BUNDLE).read_text()[:300]
+    assert "plotly.js (report: scatter, scattergeo, heatmap" in head
+    assert _bundle("0.0.0") is None  # another version: fall back to the full bundle
+    if _bundle(get_plotlyjs_version()) is None:
+        pytest.skip(
+            f"plotly now bundles plotly.js {get_plotlyjs_version()}: reports use the full "
+            "bundle until sim/assets/plotly-report/build.sh is run again"
+        )
+    assert len(plotly_js(small=True)) < len(plotly_js()) / 2
 
 
 def test_report_html_for_partial_status(data):

@@ -124,7 +124,7 @@ def sections(data: ReportData, figs: dict[str, Any] | None = None) -> list[Secti
                 "Roads, places and units, one frame a day: press play or drag the slider. "
                 + (
                     f"Places are coloured by the share of runs in which the {east} holds them "
-                    f"(white: half the runs, or contested); the units shown are those of run "
+                    f"(white: half of them); the units shown are those of run "
                     f"{int(t.runs['run_id'].min())}, squares sized by personnel."
                     if ensemble
                     else f"Places are coloured by controller ({west}, contested in white, {east});"

@@ -42,6 +42,7 @@ EVENT_KINDS = (
     "offensive",
     "deployment",
     "defection",
+    "surrender",
     "request",
     "air_loss",
     "event",
@@ -59,6 +60,7 @@ EVENT_COLORS = {
     "defection": "#8c564b",
     "request": "#bcbd22",
     "air_loss": "#9467bd",
+    "surrender": "#525252",
     "event": "#999999",
 }
 EVENT_RUNS = 5  # runs selectable in the events timeline (each run's events go into the file)
