@@ -276,6 +276,13 @@ def sensitivity(
                 skipped.append(o)
             else:
                 frames.append(df)
+        if frames:
+            base = int(frames[0]["n"].iloc[0]) // (len(params) + 2)
+            if base < 64:
+                notes.append(
+                    f"Sobol' indices from {base} base samples are rough (see their confidence "
+                    "intervals); use --samples 64 or more for stable estimates."
+                )
         if skipped:
             notes.append(
                 "No Sobol' indices (missing values or too few complete Saltelli blocks) for: "
