@@ -148,21 +148,24 @@ class Unit(CellAgent):
             return
         if self.posture != Posture.WITHDRAW and m.places[self.node].controller != self.faction:
             return  # stay until the place it is taking is secured
-        nxt = self.route[0]
-        if self.posture != Posture.WITHDRAW and not m.may_advance_into(self, nxt):
-            return
-        speed = self.speed_kmh * m.p["movement.speed_factor"] * supply_fn.speed_factor(self.supply)
-        self.progress_km += speed
-        while self.route:
+        budget = self.speed_kmh * m.p["movement.speed_factor"] * supply_fn.speed_factor(self.supply)
+        while self.route and budget > 0:
             nxt = self.route[0]
             edge_km = m.network.graph.edges[self.node, nxt]["km"]
+            if self.posture != Posture.WITHDRAW and not m.may_advance_into(self, nxt):
+                # Advance to contact: close up to weapon range of the defended place, no further.
+                limit = max(edge_km - m.p["combat.range_km"], 0.0)
+                self.progress_km = max(self.progress_km, min(limit, self.progress_km + budget))
+                break
+            step = min(budget, edge_km - self.progress_km)
+            self.progress_km += step
+            budget -= step
             if self.progress_km < edge_km:
                 break
-            self.progress_km -= edge_km
+            self.progress_km = 0.0
             self.cell = m.grid[nxt]
             self.route.pop(0)
             if self._must_stop_at(nxt):
-                self.progress_km = 0.0
                 break
         if not self.route:
             self.progress_km = 0.0

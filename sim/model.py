@@ -303,6 +303,9 @@ class ConflictModel(Model):
         old, u.faction = u.faction, ev.to
         u.posture, u.compliant = Posture.HOLD, False
         u.halt()
+        for other in self.units_at(u.node):
+            if other.faction == old:  # betrayal from inside shakes those left behind
+                other.morale = max(0.0, other.morale - self.p["morale.defection_shock"])
         self.log(
             "defection",
             u.node,
@@ -359,15 +362,25 @@ class ConflictModel(Model):
         hostile_ground = enemy > 0 or self.places[nxt].controller != unit.faction
         if not hostile_ground:
             return True
-        if enemy > 0:
-            own = self.strength(unit.node, unit.faction)
-            if own < self.p[f"faction.{unit.faction}.attack_ratio"] * enemy:
-                return False
+        if (
+            enemy > 0
+            and self.converging(nxt, unit.faction)
+            < self.p[f"faction.{unit.faction}.attack_ratio"] * enemy
+        ):
+            return False
         breach = self.ceasefire == CeasefireState.ACTIVE and unit.faction in self.ceasefire_parties
         if breach and (unit.uid, nxt) not in self._violators:
             self._violators.add((unit.uid, nxt))
             self.violation(unit.node, nxt, unit.faction, f"{unit.name} advances on {nxt}")
         return True
+
+    def converging(self, node: str, faction: str) -> float:
+        """Strength of a faction's units at a node or heading for it next: who would attack together."""
+        return sum(
+            self.unit_strength(u)
+            for u in self.units
+            if u.faction == faction and u.active and (u.node == node or u.route[:1] == [node])
+        )
 
     def threatened_place(self, faction: str, within_km: float) -> str | None:
         """The most endangered of the faction's capital and major cities (value >= 8), if any
