@@ -68,7 +68,7 @@ def sweep(
     ] = None,
     batch_size: Annotated[
         int | None,
-        typer.Option(min=1, help="Runs per task and part file (default: runs/100, 1..20)"),
+        typer.Option(min=1, help="Runs per task and part file (default: runs/20, 1..20)"),
     ] = None,
     tables: Annotated[
         str | None,
