@@ -94,16 +94,34 @@ def _ignore_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def local_executor(workers: int) -> ProcessPoolExecutor | None:
-    """A process pool for more than one worker; None means run in this process."""
-    if workers <= 1:
-        return None
+def _forkserver():
     import multiprocessing as mp
 
     ctx = mp.get_context("forkserver")
     # Workers fork from a server that has already imported the model (about 1.6 s saved each).
-    ctx.set_forkserver_preload(["sim.execution", "sim.model"])
-    return ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_ignore_sigint)
+    ctx.set_forkserver_preload(["sim.execution", "sim.model", "sim.sweep"])
+    return ctx
+
+
+def prestart_pool() -> None:
+    """Start the fork server now, so that its imports overlap the caller's own setup.
+
+    Forkserver rather than fork: the parent may already run threads (Arrow, a progress bar, a
+    Dask client), and forking a threaded process can deadlock the child.
+    """
+    from multiprocessing import forkserver
+
+    _forkserver()
+    forkserver.ensure_running()
+
+
+def local_executor(workers: int) -> ProcessPoolExecutor | None:
+    """A process pool for more than one worker; None means run in this process."""
+    if workers <= 1:
+        return None
+    return ProcessPoolExecutor(
+        max_workers=workers, mp_context=_forkserver(), initializer=_ignore_sigint
+    )
 
 
 def dask_executor(address: str) -> Executor:

@@ -553,9 +553,12 @@ def run_sweep(
     what is stored (runs is always kept). `progress` is True for a bar / periodic lines, or a
     callable `update(done, total)`.
     """
+    from sim.execution import default_workers, prestart_pool
     from sim.results import manifest, write_json, write_parquet
 
     t0 = time.perf_counter()
+    if executor is None and not scheduler and (workers or default_workers()) > 1:
+        prestart_pool()  # the workers' imports run while the design is made
     setup = scenario if isinstance(scenario, Setup) else load_scenario(scenario)
     registry = ParamRegistry.load(setup.theater)
     params = list(params)
