@@ -17,16 +17,19 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sim.config import Setup
-from sim.runner import RunOutput, RunSpec, run_one
+if TYPE_CHECKING:  # this module stays light: the CLI imports it to start workers early
+    from sim.config import Setup
+    from sim.runner import RunOutput, RunSpec
 
 
 def run_batch(
     setup: Setup, specs: Sequence[RunSpec], params: Mapping[str, float]
 ) -> list[RunOutput]:
     """Run a batch of specs in one worker (module-level so that it pickles)."""
+    from sim.runner import run_one
+
     return [run_one(setup, spec, params) for spec in specs]
 
 
@@ -104,7 +107,7 @@ def _forkserver():
 
 
 def prestart_pool() -> None:
-    """Start the fork server now, so that its imports overlap the caller's own setup.
+    """Start the fork server now, so that its imports overlap the caller's own imports and setup.
 
     Forkserver rather than fork: the parent may already run threads (Arrow, a progress bar, a
     Dask client), and forking a threaded process can deadlock the child.

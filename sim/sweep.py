@@ -36,7 +36,7 @@ import pandas as pd
 from sim.config import CeasefireEvent, Setup, load_scenario
 from sim.errors import InputError, Problem
 from sim.params import ParamRegistry, parse_assignments
-from sim.runner import TABLES, RunSpec, Tables, resolve_params, run_one, seed_for, to_tables
+from sim.runner import TABLES, RunSpec, Tables, run_one, seed_for, to_tables
 
 DESIGNS = ("grid", "lhs", "sobol")
 DEFAULT_SAMPLES = {"lhs": 64, "sobol": 16}
@@ -609,7 +609,7 @@ def run_sweep(
             replicates=s["replicates"],
             seed=s["seed"],
             batch_size=s["batch_size"],
-            params=resolve_params(setup, s["set"] or {}),
+            params=registry.resolve(setup.scenario.set, s["set"] or {}),
             tables=tuple(s["tables"]),
             overrides=dict(s["set"] or {}),
         )
@@ -622,7 +622,7 @@ def run_sweep(
         clash = sorted(set(overrides) & {a.key for a in axes})
         if clash:
             raise _problem(clash[0], "both swept (--param) and fixed (--set)", "--set")
-        base = resolve_params(setup, overrides)
+        base = registry.resolve(setup.scenario.set, overrides)
         seed = setup.scenario.seed if seed is None else int(seed)
         replicates = replicates or setup.scenario.replicates
         design = design or "grid"

@@ -77,6 +77,10 @@ def sweep(
     quiet: Annotated[bool, typer.Option(help="No progress bar")] = False,
 ) -> None:
     """Run a parameter sweep: a design of points x replicates, streamed to Parquet part files."""
+    from sim.execution import default_workers, prestart_pool
+
+    if not scheduler and (workers or default_workers()) > 1:
+        prestart_pool()  # the workers import the model while this process does the same
     from sim.sweep import SweepInterrupted, run_sweep
 
     keep = [t.strip() for t in tables.split(",") if t.strip()] if tables else None
