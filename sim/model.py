@@ -19,6 +19,7 @@ from mesa import Model
 from mesa.discrete_space import Network
 
 from sim.agents import AirAsset, Faction, Patron, Place, Posture, Unit
+from sim.battle import Battlefield
 from sim.config import (
     CeasefireEvent,
     DefectionEvent,
@@ -111,12 +112,12 @@ class ConflictModel(Model):
         self.violation_links: dict[tuple[str, str], float] = {}
         self._violators: set[tuple[str, str]] = set()
         self.deployments = 0
-        self.battles: dict[str, dict[str, Any]] = {}
+        self.battlefield = Battlefield(self)
         self.air_cover: dict[str, set[str]] = {}
         self._supplied: dict[str, dict[str, float]] = {}
         self._control_version = 0
         self._supply_version = -1
-        self._short_edges = [
+        self.short_edges = [
             (u, v)
             for u, v, km in self.network.graph.edges(data="km")
             if km <= self.p["combat.range_km"]
@@ -513,10 +514,10 @@ class ConflictModel(Model):
         for u in self.units:
             u.lost_this_hour = 0.0
         self.agents_by_type[Unit].shuffle_do("move")
-        engaged = self._fight()
+        engaged = self.battlefield.fight()
         if AirAsset in self.agents_by_type:
             self.agents_by_type[AirAsset].shuffle_do("step")
-        self._close_battles(engaged)
+        self.battlefield.close(engaged)
         self._supply()
         self._morale_and_withdrawal()
         self._control()
@@ -525,156 +526,12 @@ class ConflictModel(Model):
         if self.hour % self.sc.sample_every_hours == 0 or self.hour >= self.sc.hours:
             self.record()
 
-    def _restrained(self, u: Unit, node: str) -> bool:
+    def restrained(self, u: Unit, node: str) -> bool:
         if not u.compliant or self.ceasefire != CeasefireState.ACTIVE:
             return False
         return not any(
             node in link and until > self.time for link, until in self.violation_links.items()
         )
-
-    def _fight(self) -> set[str]:
-        """Hourly Lanchester exchanges at shared places and across short road segments."""
-        occupied: dict[str, dict[str, list[Unit]]] = defaultdict(lambda: defaultdict(list))
-        for u in self.units:
-            if u.active:
-                occupied[u.node][u.faction].append(u)
-        engaged: set[str] = set()
-        for node, sides in list(occupied.items()):
-            if len(sides) >= 2:
-                f1, f2 = sorted(sides)[:2]
-                if self._engage(node, node, sides[f1], sides[f2], 1.0):
-                    engaged.add(node)
-        for u_node, v_node in self._short_edges:
-            self._ranged(u_node, v_node, occupied, engaged)
-        for (u_node, v_node), until in list(self.violation_links.items()):
-            if until > self.time and (u_node, v_node) not in self._short_edges:
-                self._ranged(u_node, v_node, occupied, engaged)
-        return engaged
-
-    def _ranged(self, u_node: str, v_node: str, occupied, engaged: set[str]) -> None:
-        if u_node not in occupied or v_node not in occupied:
-            return
-        for fa, ua in occupied[u_node].items():
-            for fb, ub in occupied[v_node].items():
-                if fa != fb and u_node not in engaged and v_node not in engaged:
-                    self._engage(u_node, v_node, ua, ub, self.p["combat.ranged_factor"])
-
-    def _engage(
-        self, node_a: str, node_b: str, side_a: list[Unit], side_b: list[Unit], factor: float
-    ) -> bool:
-        """One hour of fighting between two groups; returns False when both hold their fire."""
-        if all(self._restrained(u, node_a) for u in side_a) and all(
-            self._restrained(u, node_b) for u in side_b
-        ):
-            return False
-        p = self.p
-        a = sum(u.personnel for u in side_a)
-        b = sum(u.personnel for u in side_b)
-        ka = factor * sum(self.unit_strength(u) for u in side_a) / a
-        kb = factor * sum(self.unit_strength(u) for u in side_b) / b
-        fort_w = p["combat.fortification_weight"]
-        place_a, place_b = self.places[node_a], self.places[node_b]
-        if place_a.controller == side_a[0].faction:
-            kb *= 1.0 - place_a.fortification * fort_w
-        if place_b.controller == side_b[0].faction:
-            ka *= 1.0 - place_b.fortification * fort_w
-        la, lb = combat.expected_losses(
-            a, b, ka, kb, p["combat.aimed_rate"], p["combat.area_rate"], p["combat.square_weight"]
-        )
-        noise = p["combat.noise"] >= 0.5
-        la = combat.realise(self.rng, a, la, noise)
-        lb = combat.realise(self.rng, b, lb, noise)
-        self._apply_losses(side_a, la)
-        self._apply_losses(side_b, lb)
-        for node, group, lost in ((node_a, side_a, la), (node_b, side_b, lb)):
-            battle = self.battles.setdefault(
-                node,
-                {
-                    "start": self.time - 1,
-                    "hours": 0,
-                    "losses": defaultdict(float),
-                    "civ": 0.0,
-                    "seen": -1,
-                },
-            )
-            if battle["seen"] != self.time:
-                battle["hours"] += 1
-                battle["seen"] = self.time
-            battle["losses"][group[0].faction] += lost
-            for other in (side_a[0].faction, side_b[0].faction):
-                battle["losses"][other] += 0.0  # both sides are party to it, even with no loss
-        self._civilian_harm(place_a, (a + b) * factor)
-        if node_b != node_a:
-            self._civilian_harm(place_b, (a + b) * factor)
-        return True
-
-    def _apply_losses(self, group: list[Unit], total: float) -> None:
-        shares = combat.split(total, np.array([u.personnel for u in group]))
-        for u, lost in zip(group, shares, strict=True):
-            u.personnel -= lost
-            u.lost_this_hour += lost
-            self.losses[u.faction] += lost
-
-    def _civilian_harm(self, place: Place, engaged_personnel: float) -> None:
-        if place.population <= 0:
-            return
-        level = civilians.intensity(engaged_personnel)
-        harm = float(
-            self.rng.poisson(
-                civilians.expected_harm(place.population, level, self.p["civilians.harm_rate"])
-            )
-        )
-        harm = min(harm, place.population)
-        place.population -= harm
-        place.civilian_casualties += harm
-        self.civilian_casualties += harm
-        if place.name in self.battles:
-            self.battles[place.name]["civ"] += harm
-        share = civilians.displaced_share(level, self.p["civilians.displacement_rate"])
-        leaving = (
-            float(self.rng.binomial(int(place.population), share)) if place.population >= 1 else 0.0
-        )
-        if leaving <= 0:
-            return
-        place.population -= leaving
-        place.displaced_out += leaving
-        self.displaced += leaving
-        refuge = self._refuge(place.name)
-        if refuge is not None:
-            self.places[refuge].population += leaving
-
-    def _refuge(self, node: str) -> str | None:
-        """The nearest populated place with no fighting, held by the same side."""
-        owner = self.places[node].controller
-        for other, _km in sorted(self.dist[node].items(), key=lambda kv: kv[1]):
-            p = self.places[other]
-            if (
-                other != node
-                and p.population > 0
-                and other not in self.battles
-                and p.controller == owner
-            ):
-                return other
-        return None
-
-    def _close_battles(self, engaged: set[str]) -> None:
-        for node in list(self.battles):
-            battle = self.battles[node]
-            day_end = round(self.time) % 24 == 0
-            if (battle["seen"] == self.time or node in engaged) and not day_end:
-                continue
-            self._log_battle(node, battle)
-            del self.battles[node]
-
-    def _log_battle(self, node: str, battle: dict) -> None:
-        losses = battle["losses"]
-        sides = sorted(losses)
-        detail = ", ".join(f"{f} lost {losses[f]:.0f}" for f in sides)
-        self.log(
-            "engagement", node, ",".join(sides), sum(losses.values()),
-            f"{battle['hours']} h of fighting at {node}: {detail}", hour=battle["start"],
-            civilian=battle["civ"], duration=battle["hours"],
-        )  # fmt: skip
 
     # --- air --------------------------------------------------------------------------------
 
@@ -710,7 +567,7 @@ class ConflictModel(Model):
         ]
         if not targets:
             return
-        engaged = [u for u in targets if u.node in self.battles]
+        engaged = [u for u in targets if self.battlefield.engaged_at(u.node)]
         pool = engaged or [u for u in targets if u.route and u.progress_km > 0]
         if not pool:
             return
@@ -1022,9 +879,7 @@ class ConflictModel(Model):
         """Step hour by hour to the scenario's end."""
         while self.time < self.sc.hours:
             self.step()
-        for node, battle in list(self.battles.items()):
-            self._log_battle(node, battle)
-        self.battles.clear()
+        self.battlefield.close(set(), force=True)
 
     def summary(self) -> dict[str, Any]:
         """One row of runs.parquet: the outcome metrics of this run."""

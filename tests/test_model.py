@@ -220,7 +220,7 @@ def test_air_strikes_hit_units_in_contact_and_are_logged():
     drone = AirAsset(m, "d", "Drone", "X", "X", "drone", "A", 50, 300)
     m.places["A"].airbase = True
     y1 = m.unit_by_id["y1"]
-    m.battles["C"] = {"start": 0, "hours": 1, "losses": {}, "civ": 0.0, "seen": m.time}
+    m.battlefield.ongoing["C"] = {"start": 0, "hours": 1, "losses": {}, "civ": 0.0, "seen": m.time}
     m.p["air.drone_sorties_per_day"] = 24
     m.p["air.hit_probability"] = 1.0
     before = y1.personnel
