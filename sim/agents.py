@@ -9,9 +9,11 @@ from __future__ import annotations
 from enum import Enum
 from typing import TYPE_CHECKING
 
+import numpy as np
 from mesa import Agent
 from mesa.discrete_space import CellAgent, FixedAgent
 
+from sim.dynamics import air, civilians
 from sim.dynamics import supply as supply_fn
 
 if TYPE_CHECKING:
@@ -214,9 +216,83 @@ class AirAsset(Agent):
         return self.kind in ("drone", "aircraft") and self.count > 0
 
     def step(self) -> None:
-        """Fly this hour's sorties against enemy units within reach."""
         if self.strikes and not self.compliant:
-            self.model.fly_sorties(self)
+            self.fly_sorties()
+
+    def fly_sorties(self) -> None:
+        """Fly this hour's sorties at enemy units in contact, or on the move, within reach."""
+        m = self.model
+        if m.places[self.base].controller != self.faction:
+            new = m.nearest_airbase(self.base, self.faction)
+            if new is None:
+                return
+            self.base = new
+        per_day = m.p[f"air.{'drone' if self.kind == 'drone' else 'aircraft'}_sorties_per_day"]
+        n = m.rng.poisson(air.expected_sorties(self.count, per_day))
+        if n == 0:
+            return
+        reach = m.reach(self.base, self.radius_km)
+        targets = [u for u in m.units if u.faction != self.faction and u.active and u.node in reach]
+        if not targets:
+            return
+        engaged = [u for u in targets if m.battlefield.engaged_at(u.node)]
+        pool = engaged or [u for u in targets if u.route and u.progress_km > 0]
+        if not pool:
+            return
+        for _ in range(int(n)):
+            if self.count <= 0:
+                break
+            weights = np.array([u.personnel for u in pool])
+            target = pool[int(m.rng.choice(len(pool), p=weights / weights.sum()))]
+            self._strike(target)
+
+    def _strike(self, target: Unit) -> None:
+        m = self.model
+        defences = m.air_defences_over(target.node, self.faction)
+        p_hit = air.hit_probability(
+            m.p["air.hit_probability"], defences, m.p["air.defence_suppression"]
+        )
+        place = m.places[target.node]
+        if m.rng.random() < p_hit:
+            lost = air.strike_losses(m.rng, m.p["air.losses_per_hit"], target.personnel)
+            target.personnel -= lost
+            target.lost_this_hour += lost
+            m.losses[target.faction] += lost
+            civ = 0.0
+            if place.population > 0:
+                civ = float(
+                    m.rng.poisson(
+                        civilians.expected_strike_harm(
+                            place.population, m.p["civilians.strike_harm"]
+                        )
+                    )
+                )
+                civ = min(civ, place.population)
+                place.population -= civ
+                place.civilian_casualties += civ
+                m.civilian_casualties += civ
+            m.log(
+                "strike", target.node, f"{self.faction},{target.faction}", lost,
+                f"{self.name} strikes {target.name} at {target.node}: {lost:.0f} killed", civilian=civ,
+            )  # fmt: skip
+            if m.in_truce(self.faction):
+                m.violation(
+                    self.base,
+                    target.node,
+                    self.faction,
+                    f"{self.name} strike during the ceasefire",
+                )
+        if defences and m.rng.random() < air.loss_probability(
+            m.p["air.loss_probability"], defences
+        ):
+            self.count -= 1
+            m.log(
+                "air_loss",
+                target.node,
+                f"{target.faction},{self.faction}",
+                0.0,
+                f"{self.name} lost to air defence",
+            )
 
 
 class Faction(Agent):

@@ -31,7 +31,7 @@ from sim.config import (
     Setup,
     UnitSpec,
 )
-from sim.dynamics import air, ceasefire, civilians, combat, morale, supply
+from sim.dynamics import air, ceasefire, combat, morale, supply
 from sim.network import RoadNetwork, build_network
 
 
@@ -369,7 +369,7 @@ class ConflictModel(Model):
             < self.p[f"faction.{unit.faction}.attack_ratio"] * enemy
         ):
             return False
-        breach = self.ceasefire == CeasefireState.ACTIVE and unit.faction in self.ceasefire_parties
+        breach = self.in_truce(unit.faction)
         if breach and (unit.uid, nxt) not in self._violators:
             self._violators.add((unit.uid, nxt))
             self.violation(unit.node, nxt, unit.faction, f"{unit.name} advances on {nxt}")
@@ -539,11 +539,12 @@ class ConflictModel(Model):
         cover: dict[str, set[str]] = defaultdict(set)
         for a in self.assets:
             if a.strikes and self.places[a.base].controller == a.faction:
-                cover[a.faction].update(self._within(a.base, a.radius_km))
+                cover[a.faction].update(self.reach(a.base, a.radius_km))
         self.air_cover = cover
 
     @functools.cache  # noqa: B019 - per-model cache of fixed geometry
-    def _within(self, base: str, radius_km: float) -> frozenset[str]:
+    def reach(self, base: str, radius_km: float) -> frozenset[str]:
+        """Places within a straight-line radius of a base (air cover, strikes, air defence)."""
         b = self.places[base]
         return frozenset(
             n
@@ -551,85 +552,18 @@ class ConflictModel(Model):
             if air.haversine_km(b.lat, b.lon, p.lat, p.lon) <= radius_km
         )
 
-    def fly_sorties(self, asset: AirAsset) -> None:
-        if self.places[asset.base].controller != asset.faction:
-            new = self.nearest_airbase(asset.base, asset.faction)
-            if new is None:
-                return
-            asset.base = new
-        per_day = self.p[f"air.{'drone' if asset.kind == 'drone' else 'aircraft'}_sorties_per_day"]
-        n = self.rng.poisson(air.expected_sorties(asset.count, per_day))
-        if n == 0:
-            return
-        reach = self._within(asset.base, asset.radius_km)
-        targets = [
-            u for u in self.units if u.faction != asset.faction and u.active and u.node in reach
-        ]
-        if not targets:
-            return
-        engaged = [u for u in targets if self.battlefield.engaged_at(u.node)]
-        pool = engaged or [u for u in targets if u.route and u.progress_km > 0]
-        if not pool:
-            return
-        for _ in range(int(n)):
-            if asset.count <= 0:
-                break
-            weights = np.array([u.personnel for u in pool])
-            target = pool[int(self.rng.choice(len(pool), p=weights / weights.sum()))]
-            self._strike(asset, target)
-
-    def _strike(self, asset: AirAsset, target: Unit) -> None:
-        defences = sum(
+    def air_defences_over(self, node: str, faction: str) -> int:
+        """Enemy air-defence systems whose radius covers a node, as seen by `faction`'s aircraft."""
+        return sum(
             d.count
             for d in self.assets
             if d.kind == "air_defence"
-            and d.faction != asset.faction
-            and target.node in self._within(d.base, d.radius_km)
+            and d.faction != faction
+            and node in self.reach(d.base, d.radius_km)
         )
-        p_hit = air.hit_probability(
-            self.p["air.hit_probability"], defences, self.p["air.defence_suppression"]
-        )
-        place = self.places[target.node]
-        if self.rng.random() < p_hit:
-            lost = air.strike_losses(self.rng, self.p["air.losses_per_hit"], target.personnel)
-            target.personnel -= lost
-            target.lost_this_hour += lost
-            self.losses[target.faction] += lost
-            civ = 0.0
-            if place.population > 0:
-                civ = float(
-                    self.rng.poisson(
-                        civilians.expected_strike_harm(
-                            place.population, self.p["civilians.strike_harm"]
-                        )
-                    )
-                )
-                civ = min(civ, place.population)
-                place.population -= civ
-                place.civilian_casualties += civ
-                self.civilian_casualties += civ
-            self.log(
-                "strike", target.node, f"{asset.faction},{target.faction}", lost,
-                f"{asset.name} strikes {target.name} at {target.node}: {lost:.0f} killed", civilian=civ,
-            )  # fmt: skip
-            if self.ceasefire == CeasefireState.ACTIVE and asset.faction in self.ceasefire_parties:
-                self.violation(
-                    asset.base,
-                    target.node,
-                    asset.faction,
-                    f"{asset.name} strike during the ceasefire",
-                )
-        if defences and self.rng.random() < air.loss_probability(
-            self.p["air.loss_probability"], defences
-        ):
-            asset.count -= 1
-            self.log(
-                "air_loss",
-                target.node,
-                f"{target.faction},{asset.faction}",
-                0.0,
-                f"{asset.name} lost to air defence",
-            )
+
+    def in_truce(self, faction: str) -> bool:
+        return self.ceasefire == CeasefireState.ACTIVE and faction in self.ceasefire_parties
 
     # --- supply, morale, withdrawal, control --------------------------------------------------
 

@@ -225,7 +225,7 @@ def test_air_strikes_hit_units_in_contact_and_are_logged():
     m.p["air.hit_probability"] = 1.0
     before = y1.personnel
     for _ in range(3):
-        m.fly_sorties(drone)
+        drone.fly_sorties()
     strikes = [e for e in m.rows_events if e["kind"] == "strike"]
     assert strikes and y1.personnel < before
     assert sum(e["casualties"] for e in strikes) == pytest.approx(before - y1.personnel)
