@@ -1,8 +1,8 @@
 """What a sweep says: outcomes against parameters, a two-parameter heatmap, sensitivity indices.
 
 Numbers first (DataFrames from the sweep's runs table), then pure figure functions
-(DataFrames in, `go.Figure` out), then one self-contained HTML file and a terminal table with
-the same numbers.
+(DataFrames in, `go.Figure` out), then one self-contained HTML page through
+`sim.report.html.assemble` and terminal tables with the same numbers.
 
 - Outcome vs parameter: runs grouped by the parameter's value (a grid's levels, or quantile bins
   of a continuous parameter); per bin the number of runs, the mean and the 5th-95th percentile
@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import html
 import math
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -518,80 +517,94 @@ def sensitivity_matrix_figure(sens: pd.DataFrame):
 # --- HTML and terminal ----------------------------------------------------------------------
 
 
-def assemble(title: str, sections: Sequence[tuple[str, str, Sequence[Any]]]) -> str:
-    """A self-contained page: plotly.js once, then each (heading, html text, figures) section.
-
-    Stands in for `sim.report.html.assemble` until that exists; headings are escaped here,
-    text is expected to be HTML already escaped by the caller.
-    """
-    from plotly.offline import get_plotlyjs
-
-    body = []
-    for heading, text, figs in sections:
-        body.append(f"<h2>{html.escape(heading)}</h2>")
-        if text:
-            body.append(f"<div class='note'>{text}</div>")
-        for fig in figs:
-            body.append(fig.to_html(full_html=False, include_plotlyjs=False))
-    return (
-        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
-        f"<title>{html.escape(title)}</title>"
-        "<style>body{font-family:system-ui,sans-serif;max-width:1200px;margin:auto;padding:1em}"
-        ".note{color:#333;margin:.5em 0 1em}table{border-collapse:collapse}"
-        "td,th{padding:2px 8px;text-align:right;border-bottom:1px solid #ddd}</style>"
-        f"<script>{get_plotlyjs()}</script></head><body>"
-        f"<h1>{html.escape(title)}</h1>" + "\n".join(body) + "</body></html>"
-    )
-
-
-def _describe(a: Analysis) -> str:
+def _describe(a: Analysis) -> list[str]:
     m, s = a.meta, a.meta["sweep"]
     items = [
-        f"Scenario: {esc(m['scenario'].get('title', ''))} ({esc(m['scenario']['file'])})",
-        f"Design: {esc(s['design'])}, {s['points']} points x {s['replicates']} replicates = "
-        f"{s['runs']} runs ({len(a.runs)} complete, status {esc(m['status'])}); base seed {m['seed']}",
-        "Parameters: " + "; ".join(esc(f"{p['key']} = {p['spec']}") for p in s["parameters"]),
+        f"Scenario: {m['scenario'].get('title', '')} ({m['scenario']['file']})",
+        f"Design: {s['design']}, {s['points']} points x {s['replicates']} replicates = "
+        f"{s['runs']} runs ({len(a.runs)} complete, status {m['status']}); base seed {m['seed']}",
+        "Parameters: " + "; ".join(f"{p['key']} = {p['spec']}" for p in s["parameters"]),
     ]
-    items += [esc(n) for n in a.notes]
-    return "<ul>" + "".join(f"<li>{i}</li>" for i in items) + "</ul>"
+    return items + list(a.notes)
+
+
+def _table(df: pd.DataFrame, columns: Sequence[str], caption: str, share: bool = False):
+    from sim.report.html import Table
+
+    rows = [
+        [
+            _fmt(v, share) if isinstance(v, float) and c in ("mean", "p05", "p95") else
+            (f"{v:.3f}" if isinstance(v, float) else v)
+            for c, v in zip(columns, r, strict=True)
+        ]
+        for r in df[list(columns)].itertuples(index=False)
+    ]  # fmt: skip
+    align = [
+        "left" if df[c].dtype == object or c in ("bin", "outcome") else "right" for c in columns
+    ]
+    return Table(columns=list(columns), rows=rows, caption=caption, align=align, collapsed=True)
 
 
 def write_html(a: Analysis, path: Path) -> Path:
+    """The sweep report through `sim.report.html` (plotly.js once, all text escaped there)."""
+    from sim.report.html import Section, Table, assemble
+    from sim.report.html import write_html as write_page
+
     title = f"Sweep: {a.meta['scenario'].get('title') or a.folder.name}"
-    sections: list[tuple[str, str, list]] = [("About this sweep", _describe(a), [])]
+    sections = [Section(heading="About this sweep", bullets=_describe(a))]
     if a.heatmap is not None:
         h = a.heatmap
+        share = h.outcome == SURVIVED
+        grid = Table(
+            columns=[f"{h.y} \\ {h.x}", *h.x_labels],
+            rows=[
+                [yl, *(_fmt(h.mean[j, i], share) for i in range(len(h.x_labels)))]
+                for j, yl in enumerate(h.y_labels)
+            ],
+            caption="The heatmap's numbers",
+            collapsed=True,
+        )
         sections.append(
-            (
-                f"{label(h.outcome)} over {h.x} and {h.y}",
-                "Mean over the runs in each cell; for a 0/1 outcome this is the share of runs.",
-                [heatmap_figure(h)],
+            Section(
+                heading=f"{label(h.outcome)} over {h.x} and {h.y}",
+                intro="Mean over the runs in each cell (their number in brackets); for a 0/1 "
+                "outcome this is the share of runs.",
+                figures=[heatmap_figure(h)],
+                tables=[grid],
             )
         )
     if not a.sensitivity.empty:
         sections.append(
-            (
-                "Sensitivity",
-                esc(_sens_note(a.sensitivity)),
-                [
+            Section(
+                heading="Sensitivity",
+                intro=_sens_note(a.sensitivity),
+                figures=[
                     sensitivity_figure(a.sensitivity, a.focus),
                     sensitivity_matrix_figure(a.sensitivity),
                 ],
+                tables=[
+                    _table(
+                        a.sensitivity, ["outcome", "parameter", "index", "value", "conf", "n"],
+                        "Every index (conf: 95% interval half-width for Sobol', p-value for PRCC)",
+                    )
+                ],
             )
-        )
+        )  # fmt: skip
     sections.append(
-        (
-            "Outcomes against each parameter",
-            "Line: the mean over runs; shaded band: 90% of runs (5th to 95th percentile), "
+        Section(
+            heading="Outcomes against each parameter",
+            intro="Line: the mean over runs; shaded band: 90% of runs (5th to 95th percentile), "
             "per parameter value or bin. Hover for the numbers.",
-            [outcome_figure(a.by_param, o, a.params) for o in a.outcomes],
+            figures=[outcome_figure(a.by_param, o, a.params) for o in a.outcomes],
+            tables=[
+                _table(
+                    a.by_param, ["outcome", "parameter", "bin", "n", "mean", "p05", "p95"],
+                    "Every outcome, parameter and bin",
+                )
+            ],
         )
-    )
-    text = assemble(title, sections)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-    return path
+    )  # fmt: skip
+    return write_page(assemble(title, sections, subtitle=str(a.folder)), path)
 
 
 def _sens_note(sens: pd.DataFrame) -> str:
