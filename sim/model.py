@@ -31,7 +31,7 @@ from sim.config import (
     Setup,
     UnitSpec,
 )
-from sim.dynamics import air, ceasefire, combat, morale, supply
+from sim.dynamics import ceasefire, combat, morale, supply
 from sim.network import RoadNetwork, build_network
 
 
@@ -542,15 +542,9 @@ class ConflictModel(Model):
                 cover[a.faction].update(self.reach(a.base, a.radius_km))
         self.air_cover = cover
 
-    @functools.cache  # noqa: B019 - per-model cache of fixed geometry
     def reach(self, base: str, radius_km: float) -> frozenset[str]:
         """Places within a straight-line radius of a base (air cover, strikes, air defence)."""
-        b = self.places[base]
-        return frozenset(
-            n
-            for n, p in self.places.items()
-            if air.haversine_km(b.lat, b.lon, p.lat, p.lon) <= radius_km
-        )
+        return self.network.within(base, radius_km)
 
     def air_defences_over(self, node: str, faction: str) -> int:
         """Enemy air-defence systems whose radius covers a node, as seen by `faction`'s aircraft."""

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import networkx as nx
 
 from sim.config import Theater
+from sim.dynamics.air import haversine_km
 from sim.errors import InputError, Problem, did_you_mean
 
 
@@ -24,6 +25,7 @@ class RoadNetwork:
     axis_km: dict[str, float]
     places: list[str] = field(default_factory=list)
     _all_pairs: tuple | None = field(default=None, repr=False)
+    _within: dict[tuple[str, float], frozenset[str]] = field(default_factory=dict, repr=False)
 
     def resolve(self, name: str) -> str:
         """A node name from a place name or alternative spelling, case-insensitive."""
@@ -51,6 +53,19 @@ class RoadNetwork:
                 dist[src], paths[src] = d, p
             self._all_pairs = (dist, paths)
         return self._all_pairs
+
+    def within(self, node: str, radius_km: float) -> frozenset[str]:
+        """Nodes within a straight-line radius of a node; cached on the network, not the model,
+        so that a process running thousands of models keeps one small cache."""
+        key = (node, radius_km)
+        if key not in self._within:
+            lat, lon = self.graph.nodes[node]["lat"], self.graph.nodes[node]["lon"]
+            self._within[key] = frozenset(
+                n
+                for n, d in self.graph.nodes(data=True)
+                if haversine_km(lat, lon, d["lat"], d["lon"]) <= radius_km
+            )
+        return self._within[key]
 
     def positions(self) -> dict[str, tuple[float, float]]:
         """(lon, lat) of every node, the layout Mesa's Network needs (no spring layout)."""
