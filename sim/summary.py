@@ -17,7 +17,7 @@ def summarize(runs: pd.DataFrame, exclude: set[str] | None = None) -> pd.DataFra
         s = runs[col]
         if pd.api.types.is_bool_dtype(s) or not pd.api.types.is_numeric_dtype(s):
             counts = s.dropna().astype(str).value_counts(normalize=True).sort_index()
-            share = ", ".join(f"{k} {v:.0%}" for k, v in counts.items())
+            share = ", ".join(f"{k} {percent(v)}" for k, v in counts.items())
             rows.append(
                 {
                     "metric": col,
@@ -46,6 +46,12 @@ def summarize(runs: pd.DataFrame, exclude: set[str] | None = None) -> pd.DataFra
             }
         )
     return pd.DataFrame(rows, columns=["metric", "n", "median", "p05", "p95", "shares"])
+
+
+def percent(share: float) -> str:
+    """A share as a percentage: whole numbers where exact, else one decimal (0.5%, not 0%)."""
+    pct = share * 100
+    return f"{pct:.0f}%" if abs(pct - round(pct)) < 1e-9 else f"{pct:.1f}%"
 
 
 def format_number(x: float | None) -> str:
