@@ -14,6 +14,7 @@ runs the same tasks on a Dask distributed cluster (`tcp://host:8786`). Both are 
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
@@ -90,11 +91,23 @@ def execute(
         yield outputs
 
 
-def _ignore_sigint() -> None:
-    """Pool workers leave Ctrl-C to the parent, which cancels work and keeps what is finished."""
+def _worker_init(alive: Any = None) -> None:
+    """Pool workers leave Ctrl-C to the parent, which cancels work and keeps what is finished;
+    and they exit when the parent dies (killed outright, a pool's workers would otherwise wait
+    for tasks for ever: `alive` is the read end of a pipe whose only writer is the parent)."""
     import signal
+    import threading
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if alive is None:
+        return
+
+    def watch() -> None:
+        with contextlib.suppress(EOFError, OSError):
+            alive.recv_bytes()  # nothing is ever sent: returns (EOFError) when the parent is gone
+        os._exit(1)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
 def _forkserver():
@@ -118,13 +131,30 @@ def prestart_pool() -> None:
     forkserver.ensure_running()
 
 
-def local_executor(workers: int) -> ProcessPoolExecutor | None:
-    """A process pool for more than one worker; None means run in this process."""
+def _noop() -> None:
+    return None
+
+
+def local_executor(workers: int, start: bool = False) -> ProcessPoolExecutor | None:
+    """A process pool for more than one worker; None means run in this process.
+
+    `start=True` starts every worker now (a pool otherwise starts them on its first tasks), so a
+    caller can do it while holding Ctrl-C back: a worker whose start is cut short by an
+    interrupt is unknown to the pool, cannot be stopped, and fails noisily when the parent
+    exits.
+    """
     if workers <= 1:
         return None
-    return ProcessPoolExecutor(
-        max_workers=workers, mp_context=_forkserver(), initializer=_ignore_sigint
+    ctx = _forkserver()
+    reader, writer = ctx.Pipe(duplex=False)
+    pool = ProcessPoolExecutor(
+        max_workers=workers, mp_context=ctx, initializer=_worker_init, initargs=(reader,)
     )
+    pool._sim_alive = (reader, writer)  # the writer lives as long as the pool
+    if start:
+        for _ in range(workers):
+            pool.submit(_noop)
+    return pool
 
 
 def dask_executor(address: str) -> Executor:
@@ -162,15 +192,19 @@ def stop_executor(executor: Executor | None, interrupted: bool = False) -> None:
         return
     if isinstance(executor, ProcessPoolExecutor):
         if interrupted:
+            # Workers first, then the pool: a worker still starting must not find the pool's
+            # queues and locks already released (it would print a traceback as it fails).
             procs = list((getattr(executor, "_processes", None) or {}).values())
-            executor.shutdown(wait=False, cancel_futures=True)
             for proc in procs:
                 if proc.is_alive():
                     proc.terminate()
             for proc in procs:
                 proc.join(timeout=5)
+            executor.shutdown(wait=False, cancel_futures=True)
         else:
             executor.shutdown(wait=True, cancel_futures=True)
+        for conn in getattr(executor, "_sim_alive", ()):
+            conn.close()
         return
     executor.shutdown(wait=not interrupted)
     client = getattr(executor, "_sim_client", None)

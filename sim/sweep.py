@@ -284,9 +284,21 @@ class SweepPlan:
 
 
 def run_parts(
-    setup: Setup, specs: Sequence[RunSpec], params: Mapping[str, float], tables: Sequence[str]
-) -> dict[str, bytes]:
-    """Run a batch in a worker and return each table as Parquet bytes (cheap to send back)."""
+    setup: Setup,
+    specs: Sequence[RunSpec],
+    params: Mapping[str, float],
+    tables: Sequence[str],
+    folder: str | None = None,
+    batch: int | None = None,
+) -> dict[str, bytes | None]:
+    """Run a batch in a worker; write its Parquet parts into `folder`, or return them as bytes.
+
+    A worker that shares the sweep's file system (a local process pool) writes its own parts,
+    atomically, and sends back only the table names: a message that small is written to the
+    result pipe in one piece, so stopping a worker at any moment cannot leave the pool reading
+    half a result for ever (which happens when a worker is killed while sending megabytes).
+    Workers elsewhere (Dask) send the bytes and the parent writes them.
+    """
     import io
 
     frames: dict[str, list[pd.DataFrame]] = {name: [] for name in tables}
@@ -314,13 +326,17 @@ def run_parts(
             rows = 0
     if pending:
         flush()
-    out: dict[str, bytes] = {}
+    out: dict[str, bytes | None] = {}
     for name, dfs in frames.items():
         dfs = [d for d in dfs if not d.empty] or dfs[:1]
         df = pd.concat(dfs, ignore_index=True) if len(dfs) > 1 else dfs[0]
         buf = io.BytesIO()
         df.to_parquet(buf, compression="zstd", index=False)
-        out[name] = buf.getvalue()
+        if folder is None:
+            out[name] = buf.getvalue()
+        else:
+            _write_bytes(buf.getvalue(), part_path(Path(folder), name, int(batch or 0)))
+            out[name] = None
     return out
 
 
@@ -332,7 +348,9 @@ def part_path(folder: Path, table: str, batch: int) -> Path:
 
 
 def _write_bytes(data: bytes, path: Path) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
+    # A name of its own per process: a worker orphaned by a killed sweep may still be writing
+    # the same (identical) part while the resumed sweep does.
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     with open(tmp, "wb") as fh:
         fh.write(data)
     os.replace(tmp, path)
@@ -664,6 +682,8 @@ def _run_batches(
     t0: float,
 ) -> SweepResult:
     """Run the batches not yet done; write each one's parts, then mark it in the manifest."""
+    from concurrent.futures import ProcessPoolExecutor
+
     from sim.execution import (
         dask_executor,
         default_workers,
@@ -687,45 +707,53 @@ def _run_batches(
         write_json(meta, folder / MANIFEST)
 
     own_executor = executor is None
-    if executor is None and todo:
-        if scheduler:
-            executor = dask_executor(scheduler)
-        else:
-            workers = workers or default_workers()
-            executor = local_executor(min(workers, len(todo)))
-    slots = executor_slots(executor, workers or default_workers()) if executor else 1
-    window = max_in_flight or 2 * slots
-    show = progress if isinstance(progress, bool) else False
     interrupted = False
-    with (
-        progress_bar("runs", plan.runs, enabled=show, completed=runs_done) as bar,
-        _interruptible() as critical,
-    ):
-        update = progress if callable(progress) else bar
-        update(runs_done, plan.runs)
-        jobs = ((b, (plan.setup, plan.batch_specs(b), plan.params, plan.tables)) for b in todo)
-        try:
-            for b, parts in submit_bounded(executor, run_parts, jobs, window):
-                with critical():
-                    for name, data in parts.items():
-                        _write_bytes(data, part_path(folder, name, b))
-                    done.add(b)
-                    runs_done += len(plan.batch_runs(b))
-                    ran += len(plan.batch_runs(b))
-                    record()
+    show = progress if isinstance(progress, bool) else False
+    try:
+        with _interruptible() as critical:
+            if executor is None and todo:
+                with critical():  # Ctrl-C waits until every worker has started
+                    if scheduler:
+                        executor = dask_executor(scheduler)
+                    else:
+                        workers = workers or default_workers()
+                        executor = local_executor(min(workers, len(todo)), start=True)
+            slots = executor_slots(executor, workers or default_workers()) if executor else 1
+            window = max_in_flight or 2 * slots
+            shared = executor is None or isinstance(executor, ProcessPoolExecutor)
+            where = str(folder) if shared else None
+            jobs = (
+                (b, (plan.setup, plan.batch_specs(b), plan.params, plan.tables, where, b))
+                for b in todo
+            )
+            with progress_bar("runs", plan.runs, enabled=show, completed=runs_done) as bar:
+                update = progress if callable(progress) else bar
                 update(runs_done, plan.runs)
+                for b, parts in submit_bounded(executor, run_parts, jobs, window):
+                    with critical():
+                        for name, data in parts.items():
+                            if data is not None:
+                                _write_bytes(data, part_path(folder, name, b))
+                        done.add(b)
+                        runs_done += len(plan.batch_runs(b))
+                        ran += len(plan.batch_runs(b))
+                        record()
+                    update(runs_done, plan.runs)
             record()
-        except KeyboardInterrupt:
-            interrupted = True
-            record()
-            raise SweepInterrupted(folder, runs_done, plan.runs) from None
-        except BaseException:
-            interrupted = True
-            record()
-            raise
-        finally:
-            if own_executor:
-                stop_executor(executor, interrupted=interrupted)
+    except KeyboardInterrupt:
+        interrupted = True
+        record()
+        raise SweepInterrupted(folder, runs_done, plan.runs) from None
+    except BaseException:
+        interrupted = True
+        record()
+        raise
+    finally:
+        if own_executor:
+            stop_executor(executor, interrupted=interrupted)
+            if interrupted:  # every writer is stopped: drop what they left half-written
+                for stale in (folder / PARTS).glob(".*.tmp"):
+                    stale.unlink(missing_ok=True)
     return SweepResult(folder, plan.runs, ran, time.perf_counter() - t0, meta)
 
 

@@ -252,42 +252,52 @@ def _start(args: list[str]) -> subprocess.Popen:
     )
 
 
-def _wait_for_part(proc: subprocess.Popen, folder: Path, timeout: float = 60) -> None:
+def _wait_for_batch(proc: subprocess.Popen, folder: Path, timeout: float = 60) -> None:
+    """Until the manifest lists a complete batch."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if list((folder / "parts").glob("runs-*.parquet")) if (folder / "parts").is_dir() else []:
-            return
+        try:
+            if json.loads((folder / "manifest.json").read_text())["sweep"]["batches_complete"]:
+                return
+        except (FileNotFoundError, json.JSONDecodeError, KeyError):
+            pass
         if proc.poll() is not None:
             pytest.fail(f"sweep ended early: {proc.returncode}\n{proc.stderr.read()}")
         time.sleep(0.01)
     proc.kill()
-    pytest.fail("no part file appeared")
+    pytest.fail("no batch was recorded")
 
 
-def _check_partial(folder: Path) -> list[int]:
+def _check_partial(folder: Path, killed: bool = False) -> list[int]:
     meta = read_manifest(folder)
     done = meta["sweep"]["batches_complete"]
     assert meta["status"] == "partial" and len(done) < meta["sweep"]["batches"]
-    # Only whole, readable parts: no temporary files, and each complete batch has every table.
+    # Only whole, readable parts, and each complete batch has every table. Ctrl-C also clears
+    # temporary files; after SIGKILL a hidden .tmp may remain, removed when the sweep resumes.
     names = {p.name for p in (folder / "parts").iterdir()}
-    assert not [n for n in names if n.endswith(".tmp")]
+    tmp = {n for n in names if n.endswith(".tmp")}
+    assert killed or not tmp
+    names -= tmp
+    for name in names:
+        pd.read_parquet(folder / "parts" / name)
     for b in done:
         for t in TABLES:
-            pd.read_parquet(folder / "parts" / f"{t}-{b:06d}.parquet")
+            assert f"{t}-{b:06d}.parquet" in names
     return done
 
 
 def test_resume_after_sigkill_equals_an_uninterrupted_sweep(scenario, reference, tmp_path, capsys):
     out = tmp_path / "killed"
     proc = _start(sweep_args(scenario, out, "--workers", "1", "--batch-size", "1"))
-    _wait_for_part(proc, out)
+    _wait_for_batch(proc, out)
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=30)
-    done = _check_partial(out)
+    done = _check_partial(out, killed=True)
     capsys.readouterr()
     # The same settings are taken from the manifest; only the missing batches run.
     result = run_sweep(scenario, resume=True, out=out, workers=1, progress=True)
     assert result.ran == 12 - len(done) and result.meta["status"] == "complete"
+    assert not list((out / "parts").glob(".*"))
     # Not a terminal: plain progress lines, ending with the total.
     assert "runs: 12/12 (" in capsys.readouterr().err
     ta, tb = read_sweep(reference), read_sweep(out)
@@ -298,7 +308,7 @@ def test_resume_after_sigkill_equals_an_uninterrupted_sweep(scenario, reference,
 def test_ctrl_c_leaves_a_partial_manifest_and_whole_parts(scenario, reference, tmp_path):
     out = tmp_path / "interrupted"
     proc = _start(sweep_args(scenario, out, "--workers", "2", "--batch-size", "1"))
-    _wait_for_part(proc, out)
+    _wait_for_batch(proc, out)
     proc.send_signal(signal.SIGINT)
     _stdout, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 130, stderr
