@@ -152,9 +152,29 @@ def local_executor(workers: int, start: bool = False) -> ProcessPoolExecutor | N
     )
     pool._sim_alive = (reader, writer)  # the writer lives as long as the pool
     if start:
-        for _ in range(workers):
-            pool.submit(_noop)
+        with sigint_deferred():
+            for _ in range(workers):
+                pool.submit(_noop)
     return pool
+
+
+@contextlib.contextmanager
+def sigint_deferred() -> Iterator[None]:
+    """Hold Ctrl-C back for the duration of the block, then raise it (main thread only)."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    pending: list[int] = []
+    old = signal.signal(signal.SIGINT, lambda signum, frame: pending.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, old)
+    if pending:
+        raise KeyboardInterrupt
 
 
 def dask_executor(address: str) -> Executor:
@@ -186,12 +206,19 @@ def executor_slots(executor: Executor | None, workers: int) -> int:
     return max(1, workers)
 
 
-def stop_executor(executor: Executor | None, interrupted: bool = False) -> None:
-    """Shut an executor down; after an interrupt, stop pool workers without waiting for them."""
+def stop_executor(executor: Executor | None, interrupted: bool = False, kill: bool = False) -> None:
+    """Shut an executor down.
+
+    After an interrupt, tasks not started are cancelled. `kill=True` also stops a process
+    pool's workers at once; only for tasks whose results are small (a few bytes, as
+    `sim.sweep.run_parts` sends back): a worker killed while sending a large result leaves the
+    pool waiting for the rest for ever, and the process never exits. Without `kill`, running
+    tasks finish first (the process exits when they have).
+    """
     if executor is None:
         return
     if isinstance(executor, ProcessPoolExecutor):
-        if interrupted:
+        if interrupted and kill:
             # Workers first, then the pool: a worker still starting must not find the pool's
             # queues and locks already released (it would print a traceback as it fails).
             procs = list((getattr(executor, "_processes", None) or {}).values())
@@ -201,6 +228,9 @@ def stop_executor(executor: Executor | None, interrupted: bool = False) -> None:
             for proc in procs:
                 proc.join(timeout=5)
             executor.shutdown(wait=False, cancel_futures=True)
+        elif interrupted:
+            executor.shutdown(wait=False, cancel_futures=True)
+            return  # the workers' parent-watch pipe stays open until they finish
         else:
             executor.shutdown(wait=True, cancel_futures=True)
         for conn in getattr(executor, "_sim_alive", ()):
@@ -225,7 +255,7 @@ def run_specs(
 ) -> list[RunOutput]:
     """Run all specs (in a process pool when workers > 1) and return outputs in run-id order."""
     outputs: list[RunOutput] = []
-    pool = local_executor(workers)
+    pool = local_executor(workers, start=True)
     size = max(1, min(8, len(specs) // max(workers * 4, 1)))
     interrupted = False
     try:

@@ -750,7 +750,7 @@ def _run_batches(
         raise
     finally:
         if own_executor:
-            stop_executor(executor, interrupted=interrupted)
+            stop_executor(executor, interrupted=interrupted, kill=True)  # results are tiny
             if interrupted:  # every writer is stopped: drop what they left half-written
                 for stale in (folder / PARTS).glob(".*.tmp"):
                     stale.unlink(missing_ok=True)
