@@ -9,11 +9,13 @@ from __future__ import annotations
 from typing import Any
 
 __all__ = [
+    "analyze_sweep",
     "calibrate",
     "load_observations",
     "load_scenario",
     "load_theater",
     "read_results",
+    "read_sweep",
     "run_ensemble",
     "run_sweep",
     "run_to_folder",
@@ -30,6 +32,8 @@ _LAZY = {
     "run_validation": "sim.validation",
     "calibrate": "sim.calibration",
     "run_sweep": "sim.sweep",
+    "read_sweep": "sim.sweep",
+    "analyze_sweep": "sim.sweep_analysis",
 }
 
 

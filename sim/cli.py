@@ -40,3 +40,7 @@ for _name in ("report", "sweep", "validation"):
 
 def main() -> None:
     app()
+
+
+if __name__ == "__main__":  # python -m sim.cli
+    main()

@@ -11,8 +11,9 @@ from contextlib import contextmanager
 class _Lines:
     """Periodic plain lines for logs and CI: at most one every `every` seconds, and the last."""
 
-    def __init__(self, label: str, total: int, every: float = 5.0):
+    def __init__(self, label: str, total: int, every: float = 5.0, completed: int = 0):
         self.label, self.total, self.every = label, total, every
+        self.completed = completed  # done before this session (a resumed sweep)
         self.start = self.last = time.monotonic()
 
     def __call__(self, done: int, total: int | None = None) -> None:
@@ -21,7 +22,7 @@ class _Lines:
         if done < total and now - self.last < self.every:
             return
         self.last = now
-        rate = done / max(now - self.start, 1e-9)
+        rate = (done - self.completed) / max(now - self.start, 1e-9)
         left = (total - done) / rate if rate > 0 else float("inf")
         print(
             f"{self.label}: {done}/{total} ({rate:.2f}/s, {left:.0f} s left)",
@@ -37,7 +38,7 @@ def progress(label: str, total: int, enabled: bool = True, completed: int = 0) -
         yield lambda done, total=None: None
         return
     if not sys.stderr.isatty():
-        yield _Lines(label, total)
+        yield _Lines(label, total, completed=completed)
         return
     from rich.console import Console
     from rich.progress import (
