@@ -8,7 +8,14 @@ from pathlib import Path
 from sim.config import Setup, load_scenario
 from sim.params import load_set_file, parse_assignments
 from sim.results import manifest, network_json, staged_dir, write_json, write_parquet
-from sim.runner import Tables, ensemble_specs, network_for, resolve_params, to_tables
+from sim.runner import (
+    Tables,
+    concat_tables,
+    ensemble_specs,
+    network_for,
+    resolve_params,
+    to_tables,
+)
 
 
 def run_ensemble(
@@ -33,9 +40,21 @@ def _run(scenario, replicates, seed, overrides, workers, show_progress):
     seed = setup.scenario.seed if seed is None else seed
     params = resolve_params(setup, overrides)
     specs = ensemble_specs(replicates, seed)
+    chunks: list[Tables] = []
+    pending: list = []
+
+    def collect(batch: list) -> None:
+        # Rows become DataFrames a few runs at a time: dicts of every row cost ~10x the memory.
+        pending.extend(batch)
+        if len(pending) >= 16:
+            chunks.append(to_tables(setup, pending))
+            pending.clear()
+
     with progress("replicates", len(specs), enabled=show_progress) as update:
-        outputs = run_specs(setup, specs, params, workers=workers, on_progress=update)
-    return to_tables(setup, outputs), params
+        run_specs(setup, specs, params, workers=workers, on_progress=update, on_batch=collect)
+    if pending:
+        chunks.append(to_tables(setup, pending))
+    return concat_tables(chunks), params
 
 
 def run_to_folder(

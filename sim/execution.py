@@ -252,17 +252,24 @@ def run_specs(
     params: Mapping[str, float],
     workers: int = 1,
     on_progress: Callable[[int, int], None] | None = None,
+    on_batch: Callable[[list[RunOutput]], None] | None = None,
 ) -> list[RunOutput]:
-    """Run all specs (in a process pool when workers > 1) and return outputs in run-id order."""
+    """Run all specs (in a process pool when workers > 1) and return outputs in run-id order;
+    with `on_batch`, each finished batch goes there instead and nothing is kept."""
     outputs: list[RunOutput] = []
+    done = 0
     pool = local_executor(workers, start=True)
     size = max(1, min(8, len(specs) // max(workers * 4, 1)))
     interrupted = False
     try:
         for batch in execute(setup, specs, params, pool, size, max_in_flight=2 * workers):
-            outputs.extend(batch)
+            done += len(batch)
+            if on_batch is not None:
+                on_batch(batch)
+            else:
+                outputs.extend(batch)
             if on_progress is not None:
-                on_progress(len(outputs), len(specs))
+                on_progress(done, len(specs))
     except BaseException:
         interrupted = True
         raise

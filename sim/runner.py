@@ -7,7 +7,7 @@ number of workers or the order in which runs finish.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -117,6 +117,15 @@ class Tables:
         return ((name, getattr(self, name)) for name in TABLES)
 
 
+_SORT_KEYS = {
+    "runs": ["run_id"],
+    "timeseries": ["run_id", "hour"],
+    "control": ["run_id", "hour", "place"],
+    "units": ["run_id", "hour", "unit"],
+    "events": ["run_id", "hour"],
+}
+
+
 def to_tables(setup: Setup, outputs: Iterable[RunOutput]) -> Tables:
     """Concatenate run outputs in run-id order and add clock times (Libya's offset)."""
     outputs = sorted(outputs, key=lambda o: o.summary["run_id"])
@@ -133,28 +142,23 @@ def to_tables(setup: Setup, outputs: Iterable[RunOutput]) -> Tables:
     runs = pd.DataFrame([o.summary for o in outputs])
     return Tables(
         runs=runs,
-        timeseries=frame([r for o in outputs for r in o.timeseries], ["run_id", "hour"]),
-        control=frame([r for o in outputs for r in o.control], ["run_id", "hour", "place"]),
-        units=frame([r for o in outputs for r in o.units], ["run_id", "hour", "unit"]),
-        events=frame([r for o in outputs for r in o.events], ["run_id", "hour"]),
+        **{
+            name: frame([r for o in outputs for r in getattr(o, name)], _SORT_KEYS[name])
+            for name in TABLES[1:]
+        },
     )
 
 
-def run_ensemble(
-    setup: Setup,
-    replicates: int | None = None,
-    seed: int | None = None,
-    overrides: Mapping[str, float] | None = None,
-    progress: Callable[[int, int], None] | None = None,
-) -> tuple[Tables, dict[str, float]]:
-    """Run `replicates` seeded replicates in this process; returns the tables and the parameters."""
-    replicates = replicates or setup.scenario.replicates
-    seed = setup.scenario.seed if seed is None else seed
-    params = resolve_params(setup, overrides or {})
-    outputs = []
-    specs = ensemble_specs(replicates, seed)
-    for i, spec in enumerate(specs):
-        outputs.append(run_one(setup, spec, params))
-        if progress is not None:
-            progress(i + 1, len(specs))
-    return to_tables(setup, outputs), params
+def concat_tables(chunks: Iterable[Tables]) -> Tables:
+    """Join tables built from disjoint sets of whole runs, in run-id order (stable, so the order
+    of events within a run is kept): the same frames as one `to_tables` over all the runs."""
+    chunks = list(chunks)
+    out = {}
+    for name in TABLES:
+        frames = [getattr(c, name) for c in chunks if not getattr(c, name).empty]
+        if not frames:
+            out[name] = pd.DataFrame()
+            continue
+        df = pd.concat(frames, ignore_index=True)
+        out[name] = df.sort_values(_SORT_KEYS[name], kind="stable").reset_index(drop=True)
+    return Tables(**out)
