@@ -687,24 +687,31 @@ def forces_figure(
             for tr in band_traces(clock(start, q.index), q, color, name, bands=n > 1):
                 fig.add_trace(tr, row=r, col=c)
     if events is not None:
-        h = ceasefire_hour(events)
-        if h is not None:
-            for i, ref in enumerate(("x", "x2", "x3", "x4")):
-                t = clock(start, [h])[0]
-                yref = "y domain" if i == 0 else f"y{i + 1} domain"
-                fig.add_shape(
-                    type="line",
-                    x0=t,
-                    x1=t,
-                    y0=0,
-                    y1=1,
-                    xref=ref,
-                    yref=yref,
-                    line=dict(color="#1b9e77", width=1.2, dash="dash"),
-                )
+        _mark_ceasefire(fig, events, start, subplots=4)
     fig.update_yaxes(rangemode="tozero", gridcolor="#e3e3e3")
     fig.update_xaxes(showticklabels=True)
     return _layout(fig, f"Forces and losses ({_runs_note(n)})", height=680, subplots=True)
+
+
+def _mark_ceasefire(
+    fig: go.Figure, events: pd.DataFrame, start: pd.Timestamp, subplots: int
+) -> None:
+    """A dashed vertical line at the ceasefire's start on each of the first `subplots` panels."""
+    h = ceasefire_hour(events)
+    if h is None:
+        return
+    t = clock(start, [h])[0]
+    for i in range(subplots):
+        fig.add_shape(
+            type="line",
+            x0=t,
+            x1=t,
+            y0=0,
+            y1=1,
+            xref="x" if i == 0 else f"x{i + 1}",
+            yref="y domain" if i == 0 else f"y{i + 1} domain",
+            line=dict(color="#1b9e77", width=1.2, dash="dash"),
+        )
 
 
 def ceasefire_figure(
@@ -751,20 +758,7 @@ def ceasefire_figure(
             fig.add_trace(tr, row=2, col=1)
     fig.update_yaxes(tickformat=".0%", range=[0, 1], row=1, col=1)
     fig.update_yaxes(rangemode="tozero", gridcolor="#e3e3e3", row=2, col=1)
-    h = ceasefire_hour(events)
-    if h is not None:
-        t = clock(start, [h])[0]
-        for ref, yref in (("x", "y domain"), ("x2", "y2 domain")):
-            fig.add_shape(
-                type="line",
-                x0=t,
-                x1=t,
-                y0=0,
-                y1=1,
-                xref=ref,
-                yref=yref,
-                line=dict(color="#1b9e77", width=1.2, dash="dash"),
-            )
+    _mark_ceasefire(fig, events, start, subplots=2)
     return _layout(fig, f"The ceasefire ({_runs_note(n)})", height=560, subplots=True)
 
 
