@@ -687,13 +687,13 @@ def forces_figure(
             for tr in band_traces(clock(start, q.index), q, color, name, bands=n > 1):
                 fig.add_trace(tr, row=r, col=c)
     if events is not None:
-        _mark_ceasefire(fig, events, start, subplots=4)
+        _mark_ceasefire_panels(fig, events, start, subplots=4)
     fig.update_yaxes(rangemode="tozero", gridcolor="#e3e3e3")
     fig.update_xaxes(showticklabels=True)
     return _layout(fig, f"Forces and losses ({_runs_note(n)})", height=680, subplots=True)
 
 
-def _mark_ceasefire(
+def _mark_ceasefire_panels(
     fig: go.Figure, events: pd.DataFrame, start: pd.Timestamp, subplots: int
 ) -> None:
     """A dashed vertical line at the ceasefire's start on each of the first `subplots` panels."""
@@ -758,7 +758,7 @@ def ceasefire_figure(
             fig.add_trace(tr, row=2, col=1)
     fig.update_yaxes(tickformat=".0%", range=[0, 1], row=1, col=1)
     fig.update_yaxes(rangemode="tozero", gridcolor="#e3e3e3", row=2, col=1)
-    _mark_ceasefire(fig, events, start, subplots=2)
+    _mark_ceasefire_panels(fig, events, start, subplots=2)
     return _layout(fig, f"The ceasefire ({_runs_note(n)})", height=560, subplots=True)
 
 
