@@ -274,6 +274,14 @@ class ObservationFile:
 # --- loading and cross-checks ----------------------------------------------------------------
 
 
+def is_observations_file(path: str | Path) -> bool:
+    """Tell observation files from scenarios and theaters by their top-level keys (for `check`)."""
+    try:
+        return "observations" in load_yaml(path).data
+    except InputError:
+        return False
+
+
 def load_observations(path: str | Path, setup: Setup | None = None) -> ObservationFile:
     """Read and validate an observations file; with a setup, also check names and dates."""
     path = Path(path)

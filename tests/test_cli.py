@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import pandas as pd
+import pytest
 from typer.testing import CliRunner
 
 from sim.cli import app
@@ -141,3 +142,35 @@ def test_workers_do_not_change_results(tmp_path, short_path):
     two = run_ensemble(short_path, replicates=3, workers=2)
     pd.testing.assert_frame_equal(one.runs, two.runs)
     pd.testing.assert_frame_equal(one.events, two.events)
+
+
+def test_check_validates_observation_files_too(tmp_path):
+    good = ROOT / "data" / "observations" / "jan2020.yaml"
+    result = runner.invoke(app, ["check", str(good)])
+    assert result.exit_code == 0 and "observations ok (16 facts)" in result.output
+    bad = tmp_path / "obs.yaml"
+    bad.write_text(
+        good.read_text().replace("  - id: sirte_lna_end_6jan\n", "  - idd: sirte_lna_end_6jan\n", 1)
+    )
+    result = runner.invoke(app, ["check", str(bad)])
+    assert result.exit_code == 2 and "did you mean 'id'" in result.stderr
+
+
+def test_summary_gives_median_interval_and_exact_shares():
+    from sim.summary import summarize
+
+    runs = pd.DataFrame(
+        {
+            "run_id": range(200),
+            "x": range(200),
+            "held": [True] + [False] * 199,
+            "captured_at": [float("nan")] * 100 + [10.0] * 100,
+        }
+    )
+    s = summarize(runs).set_index("metric")
+    assert "run_id" not in s.index
+    assert s.loc["x", "median"] == 99.5 and s.loc["x", "p05"] == pytest.approx(9.95)
+    assert s.loc["held", "shares"] == "False 99.5%, True 0.5%"
+    assert (
+        s.loc["captured_at", "n"] == 100 and s.loc["captured_at", "shares"] == "in 100 of 200 runs"
+    )

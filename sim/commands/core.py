@@ -53,16 +53,22 @@ def route(
 
 @input_errors
 def check(
-    files: Annotated[list[Path], typer.Argument(help="Theater or scenario YAML files")],
+    files: Annotated[
+        list[Path], typer.Argument(help="Theater, scenario or observation YAML files")
+    ],
 ) -> None:
-    """Validate theater or scenario files; print each error as file:line:col and exit 2."""
+    """Validate theater, scenario or observation files; print each error as file:line:col, exit 2."""
     from sim.config import is_theater_file, load_scenario, load_theater
     from sim.errors import InputError
+    from sim.observations import is_observations_file, load_observations
 
     problems = []
     for f in files:
         try:
-            if is_theater_file(f):
+            if is_observations_file(f):
+                obs = load_observations(f)
+                typer.echo(f"{f}: observations ok ({len(obs.data.observations)} facts)")
+            elif is_theater_file(f):
                 t = load_theater(f)
                 typer.echo(
                     f"{f}: theater {t.name!r} ok ({len(t.places)} places, {len(t.roads)} roads, {len(t.units)} units)"
