@@ -39,11 +39,14 @@ class Battlefield:
                 f1, f2 = sorted(sides)[:2]
                 if self._engage(node, node, sides[f1], sides[f2], 1.0):
                     engaged.add(node)
-        for u_node, v_node in m.short_edges:
+        # Each pair of places exchanges fire at most once an hour: within weapon range, or
+        # where a ceasefire violation opened fire (a link may be recorded either way round).
+        pairs = {frozenset(e) for e in m.short_edges}
+        pairs.update(
+            link for link, until in m.violation_links.items() if until > m.time and len(link) == 2
+        )
+        for u_node, v_node in sorted(tuple(sorted(pair)) for pair in pairs):
             self._ranged(u_node, v_node, occupied, engaged)
-        for (u_node, v_node), until in list(m.violation_links.items()):
-            if until > m.time and (u_node, v_node) not in m.short_edges:
-                self._ranged(u_node, v_node, occupied, engaged)
         return engaged
 
     def _ranged(self, u_node: str, v_node: str, occupied, engaged: set[str]) -> None:

@@ -117,6 +117,7 @@ class Theater(Strict):
     places: list[PlaceSpec]
     roads: list[RoadSpec]
     front_axis: list[str]
+    key_places: list[str] = []
     checks: list[CheckSpec] = []
     units: list[UnitSpec] = []
     air: list[AirSpec] = []
@@ -328,6 +329,8 @@ def _check_theater(t: Theater, src: Located) -> None:
         place(("roads", i, "b"), r.b)
     for i, name in enumerate(t.front_axis):
         place(("front_axis", i), name)
+    for i, name in enumerate(t.key_places):
+        place(("key_places", i), name)
     for i, c in enumerate(t.checks):
         place(("checks", i, "a"), c.a)
         place(("checks", i, "b"), c.b)
@@ -405,6 +408,7 @@ class Setup(BaseModel):
     scenario_path: str
     scenario_sha256: str
     theater_path: str
+    theater_sha256: str = ""
 
 
 def load_scenario(path: str | Path) -> Setup:
@@ -433,6 +437,7 @@ def load_scenario(path: str | Path) -> Setup:
         scenario_path=str(path),
         scenario_sha256=hashlib.sha256(path.read_bytes()).hexdigest(),
         theater_path=str(theater_path),
+        theater_sha256=hashlib.sha256(theater_path.read_bytes()).hexdigest(),
     )
 
 

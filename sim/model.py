@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 from collections import defaultdict
-from datetime import timedelta
 from enum import Enum
 from typing import Any
 
@@ -39,6 +38,9 @@ class CeasefireState(Enum):
     NONE = "none"
     ACTIVE = "active"
     COLLAPSED = "collapsed"
+
+
+BROKEN_MORALE = 0.1  # below this a unit with no way out gives up rather than fight on
 
 
 def slug(name: str) -> str:
@@ -94,7 +96,6 @@ class ConflictModel(Model):
                 a.count, a.radius_km,
             )  # fmt: skip
 
-        self.west = self.places[self.network.axis[0]].controller
         self.east = self.places[self.network.axis[-1]].controller
         self.initial = self.personnel_by_faction()
         self.reinforcements: dict[str, float] = defaultdict(float)
@@ -109,7 +110,7 @@ class ConflictModel(Model):
         self.violations = 0
         self.first_violation: float | None = None
         self.collapsed_at: float | None = None
-        self.violation_links: dict[tuple[str, str], float] = {}
+        self.violation_links: dict[frozenset[str], float] = {}  # node pair -> fire until
         self._violators: set[tuple[str, str]] = set()
         self.deployments = 0
         self.battlefield = Battlefield(self)
@@ -161,7 +162,7 @@ class ConflictModel(Model):
             self.unit_by_id[unit.uid] = unit
 
     def _key_places(self) -> list[str]:
-        names = {"Tripoli", "Misrata", "Sirte", "Abu Grein"} & set(self.places)
+        names = {self.network.resolve(n) for n in self.theater.key_places}
         for ev in self.sc.events:
             if isinstance(ev, OffensiveEvent):
                 names.update(self.network.resolve(t) for t in ev.targets)
@@ -608,9 +609,12 @@ class ConflictModel(Model):
                 p[f"faction.{u.faction}.withdraw_morale"],
                 p[f"faction.{u.faction}.withdraw_ratio"],
             )
-            # Local militias cannot leave; a regular unit gives up only when cut off and broken.
-            if breaks and (u.local or not self._withdraw(u, odds)) and (u.local or u.morale < 0.1):
-                self._surrender(u, odds)
+            if not breaks:
+                continue
+            if u.local:
+                self._surrender(u, odds)  # local militias cannot leave their town
+            elif not self._withdraw(u, odds) and u.morale < BROKEN_MORALE:
+                self._surrender(u, odds)  # cut off and broken
 
     def _surrender(self, u: Unit, odds: float) -> None:
         """A broken unit with nowhere to go lays down its arms; its people count as losses."""
@@ -684,8 +688,6 @@ class ConflictModel(Model):
             self._collapse()
 
     def _contact(self, a: str, b: str, fa: str, fb: str, km: float) -> None:
-        if fa == fb:
-            return
         p = self.p
         sa, sb = self.strength(a, fa), self.strength(b, fb)
         for side, node, other, own, enemy in ((fa, a, b, sa, sb), (fb, b, a, sb, sa)):
@@ -704,7 +706,7 @@ class ConflictModel(Model):
         if self.first_violation is None:
             self.first_violation = self.time
         self.tension += self.p["ceasefire.tension_per_violation"]
-        self.violation_links[(a, b)] = self.time + self.p["ceasefire.violation_hours"]
+        self.violation_links[frozenset((a, b))] = self.time + self.p["ceasefire.violation_hours"]
         self.log("violation", b, side, 0.0, text)
 
     def _collapse(self) -> None:
@@ -720,9 +722,6 @@ class ConflictModel(Model):
                  f"ceasefire collapses after {self.violations} violations")  # fmt: skip
 
     # --- recording ----------------------------------------------------------------------------
-
-    def clock(self, hour: float):
-        return self.sc.start + timedelta(hours=float(hour))
 
     def log(
         self, kind: str, place: str, factions: str, casualties: float, text: str,
@@ -819,9 +818,10 @@ class ConflictModel(Model):
         out["front_km_end"] = self.front_km()
         out["front_km_min"] = float(min(fronts))
         out["front_km_max"] = float(max(fronts))
+        personnel = self.personnel_by_faction()
         for f in self.factions:
             out[f"losses_{f.lower()}"] = self.losses[f]
-            out[f"personnel_end_{f.lower()}"] = self.personnel_by_faction()[f]
+            out[f"personnel_end_{f.lower()}"] = personnel[f]
         out["civilian_casualties"] = self.civilian_casualties
         out["displaced"] = self.displaced
         out["ceasefire_violations"] = self.violations
