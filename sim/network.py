@@ -42,9 +42,6 @@ class RoadNetwork:
         km, path = nx.single_source_dijkstra(self.graph, a, b, weight="km")
         return path, float(km)
 
-    def distances_from(self, source: str, cutoff: float | None = None) -> dict[str, float]:
-        return nx.single_source_dijkstra_path_length(self.graph, source, cutoff=cutoff, weight="km")
-
     def all_pairs(self) -> tuple[dict[str, dict[str, float]], dict[str, dict[str, list[str]]]]:
         """Road km and shortest paths between every pair of nodes, computed once per network."""
         if self._all_pairs is None:

@@ -120,7 +120,11 @@ def manifest(
             "sample_every_hours": s.sample_every_hours,
             "facts": s.facts,
         },
-        "theater": {"file": setup.theater_path, "name": setup.theater.name},
+        "theater": {
+            "file": setup.theater_path,
+            "name": setup.theater.name,
+            "sha256": setup.theater_sha256,
+        },
         "parameters": dict(sorted(params.items())),
         "overrides": dict(sorted(overrides.items())),
         "seed": seed,
@@ -134,18 +138,6 @@ def manifest(
     if extra:
         out.update(extra)
     return out
-
-
-def write_run(
-    out_dir: Path, tables: Tables, meta: Mapping[str, Any], network: Mapping[str, Any]
-) -> Path:
-    """Write a complete results folder atomically."""
-    with staged_dir(out_dir) as tmp:
-        for name, df in tables.items():
-            write_parquet(df, tmp / f"{name}.parquet")
-        write_json(dict(meta), tmp / "manifest.json")
-        write_json(dict(network), tmp / "network.json")
-    return Path(out_dir)
 
 
 def read_results(folder: str | Path) -> tuple[Tables, dict[str, Any], dict[str, Any]]:

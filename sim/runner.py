@@ -47,12 +47,12 @@ class RunOutput:
     events: list[dict]
 
 
-_NETWORKS: dict[int, RoadNetwork] = {}
+_NETWORKS: dict[tuple[str, str], RoadNetwork] = {}
 
 
 def network_for(setup: Setup) -> RoadNetwork:
     """Build the road network once per process and theater, reused by every run."""
-    key = hash(setup.theater_path) ^ hash(setup.theater.name)
+    key = (setup.theater_path, setup.theater_sha256)  # an edited file builds a new network
     if key not in _NETWORKS:
         _NETWORKS[key] = build_network(setup.theater)
     return _NETWORKS[key]
