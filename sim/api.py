@@ -7,12 +7,11 @@ from pathlib import Path
 
 from sim.config import Setup, load_scenario
 from sim.params import load_set_file, parse_assignments
-from sim.results import manifest, network_json, staged_dir, write_json, write_parquet
+from sim.results import write_results
 from sim.runner import (
     Tables,
     concat_tables,
     ensemble_specs,
-    network_for,
     resolve_params,
     to_tables,
 )
@@ -79,19 +78,13 @@ def run_to_folder(
     seed = setup.scenario.seed if seed is None else seed
     tables, params = _run(setup, replicates, seed, overrides, workers, progress)
     folder = Path(out) if out is not None else Path("results") / Path(scenario).stem
-    with staged_dir(folder) as tmp:
-        for name, df in tables.items():
-            write_parquet(df, tmp / f"{name}.parquet")
-        write_json(
-            manifest(setup, params, overrides, seed, replicates, tables), tmp / "manifest.json"
-        )
-        write_json(network_json(setup, network_for(setup)), tmp / "network.json")
-        if report:
-            _write_report(tmp)
+    finish = _write_report if report else None
+    write_results(folder, setup, tables, params, overrides, seed, replicates, finish=finish)
     return folder, tables
 
 
 def _write_report(folder: Path) -> None:
+    """Add report.html to a results folder, when the report package is installed."""
     try:
         from sim.report import write_report
     except ImportError:

@@ -11,7 +11,7 @@ import os
 import platform
 import shutil
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from importlib import metadata
@@ -22,7 +22,7 @@ import pandas as pd
 
 from sim.config import Setup
 from sim.network import RoadNetwork
-from sim.runner import Tables
+from sim.runner import Tables, network_for
 
 
 def versions() -> dict[str, str]:
@@ -138,6 +138,32 @@ def manifest(
     if extra:
         out.update(extra)
     return out
+
+
+def write_results(
+    folder: str | Path,
+    setup: Setup,
+    tables: Tables,
+    params: Mapping[str, float],
+    overrides: Mapping[str, float],
+    seed: int,
+    replicates: int,
+    *,
+    extra_tables: Mapping[str, pd.DataFrame] | None = None,
+    extra: Mapping[str, Any] | None = None,
+    finish: Callable[[Path], None] | None = None,
+) -> Path:
+    """Write a results folder atomically: the tables (and any extra ones), manifest and network;
+    `finish` adds to the staged folder (the report) before it is renamed into place."""
+    with staged_dir(Path(folder)) as tmp:
+        for name, df in [*tables.items(), *(extra_tables or {}).items()]:
+            write_parquet(df, tmp / f"{name}.parquet")
+        meta = manifest(setup, params, overrides, seed, replicates, tables, extra=extra)
+        write_json(meta, tmp / "manifest.json")
+        write_json(network_json(setup, network_for(setup)), tmp / "network.json")
+        if finish is not None:
+            finish(tmp)
+    return Path(folder)
 
 
 def read_results(folder: str | Path) -> tuple[Tables, dict[str, Any], dict[str, Any]]:

@@ -515,8 +515,8 @@ def write_validation(folder: Any, run: ValidationRun, report: bool = True) -> An
     """Write the run tables, validation.parquet, manifest, network (and report) atomically."""
     from pathlib import Path
 
-    from sim.results import manifest, network_json, staged_dir, write_json, write_parquet
-    from sim.runner import network_for
+    from sim.api import _write_report
+    from sim.results import write_results
 
     extra = {
         "validation": {
@@ -527,22 +527,8 @@ def write_validation(folder: Any, run: ValidationRun, report: bool = True) -> An
             **run.summary,
         }
     }
-    folder = Path(folder)
-    with staged_dir(folder) as tmp:
-        for name, df in run.tables.items():
-            write_parquet(df, tmp / f"{name}.parquet")
-        write_parquet(run.scores, tmp / "validation.parquet")
-        meta = manifest(
-            run.run_setup, run.params, run.overrides, run.seed, run.replicates, run.tables,
-            extra=extra,
-        )  # fmt: skip
-        write_json(meta, tmp / "manifest.json")
-        write_json(network_json(run.run_setup, network_for(run.run_setup)), tmp / "network.json")
-        if report:
-            try:
-                from sim.report import write_report
-            except ImportError:
-                pass
-            else:
-                write_report(tmp)
-    return folder
+    return write_results(
+        Path(folder), run.run_setup, run.tables, run.params, run.overrides, run.seed,
+        run.replicates, extra_tables={"validation": run.scores}, extra=extra,
+        finish=_write_report if report else None,
+    )  # fmt: skip
