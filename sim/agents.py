@@ -337,14 +337,14 @@ class Faction(Agent):
                 u.halt()
             elif goal != u.objective or not u.route:
                 u.set_route(goal)
+        smap = m.strength_map()  # routes and postures above do not change it
         if not self.bound_by_ceasefire:
-            self._maybe_local_attack()
-        self._reinforce()
+            self._maybe_local_attack(smap)
+        self._reinforce(smap)
 
-    def _reinforce(self) -> None:
+    def _reinforce(self, smap: dict[str, dict[str, float]]) -> None:
         """Send one spare unit toward the most endangered friendly city, if any is outmatched."""
         m = self.model
-        smap = m.strength_map()
         target = m.most_endangered(self.key, smap)
         if target is None:
             return
@@ -361,13 +361,13 @@ class Faction(Agent):
             f"{self.key} sends {unit.name} from {unit.node} to {target}",
         )
 
-    def _maybe_local_attack(self) -> None:
+    def _maybe_local_attack(self, smap: dict[str, dict[str, float]]) -> None:
         m = self.model
         p_day = m.p[f"faction.{self.key}.aggression"]
         chance = 1.0 - (1.0 - p_day) ** (m.p["faction.decision_interval_hours"] / 24.0)
         if m.random.random() >= chance:
             return
-        best = m.best_local_attack(self.key)
+        best = m.best_local_attack(self.key, smap)
         if best is None:
             return
         unit, target = best

@@ -444,11 +444,12 @@ class ConflictModel(Model):
         own, hostile = self.regional(u.node, u.faction, smap)
         return own - self.unit_strength(u) >= hostile
 
-    def best_local_attack(self, faction: str) -> tuple[Unit, str] | None:
+    def best_local_attack(
+        self, faction: str, smap: dict[str, dict[str, float]]
+    ) -> tuple[Unit, str] | None:
         """A unit next to enemy ground where it has the odds, with the most valuable target."""
         best, best_score = None, 0.0
         ratio_needed = self.p[f"faction.{faction}.attack_ratio"]
-        smap = self.strength_map()
         for u in self.factions[faction].units():
             if u.local or u.posture != Posture.HOLD or u.compliant or u.route:
                 continue
@@ -669,6 +670,8 @@ class ConflictModel(Model):
         self.tension = ceasefire.decay_tension(
             self.tension, 1.0, p["ceasefire.tension_half_life_days"]
         )
+        # Expired exchanges of fire are dropped: every engagement scans the live ones.
+        self.violation_links = {k: t for k, t in self.violation_links.items() if t > self.time}
         occupied: dict[str, set[str]] = defaultdict(set)
         for u in self.units:
             if u.active:
