@@ -120,8 +120,15 @@ class Unit(CellAgent):
         self.local = False
 
     @property
-    def node(self) -> str:
-        return self.cell.coordinate
+    def cell(self):
+        return self._mesa_cell
+
+    @cell.setter
+    def cell(self, cell) -> None:
+        # The node is read hundreds of thousands of times a run: kept as a plain attribute
+        # instead of going through Mesa's cell property each time.
+        CellAgent.cell.fset(self, cell)
+        self.node: str = cell.coordinate if cell is not None else None
 
     @property
     def active(self) -> bool:

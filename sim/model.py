@@ -59,6 +59,7 @@ class ConflictModel(Model):
         run_id: int = 0,
     ):
         super().__init__(rng=int(seed))
+        self._units: list[Unit] = []
         self.setup = setup
         self.sc = setup.scenario
         self.theater = setup.theater
@@ -325,9 +326,14 @@ class ConflictModel(Model):
 
     # --- queries used by agents -------------------------------------------------------------
 
+    def register_agent(self, agent) -> None:
+        super().register_agent(agent)
+        if isinstance(agent, Unit):
+            self._units.append(agent)  # units are never removed; kept in creation order
+
     @property
     def units(self) -> list[Unit]:
-        return list(self.agents_by_type.get(Unit, []))
+        return list(self._units)
 
     @property
     def assets(self) -> list[AirAsset]:
