@@ -271,7 +271,8 @@ class ConflictModel(Model):
             uid = f"{slug(patron)}_{self.patrons[patron].deployments + 1}"
             spec = UnitSpec(
                 id=uid, name=name, faction=client, patron=patron, place=node,
-                personnel=int(personnel), firepower=firepower, speed_kmh=8.0, source="deployment",
+                personnel=int(personnel), firepower=firepower, source="deployment",
+                speed_kmh=self.p[f"patron.{patron}.speed_kmh"],
             )  # fmt: skip
             unit = self._add_unit(spec)
             self.reinforcements[client] += unit.personnel
@@ -279,7 +280,7 @@ class ConflictModel(Model):
         for kind, count in (("drone", drones), ("air_defence", air_defence)):
             if count > 0:
                 base = self.nearest_airbase(node, client) or node
-                radius = 300.0 if kind == "drone" else 25.0
+                radius = self.p[f"patron.{patron}.{kind}_radius_km"]
                 AirAsset(
                     self,
                     f"{patron}_{kind}",

@@ -231,6 +231,21 @@ def test_air_strikes_hit_units_in_contact_and_are_logged():
     assert sum(e["casualties"] for e in strikes) == pytest.approx(before - y1.personnel)
 
 
+def test_a_patron_contingent_moves_and_covers_as_its_parameters_say():
+    m = toy_model(
+        **{
+            "patron.P.speed_kmh": 12,
+            "patron.P.drone_radius_km": 150,
+            "patron.P.air_defence_radius_km": 40,
+        }
+    )
+    m._arrive("P", "A", personnel=500, firepower=1.3, drones=4, air_defence=1, name="P force")
+    unit = m.unit_by_id["p_1"]
+    assert unit.faction == "X" and unit.patron == "P" and unit.speed_kmh == 12
+    radius = {a.kind: a.radius_km for a in m.assets if a.owner == "P"}
+    assert radius == {"drone": 150, "air_defence": 40}
+
+
 def _digest(folder: Path) -> dict[str, str]:
     return {
         p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.glob("*.parquet"))
