@@ -43,6 +43,7 @@ from .conftest import SCENARIOS, input_errors, line_of, short_scenario
 
 runner = CliRunner()
 JAN2020 = OBSERVATIONS_DIR / "jan2020.yaml"
+AFTER_CEASEFIRE = OBSERVATIONS_DIR / "after_ceasefire.yaml"
 SCENARIO = SCENARIOS / "ceasefire_jan12.yaml"
 
 SOURCE = {"publication": "Test", "date": "2020-01-08"}
@@ -143,6 +144,27 @@ def test_jan2020_is_valid_sourced_and_in_sample():
         assert after_cutoff(o, CEASEFIRE_CUTOFF) is None, o.id
     kinds = {o.kind for o in obs.observations}
     assert kinds == {"control", "event", "number"}
+
+
+def test_after_ceasefire_is_valid_sourced_and_wholly_out_of_sample():
+    """The out-of-sample file: every fact starts at or after the ceasefire, so calibration
+    refuses each one of them (the honesty rule), while `validate` scores them."""
+    from sim.errors import InputError
+    from sim.observations import check_in_sample
+
+    setup = load_scenario(SCENARIO)
+    obs = load_observations(AFTER_CEASEFIRE, setup)
+    assert len(obs.observations) >= 10
+    for o in obs.observations:
+        assert o.source.publication and o.source.date >= date(2020, 1, 12), o.id
+        assert o.start >= CEASEFIRE_CUTOFF, o.id
+        assert o.end <= setup.scenario.end, o.id
+    with pytest.raises(InputError) as refused:
+        check_in_sample(obs, setup)
+    assert len(refused.value.problems) == len(obs.observations)
+    assert not {o.id for o in obs.observations} & {
+        o.id for o in load_observations(JAN2020, setup).observations
+    }
 
 
 def test_cut_setup_drops_later_events():
