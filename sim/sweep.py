@@ -36,7 +36,7 @@ import pandas as pd
 from sim.config import CeasefireEvent, Setup, load_scenario
 from sim.errors import InputError, Problem
 from sim.params import ParamRegistry, parse_assignments
-from sim.runner import TABLES, RunSpec, Tables, run_one, seed_for, to_tables
+from sim.runner import TABLES, RunSpec, Tables, arrow_tables, run_one, seed_for
 
 DESIGNS = ("grid", "lhs", "sobol")
 DEFAULT_SAMPLES = {"lhs": 64, "sobol": 16}
@@ -301,16 +301,19 @@ def run_parts(
     """
     import io
 
-    frames: dict[str, list[pd.DataFrame]] = {name: [] for name in tables}
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    chunks: dict[str, list[pa.Table]] = {name: [] for name in tables}
     pending: list = []
     rows = 0
 
     def flush() -> None:
-        # Row dicts become DataFrames a chunk at a time: per-frame overheads are paid once per
-        # chunk (6 ms a run instead of 28 ms on a 96-hour window) while memory stays bounded.
-        chunk = to_tables(setup, pending)
-        for name in tables:
-            frames[name].append(getattr(chunk, name))
+        # Rows become tables a chunk of runs at a time: per-table overheads are paid once per
+        # chunk while memory stays bounded.
+        for name, table in arrow_tables(setup, pending).items():
+            if name in chunks:
+                chunks[name].append(table)
         pending.clear()
 
     for spec in specs:
@@ -327,11 +330,13 @@ def run_parts(
     if pending:
         flush()
     out: dict[str, bytes | None] = {}
-    for name, dfs in frames.items():
-        dfs = [d for d in dfs if not d.empty] or dfs[:1]
-        df = pd.concat(dfs, ignore_index=True) if len(dfs) > 1 else dfs[0]
+    for name, parts in chunks.items():
+        parts = [t for t in parts if t.num_rows] or parts[:1]
+        table = (
+            pa.concat_tables(parts, promote_options="permissive") if len(parts) > 1 else parts[0]
+        )
         buf = io.BytesIO()
-        df.to_parquet(buf, compression="zstd", index=False)
+        pq.write_table(table, buf, compression="zstd")
         if folder is None:
             out[name] = buf.getvalue()
         else:
