@@ -60,6 +60,42 @@ def test_event_outside_the_window_is_rejected(tmp_path):
     assert "outside the scenario window" in m["msg"] and m["field"].endswith(".at")
 
 
+def test_a_merged_event_is_located_at_its_own_override(tmp_path):
+    """`<<:` copies an event; the overriding `at` (line 2 of the copy) is the one at fault."""
+    text = (SCENARIOS / "ceasefire_jan12.yaml").read_text()
+    first = "events:\n  - at: 2020-01-05T00:00+02:00"
+    assert first in text
+    copy = "  - <<: *first\n    at: 2020-04-01T00:00+02:00\n"
+    text = text.replace(first, "events:\n  - &first\n    at: 2020-01-05T00:00+02:00", 1)
+    path = _scenario(tmp_path, text.rstrip("\n") + "\n" + copy)
+    (m,) = input_errors(runner.invoke(app, ["check", str(path)]))
+    assert "outside the scenario window" in m["msg"]
+    assert int(m["line"]) == line_of(path, "at: 2020-04-01")
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "needle", "message"),
+    [
+        ("events:", "events:\x07", "events:", "control characters"),
+        ("events:", "extra: *nope\nevents:", "extra:", "undefined alias 'nope'"),
+        ("replicates: 20", "replicates: 20\nwhen: 2020-01-45", "when:", "day is out of range"),
+    ],
+)
+def test_text_yaml_cannot_read_or_build_is_located(tmp_path, old, new, needle, message):
+    path = _edit(old, new, tmp_path)
+    (m,) = input_errors(runner.invoke(app, ["check", str(path)]))
+    assert message in m["msg"] and int(m["line"]) == line_of(path, needle)
+
+
+def test_a_file_that_is_not_utf8_is_located(tmp_path):
+    path = tmp_path / "latin1.yaml"
+    text = (SCENARIOS / "ceasefire_jan12.yaml").read_text().replace("events:", "# café\nevents:", 1)
+    path.write_bytes(text.encode("latin-1"))
+    (m,) = input_errors(runner.invoke(app, ["check", str(path)]))
+    line = next(i for i, ln in enumerate(text.splitlines(), start=1) if ln.startswith("# caf"))
+    assert m["msg"] == "not UTF-8 text" and int(m["line"]) == line
+
+
 def test_every_error_is_reported_not_just_the_first(tmp_path):
     text = (SCENARIOS / "ceasefire_jan12.yaml").read_text()
     text = text.replace("place: Abu Grein", "place: Abu Grain").replace("to: LNA", "to: LNX")
