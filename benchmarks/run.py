@@ -255,8 +255,11 @@ def run_child(kind: str, **kw) -> dict:
 # --- 2. throughput, 3. memory -----------------------------------------------------------------
 
 
-def _spin(n: int) -> float:
-    """A pure-Python loop (dict stores, integer maths, like the model's inner loops); wall s."""
+def _spin(n: int, start_at: float | None = None) -> float:
+    """A pure-Python loop (dict stores, integer maths, like the model's inner loops); wall s.
+    `start_at` (time.time()) lines up two copies so that they really run at the same time."""
+    if start_at is not None:
+        time.sleep(max(0.0, start_at - time.time()))
     t = time.perf_counter()
     d: dict[int, int] = {}
     x = 0
@@ -274,7 +277,8 @@ def machine_scaling(n: int = 4_000_000) -> float:
 
     alone = min(_spin(n), _spin(n))
     with mp.get_context("fork").Pool(2) as pool:
-        both = pool.map(_spin, [n, n])
+        start_at = time.time() + 0.5  # both workers have their task by then
+        both = pool.starmap(_spin, [(n, start_at), (n, start_at)])
     return 2 * alone / max(both)
 
 

@@ -330,7 +330,12 @@ class ConflictModel(Model):
     def register_agent(self, agent) -> None:
         super().register_agent(agent)
         if isinstance(agent, Unit):
-            self._units.append(agent)  # units are never removed; kept in creation order
+            self._units.append(agent)  # kept in creation order, as Mesa's agent set is
+
+    def deregister_agent(self, agent) -> None:
+        super().deregister_agent(agent)
+        if isinstance(agent, Unit):
+            self._units.remove(agent)
 
     @property
     def units(self) -> list[Unit]:

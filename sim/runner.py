@@ -149,7 +149,18 @@ def arrow_tables(setup: Setup, outputs: Iterable[RunOutput]) -> dict[str, pa.Tab
 
 def _arrow(rows: list[dict]) -> pa.Table:
     keys = dict.fromkeys(k for row in rows for k in row)  # every row's keys, in first-seen order
-    return pa.table({k: [row.get(k) for row in rows] for k in keys})
+    return pa.table({k: _column(k, [row.get(k) for row in rows]) for k in keys})
+
+
+def _column(name: str, values: list) -> pa.Array:
+    try:
+        return pa.array(values)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        pass
+    try:  # mixed types: typed the way pandas would (a string column with NaN for missing)
+        return pa.Array.from_pandas(pd.Series(values))
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+        raise TypeError(f"output column {name!r} mixes types Parquet cannot hold: {exc}") from exc
 
 
 def to_tables(setup: Setup, outputs: Iterable[RunOutput]) -> Tables:
