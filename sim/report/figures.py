@@ -401,57 +401,49 @@ def map_figure(
             thickness=14,
         )
 
-    def place_trace(k: int, full: bool) -> go.Scattergeo:
+    def control_trace(group: pd.DataFrame, k: int, full: bool, style: dict) -> go.Scattergeo:
+        """Places or waypoints coloured by the share of runs the east holds them at frame k;
+        animation frames (full=False) carry only what changes."""
         h = hours[k]
-        marker = dict(
-            color=vals(real, h),
-            colorscale=scale,
-            cmin=0,
-            cmax=1,
+        marker = dict(color=vals(group, h), colorscale=scale, cmin=0, cmax=1, **style["marker"])
+        kw: dict[str, Any] = dict(marker=marker, hovertext=place_hover(group, h, k))
+        if full:
+            kw.update(
+                lon=group["lon"].to_numpy(),
+                lat=group["lat"].to_numpy(),
+                hoverinfo="text",
+                showlegend=False,
+                **style["trace"],
+            )
+        return go.Scattergeo(**kw)
+
+    place_style = dict(
+        marker=dict(
             size=12,
             line=dict(color="#333333", width=1),
             showscale=True,
             colorbar=colorbar,
-        )
-        kw: dict[str, Any] = dict(marker=marker, hovertext=place_hover(real, h, k))
-        if full:
-            text = [esc(n) if n in MAP_LABELS else "" for n in real.index]
-            kw.update(
-                lon=real["lon"].to_numpy(),
-                lat=real["lat"].to_numpy(),
-                mode="markers+text",
-                text=text,
-                textposition="top center",
-                textfont=dict(size=10, color="#222"),
-                hoverinfo="text",
-                name="places",
-                showlegend=False,
-            )
-        return go.Scattergeo(**kw)
+        ),
+        trace=dict(
+            mode="markers+text",
+            text=[esc(n) if n in MAP_LABELS else "" for n in real.index],
+            textposition="top center",
+            textfont=dict(size=10, color="#222"),
+            name="places",
+        ),
+    )
+    way_style = dict(
+        marker=dict(
+            size=6, symbol="circle", line=dict(color="#555555", width=0.5), showscale=False
+        ),
+        trace=dict(mode="markers", name="road waypoints"),
+    )
+
+    def place_trace(k: int, full: bool) -> go.Scattergeo:
+        return control_trace(real, k, full, place_style)
 
     def way_trace(k: int, full: bool) -> go.Scattergeo:
-        h = hours[k]
-        marker = dict(
-            color=vals(way, h),
-            colorscale=scale,
-            cmin=0,
-            cmax=1,
-            size=6,
-            symbol="circle",
-            line=dict(color="#555555", width=0.5),
-            showscale=False,
-        )
-        kw: dict[str, Any] = dict(marker=marker, hovertext=place_hover(way, h, k))
-        if full:
-            kw.update(
-                lon=way["lon"].to_numpy(),
-                lat=way["lat"].to_numpy(),
-                mode="markers",
-                hoverinfo="text",
-                name="road waypoints",
-                showlegend=False,
-            )
-        return go.Scattergeo(**kw)
+        return control_trace(way, k, full, way_style)
 
     factions = list(network.get("factions", {})) or sorted(u0["faction"].unique())
 
