@@ -135,16 +135,7 @@ def _mark_ceasefire(fig: go.Figure, start: pd.Timestamp, hour: float | None, **w
     if hour is None:
         return
     x = clock(start, [hour])[0]
-    fig.add_shape(
-        type="line",
-        x0=x,
-        x1=x,
-        y0=0,
-        y1=1,
-        yref="paper",
-        xref=where.get("xref", "x"),
-        line=dict(color="#1b9e77", width=1.5, dash="dash"),
-    )
+    _ceasefire_line(fig, x, where.get("xref", "x"), "paper", width=1.5)
     fig.add_annotation(
         x=x,
         y=1,
@@ -155,6 +146,20 @@ def _mark_ceasefire(fig: go.Figure, start: pd.Timestamp, hour: float | None, **w
         xanchor="left",
         yanchor="bottom",
         font=dict(color="#1b9e77", size=11),
+    )
+
+
+def _ceasefire_line(fig: go.Figure, x: Any, xref: str, yref: str, width: float) -> None:
+    """The dashed vertical line every time chart draws at the ceasefire's start."""
+    fig.add_shape(
+        type="line",
+        x0=x,
+        x1=x,
+        y0=0,
+        y1=1,
+        xref=xref,
+        yref=yref,
+        line=dict(color="#1b9e77", width=width, dash="dash"),
     )
 
 
@@ -694,16 +699,8 @@ def _mark_ceasefire_panels(
         return
     t = clock(start, [h])[0]
     for i in range(subplots):
-        fig.add_shape(
-            type="line",
-            x0=t,
-            x1=t,
-            y0=0,
-            y1=1,
-            xref="x" if i == 0 else f"x{i + 1}",
-            yref="y domain" if i == 0 else f"y{i + 1} domain",
-            line=dict(color="#1b9e77", width=1.2, dash="dash"),
-        )
+        axis = "" if i == 0 else str(i + 1)
+        _ceasefire_line(fig, t, f"x{axis}", f"y{axis} domain", width=1.2)
 
 
 def ceasefire_figure(
