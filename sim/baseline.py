@@ -279,21 +279,27 @@ def compare(scores: pd.DataFrame) -> dict[str, Any]:
 
 
 def fact_windows(obs: Any) -> pd.DataFrame:
-    """Each fact's window as ISO times (an `at` fact's window is that instant)."""
+    """Each fact's window as ISO times (an `at` fact's window is that instant) and its
+    source's URL (None where the source has none)."""
     return pd.DataFrame(
         [
-            {"id": o.id, "window_start": o.start.isoformat(), "window_end": o.end.isoformat()}
+            {
+                "id": o.id,
+                "window_start": o.start.isoformat(),
+                "window_end": o.end.isoformat(),
+                "source_url": o.source.url,
+            }
             for o in obs.observations
         ],
-        columns=["id", "window_start", "window_end"],
+        columns=["id", "window_start", "window_end", "source_url"],
     )
 
 
 def with_baseline(
     scores: pd.DataFrame, targets: Sequence[Target], tables: Any, obs: Any, origin: Origin
 ) -> pd.DataFrame:
-    """The validation frame with each fact's window, its in-/out-of-sample mark and the
-    baseline's columns added (existing columns and row order kept)."""
+    """The validation frame with each fact's window, source URL, its in-/out-of-sample mark
+    and the baseline's columns added (existing columns and row order kept)."""
     out = scores.merge(fact_windows(obs), on="id", how="left")
     out["sample"] = np.where(out["after_ceasefire"].astype(bool), "out-of-sample", "in-sample")
     out = out.merge(baseline_scores(targets, tables, origin), on="id", how="left")

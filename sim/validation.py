@@ -545,6 +545,7 @@ def write_validation(folder: Any, run: ValidationRun, report: bool = True) -> An
             "seconds": round(run.seconds, 2),
             **run.summary,
             **run.comparison,
+            "observations_file": str(run.observations.path),
             "baseline_origin": _iso(run.run_setup.scenario.start, run.origin),
             "baseline_lookback_hours": run.origin.lookback if run.origin else None,
             "baseline_note": run.baseline_note,

@@ -255,9 +255,11 @@ def test_with_baseline_keeps_the_model_columns_and_adds_windows_and_marks():
     obs = SimpleNamespace(
         observations=[
             SimpleNamespace(id="t", start=pd.Timestamp("2020-01-09T04:00+02:00"),
-                            end=pd.Timestamp("2020-01-10T04:00+02:00")),
+                            end=pd.Timestamp("2020-01-10T04:00+02:00"),
+                            source=SimpleNamespace(url="https://example.org/a")),
             SimpleNamespace(id="u", start=pd.Timestamp("2020-01-10T10:00+02:00"),
-                            end=pd.Timestamp("2020-01-10T10:00+02:00")),
+                            end=pd.Timestamp("2020-01-10T10:00+02:00"),
+                            source=SimpleNamespace(url=None)),
         ]
     )  # fmt: skip
     out = with_baseline(model, [t, u], _tables(), obs, ORIGIN)
@@ -269,6 +271,7 @@ def test_with_baseline_keeps_the_model_columns_and_adds_windows_and_marks():
         "2020-01-10T10:00:00+02:00",
     ]
     assert out["baseline_score"].notna().all()
+    assert out["source_url"].iloc[0] == "https://example.org/a" and pd.isna(out["source_url"][1])
 
 
 # --- the command ------------------------------------------------------------------------------
