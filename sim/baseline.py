@@ -167,7 +167,11 @@ def event_metric_samples(
     metric = target.metric or ""
     hits = lookback_events(events, target, origin)
     col = "civilian_casualties" if metric == "event_civilian_casualties" else "casualties"
-    pools = {r: g[col].fillna(0.0).to_numpy(float) for r, g in hits.groupby("run_id")}
+    pools = (
+        {r: g[col].fillna(0.0).to_numpy(float) for r, g in hits.groupby("run_id")}
+        if not hits.empty
+        else {}
+    )
     rng = _rng(target)
     mean_counts = event_rates(events, target, origin, run_ids).to_numpy() * window_hours(target)
     out = []

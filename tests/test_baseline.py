@@ -200,6 +200,14 @@ def test_casualty_sums_draw_from_the_lookback_events():
     assert np.all((finite >= 4) & (finite <= 8))
 
 
+def test_a_run_without_events_forecasts_none():
+    empty = pd.DataFrame()
+    assert event_rates(empty, _target(filter=ABU_GREIN_STRIKES), ORIGIN, RUNS).tolist() == [0, 0]
+    for metric in ("event_count", "event_casualties", "event_mean_casualties"):
+        draws = event_metric_samples(empty, _number(metric=metric), ORIGIN, RUNS)
+        assert len(draws) == 400 and np.all((draws == 0) | np.isnan(draws)), metric
+
+
 def test_timeseries_levels_persist_and_cumulative_columns_keep_their_rate():
     ts = pd.DataFrame(
         [(0, h, 10.0 + h, 300.0 - h) for h in range(0, 121, 6)],

@@ -73,14 +73,14 @@ def test_source_cell_links_the_url_and_keeps_the_label():
 def test_fact_table_has_windows_samples_both_scores_and_links():
     table = validation_table(_frame())
     assert table.columns == [
-        "id", "window", "sample", "description", "simulated", "model: share", "model: score",
-        "baseline: share", "baseline: score", "source",
+        "id", "window", "sample", "description", "score", "model: share, score",
+        "baseline: share, score", "source",
     ]  # fmt: skip
     first, second, third = table.rows
     assert first[1] == "07 Jan 2020 00:00" and first[2] == "in-sample"
-    assert second[1] == "26 Jan 2020 00:00 – 27 Jan 2020 00:00" and second[2] == "out-of-sample"
-    assert second[6] == "0.640 Brier" and second[8] == "0.250 Brier"
-    assert third[6] == "0.900 CRPS/scale" and third[7] == "0%"
+    assert second[1] == "26 Jan 2020 00:00 – 27 Jan 00:00" and second[2] == "out-of-sample"
+    assert second[4:7] == ["Brier", "20%, 0.640", "50%, 0.250"]
+    assert third[4:7] == ["CRPS/scale", "0%, 0.900", "0%, 0.950"]
     assert (
         isinstance(first[-1], Link)
         and second[-1] == "Seed article, 2020-01-09, shared/seed/article.txt"
@@ -119,7 +119,7 @@ def test_chart_plots_each_facts_score_for_model_and_baseline():
     assert all(t.type == "scatter" for t in fig.data)  # the report's small plotly bundle
     hover = " ".join(traces["model"].customdata)
     assert "engagement &lt;img src=x&gt;" in hover and "<img" not in hover  # plotly reads HTML
-    assert "26 Jan 2020 00:00 – 27 Jan 2020 00:00 (out-of-sample)" in hover
+    assert "26 Jan 2020 00:00 – 27 Jan 00:00 (out-of-sample)" in hover
 
 
 def test_section_works_on_an_old_frame_without_the_baseline():
@@ -128,7 +128,7 @@ def test_section_works_on_an_old_frame_without_the_baseline():
     section = validation_section(old, {})
     assert isinstance(section, Section)
     assert [t.name for t in section.figures[0].data] == ["model"]
-    assert "baseline: score" not in section.tables[1].columns
+    assert "baseline: share, score" not in section.tables[1].columns
     assert section.tables[0].columns == ["", "model"]
     page = assemble("t", [section])
     assert "https://www.reuters.com/x" in page and "clashes &lt;b&gt;at&lt;/b&gt;" in page

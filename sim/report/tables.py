@@ -224,13 +224,15 @@ _URL = re.compile(r"https?://[^\s,\"'<>]+")
 
 
 def fact_window(row: Mapping[str, Any]) -> str:
-    """'07 Jan 2020 12:00 – 08 Jan 2020 00:00' (or one time) from ISO window columns."""
+    """'07 Jan 2020 12:00 – 08 Jan 00:00' (or one time) from ISO window columns."""
     start, end = row.get("window_start"), row.get("window_end")
     if not isinstance(start, str) or not isinstance(end, str):
         return ""
     a, b = pd.Timestamp(start), pd.Timestamp(end)
     fmt = "%d %b %Y %H:%M"
-    return a.strftime(fmt) if a == b else f"{a.strftime(fmt)} – {b.strftime(fmt)}"
+    if a == b:
+        return a.strftime(fmt)
+    return f"{a.strftime(fmt)} – {b.strftime('%d %b %H:%M' if a.year == b.year else fmt)}"
 
 
 def source_cell(row: Mapping[str, Any]) -> Any:
@@ -246,7 +248,7 @@ def source_cell(row: Mapping[str, Any]) -> Any:
     return Link(text=text, href=url)
 
 
-def _score(v: Any, kind: Any) -> str:
+def _score(v: Any, kind: Any = "") -> str:
     if v is None or (isinstance(v, float) and math.isnan(v)):
         return "–"
     unit = {"brier": "Brier", "crps_normalised": "CRPS/scale"}.get(str(kind), "")
@@ -258,13 +260,13 @@ def _share(v: Any) -> str:
 
 
 def validation_table(df: pd.DataFrame) -> Table:
-    """One row per fact: its window, in- or out-of-sample, what was observed and simulated,
-    the share of runs matching and the score of the model and of the no-change baseline (when
-    validation.parquet has them), and the source as a link."""
+    """One row per fact: its window, in- or out-of-sample, what was observed, the share of runs
+    matching and the score of the model and of the no-change baseline (when validation.parquet
+    has them), and the source as a link."""
     baseline = "baseline_score" in df.columns
-    columns = ["id", "window", "sample", "description", "simulated", "model: share", "model: score"]
+    columns = ["id", "window", "sample", "description", "score", "model: share, score"]
     if baseline:
-        columns += ["baseline: share", "baseline: score"]
+        columns.append("baseline: share, score")
     columns.append("source")
     rows = []
     for r in df.to_dict("records"):
@@ -272,32 +274,30 @@ def validation_table(df: pd.DataFrame) -> Table:
         if not isinstance(sample, str):
             ac = r.get("after_ceasefire")
             sample = "" if ac is None else ("out-of-sample" if ac else "in-sample")
+        kind = {"brier": "Brier", "crps_normalised": "CRPS/scale"}.get(str(r.get("score_kind")))
         row = [
             str(r.get("id", "")),
             fact_window(r),
             sample,
             str(r.get("description") or ""),
-            str(r.get("simulated") or ""),
-            _share(r.get("share_matching")),
-            _score(r.get("score"), r.get("score_kind")),
+            kind or str(r.get("score_kind") or ""),
+            f"{_share(r.get('share_matching'))}, {_score(r.get('score'))}",
         ]
         if baseline:
-            row += [
-                _share(r.get("baseline_share_matching")),
-                _score(r.get("baseline_score"), r.get("score_kind")),
-            ]
+            row.append(
+                f"{_share(r.get('baseline_share_matching'))}, {_score(r.get('baseline_score'))}"
+            )
         row.append(source_cell(r))
         rows.append(row)
-    n_base = 2 if baseline else 0
     return Table(
         columns=columns,
         rows=rows,
         caption=(
-            "Each fact (from validation.parquet): the share of runs matching it and its score "
-            "(lower is better; 0 = every run matches)"
-            + (", next to the no-change baseline's" if baseline else "")
+            "Each fact (from validation.parquet): the share of runs matching it and its score, "
+            "lower is better, 0 when every run matches"
+            + (", for the model and the no-change baseline" if baseline else "")
         ),
-        align=["left"] * 5 + ["right"] * (2 + n_base) + ["left"],
+        align=["left"] * 5 + ["right"] * (2 if baseline else 1) + ["left"],
     )
 
 
@@ -314,11 +314,11 @@ def validation_summary_table(summary: Mapping[str, Any]) -> Table:
         ("score", "overall score"),
         ("share_matching", "mean share of runs matching"),
     ):
-        fmt = _share if key == "share_matching" else (lambda v: _score(v, ""))
+        fmt = _share if key == "share_matching" else _score
         row = [label, fmt(model.get(key))]
         if base:
             k = skill.get(key)
-            row += [fmt(base.get(key)), "" if k is None else _score(k, "")]
+            row += [fmt(base.get(key)), "" if k is None else _score(k)]
         rows.append(row)
     columns = ["", "model"] + (["no-change baseline", "skill (1 - model/baseline)"] if base else [])
     n = summary.get("facts_compared")
