@@ -75,9 +75,12 @@ def validate(
 ) -> None:
     """Score a scenario against observed facts (share of replicates matching each, Brier/CRPS),
     next to a no-change baseline from each run's state at the observations' start."""
+    from sim.results import check_output
     from sim.validation import run_validation, write_validation
 
     setup, obs, run_setup = _prepare(scenario, observations, full_window)
+    folder = out if out is not None else Path("results") / f"{Path(scenario).stem}-validation"
+    check_output(folder)
     typer.echo(_window_note(setup, run_setup), err=True)
     run = run_validation(
         setup, obs, replicates=replicates, seed=seed, overrides=_overrides(set_, set_file),
@@ -87,7 +90,6 @@ def validate(
         run.scores, run.summary, title=f"{obs.data.title} ({run.replicates} replicates)",
         comparison=run.comparison, baseline_note=run.baseline_note,
     )  # fmt: skip
-    folder = out if out is not None else Path("results") / f"{Path(scenario).stem}-validation"
     write_validation(folder, run, report=report)
     typer.echo(f"results: {folder}  ({run.seconds:.1f} s)")
 
@@ -226,7 +228,7 @@ def calibrate(
     from sim.observations import check_in_sample
     from sim.params import ParamRegistry
     from sim.progress import progress
-    from sim.results import staged_dir, write_json, write_parquet
+    from sim.results import check_output, staged_dir, versions, write_json, write_parquet
     from sim.runner import network_for
     from sim.validation import resolve_targets
 
@@ -247,6 +249,8 @@ def calibrate(
             Problem("--set", 1, 1, clash[0], "is both fixed (--set) and fitted (--param)")
         )
     seed = setup.scenario.seed if seed is None else seed
+    folder = out if out is not None else Path("results") / f"{Path(scenario).stem}-calibration"
+    check_output(folder)
     targets = resolve_targets(obs, run_setup, network_for(run_setup))
     typer.echo(_window_note(setup, run_setup), err=True)
     total = cal.planned_evaluations(budget, len(ranges), method) * replicates
@@ -258,7 +262,6 @@ def calibrate(
         )  # fmt: skip
     print_calibration(result)
 
-    folder = out if out is not None else Path("results") / f"{Path(scenario).stem}-calibration"
     header = [
         f"conflict-sim calibrate {scenario} --observations {observations} ({result.method}, "
         f"budget {budget}, {replicates} replicates, seed {seed})",
@@ -285,6 +288,8 @@ def calibrate(
         "posterior": result.posterior(),
         "details": result.details,
         "allow_after_ceasefire": allow_after_ceasefire,
+        "versions": versions(),
+        "status": "complete",
     }
     with staged_dir(folder) as tmp:
         (tmp / "calibrated.yaml").write_text(
