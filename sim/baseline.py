@@ -303,7 +303,9 @@ def with_baseline(
     scores: pd.DataFrame, targets: Sequence[Target], tables: Any, obs: Any, origin: Origin
 ) -> pd.DataFrame:
     """The validation frame with each fact's window, source URL, its in-/out-of-sample mark
-    and the baseline's columns added (existing columns and row order kept)."""
+    and the baseline's columns added (existing columns and row order kept). A fact is out of
+    sample when its time or its source postdates the scenario's cutoff (its first ceasefire,
+    or 12 January 2020: `sim.observations.scenario_cutoff` and `after_cutoff`)."""
     out = scores.merge(fact_windows(obs), on="id", how="left")
     out["sample"] = np.where(out["after_ceasefire"].astype(bool), "out-of-sample", "in-sample")
     out = out.merge(baseline_scores(targets, tables, origin), on="id", how="left")
