@@ -125,10 +125,21 @@ def analyze(
     out: Annotated[
         Path | None, typer.Option(help="HTML file (default SWEEP_DIR/analysis.html)")
     ] = None,
+    discover: Annotated[
+        str | None,
+        typer.Option(
+            help="Scenario discovery (PRIM) for the runs where a condition holds, e.g. "
+            "'ceasefire_survived_30d == True' or 'front_km_end < 300'",
+            metavar="CONDITION",
+        ),
+    ] = None,
 ) -> None:
     """Outcomes against each parameter (mean, 90% band), a heatmap, sensitivity; HTML + table."""
-    from sim.sweep_analysis import analyze_sweep, print_analysis
+    from sim.sweep_analysis import analyze_sweep
+    from sim.sweep_report import print_analysis
 
-    result = analyze_sweep(sweep_dir, outcomes=outcome, x=x, y=y, bins=bins, out=out)
+    result = analyze_sweep(
+        sweep_dir, outcomes=outcome, x=x, y=y, bins=bins, out=out, discover=discover
+    )
     print_analysis(result)
     typer.echo(f"report: {result.html_path}")
