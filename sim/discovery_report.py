@@ -159,9 +159,9 @@ def print_discovery(d: Discovery, console: Any) -> None:
     from rich.text import Text
 
     console.print(Text(f"Scenario discovery (PRIM): {d.condition.text}", style="bold"))
-    console.print(summary(d), markup=False, highlight=False)
+    console.print(summary(d), markup=False, highlight=False, soft_wrap=True)
     if d.note:
-        console.print(d.note, markup=False, highlight=False)
+        console.print(d.note, markup=False, highlight=False, soft_wrap=True)
     t = Table()
     for c in LIMIT_COLUMNS:
         t.add_column(c, justify="left" if c in ("parameter", "swept range") else "right")

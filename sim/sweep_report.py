@@ -359,10 +359,10 @@ def print_analysis(a: Analysis, console: Any = None) -> None:
         highlight=False,
     )
     for note in a.notes:
-        console.print(f"note: {note}", markup=False, highlight=False)
+        console.print(f"note: {note}", markup=False, highlight=False, soft_wrap=True)
     for o in a.focus:
         if why_empty(a, o):
-            console.print(why_empty(a, o), markup=False, highlight=False)
+            console.print(why_empty(a, o), markup=False, highlight=False, soft_wrap=True)
             continue
         unit = describe(o).unit
         console.print(
@@ -385,7 +385,7 @@ def print_analysis(a: Analysis, console: Any = None) -> None:
     if h is not None and (h.n > 0).any():
         console.print(Text(f"{label(h.outcome)}: {h.y} (rows) x {h.x} (columns)", style="bold"))
         if h.binned:
-            console.print(f"({h.binned})", markup=False, highlight=False)
+            console.print(f"({h.binned})", markup=False, highlight=False, soft_wrap=True)
         t = Table()
         t.add_column(f"{h.y} \\ {h.x}", justify="left")
         for xl in h.x_labels:
