@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from sim.commands import input_errors
+from sim.commands import input_errors, scenario_file
 
 
 def register(app: typer.Typer) -> None:
@@ -17,7 +17,7 @@ def register(app: typer.Typer) -> None:
 
 @input_errors
 def sweep(
-    scenario: Annotated[Path, typer.Argument(help="Scenario YAML file")],
+    scenario: Annotated[Path, typer.Argument(help="Scenario YAML file or id (see `list`)")],
     param: Annotated[
         list[str] | None,
         typer.Option(
@@ -86,7 +86,7 @@ def sweep(
     keep = [t.strip() for t in tables.split(",") if t.strip()] if tables else None
     try:
         result = run_sweep(
-            scenario, param or [], design=design, samples=samples, replicates=replicates,
+            scenario_file(scenario), param or [], design=design, samples=samples, replicates=replicates,
             seed=seed, out=out, workers=workers, scheduler=scheduler, resume=resume,
             batch_size=batch_size, set_items=set_ or [], tables=keep, progress=not quiet,
         )  # fmt: skip
