@@ -121,7 +121,7 @@ def test_forces_control_events_ceasefire_figures(data, figs):
     assert list(heat.y) == west_to_east
     assert np.asarray(heat.z).shape == (len(real), len(figs["map"].frames))
     ev = figs["events"]
-    assert 1 <= len(ev.data) <= 5 and [t.visible for t in ev.data].count(True) == 1
+    assert len(ev.data) == 1  # one trace; the run picker redraws it (tests/test_figures_trust.py)
     assert "engagement" in set(ev.data[0].y) or "strike" in set(ev.data[0].y)
     states = {t.name for t in figs["ceasefire"].data}
     assert {"none", "active"} <= states

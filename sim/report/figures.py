@@ -63,7 +63,13 @@ EVENT_COLORS = {
     "surrender": "#525252",
     "event": "#999999",
 }
-EVENT_RUNS = 5  # runs selectable in the events timeline (each run's events go into the file)
+# y-axis titles of the four small panels, with their units
+FORCES_AXES = (
+    "personnel",
+    "personnel killed, wounded or captured",
+    "civilians killed or wounded",
+    "people displaced",
+)
 CEASEFIRE_COLORS = {"none": "#bdbdbd", "active": "#1b9e77", "collapsed": "#d95f02"}
 FONT = dict(family="system-ui, -apple-system, Segoe UI, Roboto, sans-serif", size=12)
 
@@ -188,7 +194,7 @@ def band_traces(
                     x=x,
                     y=q[hi].to_numpy(),
                     mode="lines",
-                    line=dict(width=0),
+                    line=dict(width=0.6, color=rgba(color, 0.45)),
                     legendgroup=name,
                     showlegend=False,
                     hoverinfo="skip",
@@ -201,7 +207,7 @@ def band_traces(
                     x=x,
                     y=q[lo].to_numpy(),
                     mode="lines",
-                    line=dict(width=0),
+                    line=dict(width=0.6, color=rgba(color, 0.45)),
                     fill="tonexty",
                     fillcolor=rgba(color, alpha),
                     legendgroup=name,
@@ -298,350 +304,73 @@ def _pct(x: float) -> str:
     return f"{100 * x:.0f}%"
 
 
-def map_figure(
-    control: pd.DataFrame,
-    units: pd.DataFrame,
-    events: pd.DataFrame,
-    network: Mapping[str, Any],
-    start: pd.Timestamp,
-) -> go.Figure:
-    """Animated map: roads, places coloured by controller (one run) or by the east side's share
-    of runs (ensemble), run 0's units sized by personnel, one frame a day with a slider."""
-    nodes = pd.DataFrame(network["nodes"]).set_index("name", drop=False)
-    west, east = sides(network, control)
-    n_runs = int(control["run_id"].nunique()) if not control.empty else 1
-    single = n_runs <= 1
-    run0 = int(control["run_id"].min()) if not control.empty else 0
-    scale = share_scale(network, west, east)
-    hours = frame_hours(control["hour"].unique()) if not control.empty else [0.0]
-    times = clock(start, hours)
-    labels = [t.strftime("%d %b") for t in times]
-    names = [t.strftime("%Y-%m-%d %H:%M") for t in times]
-
-    shares = control_shares(control, hours) if not control.empty else pd.DataFrame()
-    for col in (west, east, "contested"):
-        if col not in shares:
-            shares[col] = 0.0
-    values = _place_values(shares, east, single)
-
-    # losses so far at each place: cumulative casualties of events up to each frame (run mean)
-    ev = events[events["place"].fillna("") != ""] if not events.empty else events
-    losses = pd.DataFrame(0.0, index=range(len(hours)), columns=nodes.index)
-    civ = losses.copy()
-    if not ev.empty:
-        idx = np.searchsorted(np.asarray(hours), ev["hour"].to_numpy(dtype=float), side="left")
-        keep = idx < len(hours)
-        e = ev[keep].assign(frame=idx[keep])
-        for table, col in ((losses, "casualties"), (civ, "civilian_casualties")):
-            if col not in e:
-                continue
-            s = e.groupby(["frame", "place"])[col].sum().unstack(fill_value=0.0)
-            s = s.reindex(index=table.index, columns=table.columns, fill_value=0.0)
-            table.loc[:, :] = s.cumsum().to_numpy() / n_runs
-
-    u0 = units[(units["run_id"] == run0) & units["hour"].isin(hours)] if not units.empty else units
-    if not u0.empty:
-        u0 = u0[u0["personnel"] > 0]
-    pmax = float(u0["personnel"].max()) if not u0.empty else 1.0
-    present: dict[tuple[float, str], list[str]] = {}
-    for row in u0.itertuples(index=False):
-        present.setdefault((float(row.hour), row.place), []).append(
-            f"{esc(row.name)} ({esc(row.faction)}, {row.personnel:,.0f})"
-        )
-
-    real = nodes[~nodes["waypoint"].astype(bool)]
-    way = nodes[nodes["waypoint"].astype(bool)]
-    loss_word = "losses so far" if single else f"losses so far (mean of {n_runs} runs)"
-
-    share_rows = {
-        key: dict(zip(shares.columns, row, strict=True))
-        for key, row in zip(shares.index, shares.to_numpy(), strict=True)
-    }
-
-    def place_hover(group: pd.DataFrame, h: float, k: int) -> list[str]:
-        out = []
-        for name in group.index:
-            key = (h, name)
-            row = share_rows.get(key)
-            if row is None:
-                status = "controller: unknown"
-            elif single:
-                ctl = next((c for c, v in row.items() if v > 0), "?")
-                status = f"controller: {esc(ctl)}"
-            else:
-                parts = [f"{esc(c)} {_pct(row[c])}" for c in (east, west, "contested")]
-                status = f"held in share of runs: {', '.join(parts)}"
-            who = present.get(key, [])
-            unit_text = "<br>  ".join(who[:8]) + (
-                f"<br>  +{len(who) - 8} more" if len(who) > 8 else ""
-            )
-            out.append(
-                f"<b>{esc(name)}</b> · {esc(fmt_day(times[k]))}<br>{status}"
-                f"<br>{loss_word}: {losses.at[k, name]:,.0f} combatants, "
-                f"{civ.at[k, name]:,.0f} civilians"
-                + (
-                    f"<br>units present{' (run ' + str(run0) + ')' if not single else ''}:<br>  {unit_text}"
-                    if who
-                    else "<br>no units present"
-                )
-            )
-        return out
-
-    def vals(group: pd.DataFrame, h: float) -> list[float]:
-        return [float(values.get((h, n), np.nan)) for n in group.index]
-
-    if single:
-        colorbar = dict(
-            title=dict(text="controller"),
-            tickvals=[0, 0.5, 1],
-            ticktext=[esc(west), "contested", esc(east)],
-            len=0.6,
-            thickness=14,
-        )
-    else:
-        colorbar = dict(
-            title=dict(text=f"share of runs<br>held by {esc(east)}"),
-            tickformat=".0%",
-            len=0.6,
-            thickness=14,
-        )
-
-    def control_trace(group: pd.DataFrame, k: int, full: bool, style: dict) -> go.Scattergeo:
-        """Places or waypoints coloured by the share of runs the east holds them at frame k;
-        animation frames (full=False) carry only what changes."""
-        h = hours[k]
-        marker = dict(color=vals(group, h), colorscale=scale, cmin=0, cmax=1, **style["marker"])
-        kw: dict[str, Any] = dict(marker=marker, hovertext=place_hover(group, h, k))
-        if full:
-            kw.update(
-                lon=group["lon"].to_numpy(),
-                lat=group["lat"].to_numpy(),
-                hoverinfo="text",
-                showlegend=False,
-                **style["trace"],
-            )
-        return go.Scattergeo(**kw)
-
-    place_style = dict(
-        marker=dict(
-            size=12,
-            line=dict(color="#333333", width=1),
-            showscale=True,
-            colorbar=colorbar,
-        ),
-        trace=dict(
-            mode="markers+text",
-            text=[esc(n) if n in MAP_LABELS else "" for n in real.index],
-            textposition="top center",
-            textfont=dict(size=10, color="#222"),
-            name="places",
-        ),
-    )
-    way_style = dict(
-        marker=dict(
-            size=6, symbol="circle", line=dict(color="#555555", width=0.5), showscale=False
-        ),
-        trace=dict(mode="markers", name="road waypoints"),
-    )
-
-    def place_trace(k: int, full: bool) -> go.Scattergeo:
-        return control_trace(real, k, full, place_style)
-
-    def way_trace(k: int, full: bool) -> go.Scattergeo:
-        return control_trace(way, k, full, way_style)
-
-    factions = list(network.get("factions", {})) or sorted(u0["faction"].unique())
-
-    def unit_trace(k: int, faction: str, full: bool) -> go.Scattergeo:
-        h = hours[k]
-        d = u0[(u0["hour"] == h) & (u0["faction"] == faction)] if not u0.empty else u0
-        sizes = (6 + 22 * np.sqrt(d["personnel"].to_numpy(dtype=float) / pmax)) if len(d) else []
-        hover = [
-            f"<b>{esc(r.name)}</b> ({esc(r.faction)})<br>at {esc(r.place)} · {esc(fmt_day(times[k]))}"
-            f"<br>personnel {r.personnel:,.0f} · morale {r.morale:.2f} · supply {r.supply:.2f}"
-            f"<br>posture {esc(r.posture)}"
-            for r in d.itertuples(index=False)
-        ]
-        color = faction_color(network, faction)
-        kw: dict[str, Any] = dict(
-            lon=d["lon"].to_numpy() if len(d) else [],
-            lat=d["lat"].to_numpy() if len(d) else [],
-            hovertext=hover,
-            marker=dict(
-                size=sizes,
-                color=rgba(color, 0.55),
-                symbol="square",
-                line=dict(color=color, width=1.5),
-            ),
-        )
-        if full:
-            who = f"{esc(faction)} units" + ("" if single else f" (run {run0})")
-            kw.update(mode="markers", hoverinfo="text", name=who, showlegend=True)
-        return go.Scattergeo(**kw)
-
-    # roads: one line trace, segments separated by None
-    lon: list[float | None] = []
-    lat: list[float | None] = []
-    for e in network.get("edges", []):
-        if e["a"] in nodes.index and e["b"] in nodes.index:
-            a, b = nodes.loc[e["a"]], nodes.loc[e["b"]]
-            lon += [a["lon"], b["lon"], None]
-            lat += [a["lat"], b["lat"], None]
-    roads = go.Scattergeo(
-        lon=lon,
-        lat=lat,
-        mode="lines",
-        line=dict(color="#8a8a8a", width=1.2),
-        hoverinfo="skip",
-        name="roads",
-        showlegend=False,
-    )
-
-    data = [roads, way_trace(0, True), place_trace(0, True)]
-    data += [unit_trace(0, f, True) for f in factions]
-    dynamic = list(range(1, len(data)))
-    frames = [
-        go.Frame(
-            name=names[k],
-            data=[way_trace(k, False), place_trace(k, False)]
-            + [unit_trace(k, f, False) for f in factions],
-            traces=dynamic,
-            layout=dict(title=dict(text=_map_title(times[k], n_runs, east, run0))),
-        )
-        for k in range(len(hours))
-    ]
-    fig = go.Figure(data=data, frames=frames)
-    step_args = {
-        "mode": "immediate",
-        "frame": {"duration": 0, "redraw": True},
-        "transition": {"duration": 0},
-    }
-    fig.update_layout(
-        title=dict(text=_map_title(times[0], n_runs, east, run0), x=0.01, xanchor="left"),
-        height=610,
-        margin=dict(l=10, r=10, t=80, b=90),
-        font=FONT,
-        legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="left", x=0.0),
-        geo=dict(
-            scope="africa",
-            resolution=50,
-            projection=dict(type="mercator"),
-            lonaxis=dict(range=list(MAP_LON)),
-            lataxis=dict(range=list(MAP_LAT)),
-            domain=dict(x=[0, 0.9], y=[0, 1]),
-            showland=True,
-            landcolor="#f2efe6",
-            showocean=True,
-            oceancolor="#dbe8f3",
-            showcountries=True,
-            countrycolor="#9a9a9a",
-            countrywidth=1,
-            showcoastlines=True,
-            coastlinecolor="#5a5a5a",
-            coastlinewidth=1,
-            showlakes=False,
-            showrivers=False,
-            showframe=True,
-            framecolor="#cccccc",
-        ),
-        updatemenus=[
-            dict(
-                type="buttons",
-                direction="left",
-                x=0.0,
-                y=0,
-                xanchor="left",
-                yanchor="top",
-                pad=dict(r=6, t=42),
-                showactive=False,
-                buttons=[
-                    dict(
-                        label="▶ play",
-                        method="animate",
-                        args=[
-                            None,
-                            {
-                                "frame": {"duration": 500, "redraw": True},
-                                "fromcurrent": True,
-                                "transition": {"duration": 0},
-                            },
-                        ],
-                    ),
-                    dict(label="❚❚ pause", method="animate", args=[[None], step_args]),
-                ],
-            )
-        ],
-        sliders=[
-            dict(
-                active=0,
-                x=0.16,
-                len=0.84,
-                y=0,
-                yanchor="top",
-                pad=dict(t=10, b=0),
-                currentvalue=dict(prefix="day: ", font=dict(size=12), xanchor="left"),
-                steps=[
-                    dict(method="animate", label=labels[k], args=[[names[k]], step_args])
-                    for k in range(len(hours))
-                ],
-            )
-        ],
-    )
-    return fig
-
-
-def _map_title(t: pd.Timestamp, n_runs: int, east: str, run0: int) -> str:
-    if n_runs <= 1:
-        return f"Control and units on {fmt_day(t)}"
-    return (
-        f"Control on {fmt_day(t)}: share of {n_runs} runs in which the {esc(east)} holds each "
-        f"place; units of run {run0}"
-    )
-
-
-def map_at(fig: go.Figure, k: int = -1) -> go.Figure:
-    """A still of the map at frame `k` (default: the last day), for static export."""
-    still = go.Figure(fig)
-    if not still.frames:
-        return still
-    frame = still.frames[k]
-    for idx, tr in zip(frame.traces, frame.data, strict=False):
-        still.data[idx].update(tr.to_plotly_json())
-    still.update_layout(frame.layout)
-    still.frames = ()
-    still.layout.sliders = ()
-    still.layout.updatemenus = ()
-    still.update_layout(margin=dict(b=20), height=(still.layout.height or 610) - 70)
-    return still
-
-
 # --- time series -----------------------------------------------------------------------------
+
+
+def front_columns(timeseries: pd.DataFrame) -> list[str]:
+    """`front_km` then each `front_km_<sector>` column present (per-sector fronts)."""
+    cols = [c for c in timeseries.columns if c == "front_km" or c.startswith("front_km_")]
+    return sorted(cols, key=lambda c: (c != "front_km", c))
+
+
+def _spread_note(q: pd.DataFrame, n: int) -> str:
+    if n > 1 and bool(np.allclose(q["q05"], q["q95"], equal_nan=True)):
+        return f"all {n} runs agree, so the bands have no width"
+    return ""
 
 
 def front_figure(
     timeseries: pd.DataFrame, events: pd.DataFrame, network: Mapping[str, Any], start: pd.Timestamp
 ) -> go.Figure:
-    """Front position (km along the coastal axis from its west end) over time with bands."""
+    """Front position over time with 50% and 90% bands: the coastal axis (km from its west end,
+    places marked) and, when the timeseries has `front_km_<sector>` columns, one panel per
+    sector. When every run agrees the title says so (bands of no width are not missing)."""
+    from sim.report.labels import describe
+
     n = int(timeseries["run_id"].nunique())
-    q = quantiles(timeseries, "front_km")
-    x = clock(start, q.index)
-    fig = go.Figure(band_traces(x, q, "#444444", "front", bands=n > 1, hover="%{y:,.0f} km"))
+    cols = front_columns(timeseries)
+    fig = make_subplots(
+        rows=len(cols), cols=1, shared_xaxes=True, vertical_spacing=0.08,
+        subplot_titles=[esc(describe(c).label) for c in cols] if len(cols) > 1 else None,
+    )  # fmt: skip
     km = {d["name"]: d.get("axis_km") for d in network.get("nodes", [])}
     axis = network.get("axis") or []
     origin = axis[0] if axis else "the west end"
-    marks = [(km[m], m) for m in FRONT_MARKS if km.get(m) is not None]
-    top = max([float(q["q95"].max()) if len(q) else 0.0] + [k for k, _ in marks]) + 40
-    fig.update_yaxes(
-        title=f"km from {esc(origin)} along the coast road",
-        tickvals=[k for k, _ in marks],
-        ticktext=[f"{esc(m)} {k:.0f}" for k, m in marks],
-        range=[-10, top],
-        showgrid=True,
-        gridcolor="#e3e3e3",
-        zeroline=False,
-    )
-    _mark_ceasefire(fig, start, ceasefire_hour(events))
-    return _layout(fig, f"Front position ({_runs_note(n)})")
+    notes = []
+    for r, col in enumerate(cols, start=1):
+        q = quantiles(timeseries, col)
+        note = _spread_note(q, n)
+        if note and len(cols) > 1:
+            notes.append(f"{describe(col).label}: {note}")
+        elif note:
+            notes.append(note)
+        x = clock(start, q.index)
+        name = "front" if col == "front_km" else esc(describe(col).label)
+        for tr in band_traces(x, q, "#444444", name, bands=n > 1, hover="%{y:,.0f} km"):
+            fig.add_trace(tr, row=r, col=1)
+        if col == "front_km":
+            marks = [(km[m], m) for m in FRONT_MARKS if km.get(m) is not None]
+            top = max([float(q["q95"].max()) if len(q) else 0.0] + [k for k, _ in marks]) + 40
+            fig.update_yaxes(
+                title=f"km from {esc(origin)} along the coast road",
+                tickvals=[k for k, _ in marks],
+                ticktext=[f"{esc(m)} {k:.0f}" for k, m in marks],
+                range=[-10, top], row=r, col=1,
+            )  # fmt: skip
+        else:
+            fig.update_yaxes(title=esc(describe(col).unit), row=r, col=1)
+    fig.update_yaxes(showgrid=True, gridcolor="#e3e3e3", zeroline=False)
+    fig.update_xaxes(title_text="date (local time)", row=len(cols), col=1)
+    if len(cols) > 1:
+        _mark_ceasefire_panels(fig, events, start, subplots=len(cols))
+    else:
+        _mark_ceasefire(fig, start, ceasefire_hour(events))
+    sub = f"<br><sup>{'; '.join(notes)}</sup>" if notes else ""
+    _layout(fig, f"Front position ({_runs_note(n)}){sub}", height=440 + 260 * (len(cols) - 1),
+            subplots=len(cols) > 1)  # fmt: skip
+    if notes:
+        fig.update_layout(margin=dict(t=110 if len(cols) > 1 else 90))
+    return fig
 
 
 def forces_figure(
@@ -687,7 +416,10 @@ def forces_figure(
         _mark_ceasefire_panels(fig, events, start, subplots=4)
     fig.update_yaxes(rangemode="tozero", gridcolor="#e3e3e3")
     fig.update_xaxes(showticklabels=True)
-    return _layout(fig, f"Forces and losses ({_runs_note(n)})", height=680, subplots=True)
+    for (r, c), title in zip(((1, 1), (1, 2), (2, 1), (2, 2)), FORCES_AXES, strict=True):
+        fig.update_yaxes(title_text=title, row=r, col=c)
+    fig.update_xaxes(title_text="date (local time)", row=2)
+    return _layout(fig, f"Forces and losses ({_runs_note(n)})", height=700, subplots=True)
 
 
 def _mark_ceasefire_panels(
@@ -724,7 +456,10 @@ def ceasefire_figure(
         shared_xaxes=True,
         vertical_spacing=0.1,
         row_heights=[0.5, 0.5],
-        subplot_titles=("Ceasefire state (share of runs)", "Violations so far"),
+        subplot_titles=(
+            "Ceasefire state (share of runs)",
+            "Violations so far, while the ceasefire holds",
+        ),
     )
     for s in ("none", "active", "collapsed"):
         if s in state:
@@ -742,11 +477,33 @@ def ceasefire_figure(
                 col=1,
             )
     if "violations" in timeseries:
-        q = quantiles(timeseries, "violations")
-        for tr in band_traces(clock(start, q.index), q, "#e6ab02", "violations", bands=n > 1):
+        # A collapsed ceasefire counts no more violations: fighting has resumed. Those runs
+        # leave the line, so it stops (or narrows) instead of going flat as if all were quiet.
+        held = timeseries.assign(
+            violations=timeseries["violations"].where(timeseries["ceasefire_state"] != "collapsed")
+        )
+        q = quantiles(held, "violations")
+        x = clock(start, q.index)
+        for tr in band_traces(x, q, "#e6ab02", "violations", bands=n > 1):
             fig.add_trace(tr, row=2, col=1)
-    fig.update_yaxes(tickformat=".0%", range=[0, 1], row=1, col=1)
-    fig.update_yaxes(rangemode="tozero", gridcolor="#e3e3e3", row=2, col=1)
+        if "collapsed" in state:
+            gone = state["collapsed"]
+            first = gone[gone > 0]
+            if len(first):
+                t = clock(start, [first.index[0]])[0]
+                fig.add_vrect(
+                    x0=t, x1=x[-1], row=2, col=1, fillcolor=rgba(CEASEFIRE_COLORS["collapsed"], 0.08),
+                    line_width=0, annotation_text="collapsed in some runs,"
+                    " which leave the line", annotation_position="top right",
+                    annotation_font=dict(size=10, color=CEASEFIRE_COLORS["collapsed"]),
+                )  # fmt: skip
+    fig.update_yaxes(tickformat=".0%", range=[0, 1], row=1, col=1, title_text="share of runs")
+    fig.update_yaxes(
+        rangemode="tozero", gridcolor="#e3e3e3", row=2, col=1,
+        title_text="violations so far<br>(runs still under the ceasefire)",
+    )  # fmt: skip
+    fig.update_xaxes(title_text="date (local time)", row=2, col=1)
+    fig.update_xaxes(range=[x[0], x[-1]])  # the collapse band's note must not widen the axis
     _mark_ceasefire_panels(fig, events, start, subplots=2)
     return _layout(fig, f"The ceasefire ({_runs_note(n)})", height=560, subplots=True)
 
@@ -813,99 +570,8 @@ def control_heatmap(
     return fig
 
 
-# --- events ----------------------------------------------------------------------------------
-
-
-def _wrap(text: str, width: int = 70) -> str:
-    words, lines, line = text.split(), [], ""
-    for w in words:
-        if line and len(line) + 1 + len(w) > width:
-            lines.append(line)
-            line = w
-        else:
-            line = f"{line} {w}" if line else w
-    if line:
-        lines.append(line)
-    return "<br>".join(esc(ln) for ln in lines)
-
-
-def events_figure(events: pd.DataFrame, start: pd.Timestamp, runs: int = EVENT_RUNS) -> go.Figure:
-    """Timeline of events by kind (one row per kind) with hover text; for an ensemble the first
-    `runs` runs are selectable from a menu (run 0 shown), the others left out to keep size down."""
-    kinds_present = list(dict.fromkeys(events["kind"])) if not events.empty else []
-    kinds = [k for k in EVENT_KINDS if k in kinds_present] + sorted(
-        k for k in kinds_present if k not in EVENT_KINDS
-    )
-    run_ids = sorted(events["run_id"].unique())[:runs] if not events.empty else [0]
-    n_all = int(events["run_id"].nunique()) if not events.empty else 1
-    fig = go.Figure()
-    for i, rid in enumerate(run_ids):
-        e = events[events["run_id"] == rid] if not events.empty else events
-        t = clock(start, e["hour"]) if len(e) else []
-        cas = e["casualties"].fillna(0).to_numpy(dtype=float) if len(e) else np.array([])
-        civ = (
-            e["civilian_casualties"].fillna(0).to_numpy(dtype=float)
-            if len(e) and "civilian_casualties" in e
-            else np.zeros(len(e))
-        )
-        hover = [
-            f"<b>{esc(r.kind)}</b> · {tt:%d %b %Y %H:%M}"
-            + (f" · {esc(r.place)}" if isinstance(r.place, str) and r.place else "")
-            + (f"<br>{esc(r.factions)}" if isinstance(r.factions, str) and r.factions else "")
-            + (f"<br>casualties {c:,.0f}" if c else "")
-            + (f", civilians {v:,.0f}" if v else "")
-            + f"<br>{_wrap(str(r.text))}"
-            for r, tt, c, v in zip(e.itertuples(index=False), t, cas, civ, strict=True)
-        ]
-        fig.add_trace(
-            go.Scatter(
-                x=t,
-                y=list(e["kind"]) if len(e) else [],
-                mode="markers",
-                visible=i == 0,
-                marker=dict(
-                    color=[EVENT_COLORS.get(k, "#999999") for k in e["kind"]] if len(e) else [],
-                    size=np.clip(5 + 2.2 * np.sqrt(cas + civ), 5, 22) if len(e) else [],
-                    opacity=0.75,
-                    line=dict(width=0),
-                ),
-                hovertext=hover,
-                hoverinfo="text",
-                name=f"run {rid}",
-                showlegend=False,
-            )
-        )
-    fig.update_yaxes(
-        categoryorder="array", categoryarray=kinds, autorange="reversed", type="category"
-    )
-    title = "Events" if n_all <= 1 else f"Events of run {run_ids[0]}"
-    note = "" if n_all <= len(run_ids) else f" (first {len(run_ids)} of {n_all} runs selectable)"
-    if len(run_ids) > 1:
-        fig.update_layout(
-            updatemenus=[
-                dict(
-                    type="dropdown",
-                    x=1,
-                    xanchor="right",
-                    y=1.12,
-                    yanchor="bottom",
-                    buttons=[
-                        dict(
-                            label=f"run {rid}",
-                            method="update",
-                            args=[
-                                {"visible": [j == i for j in range(len(run_ids))]},
-                                {"title.text": f"Events of run {rid}{note}"},
-                            ],
-                        )
-                        for i, rid in enumerate(run_ids)
-                    ],
-                )
-            ]
-        )
-    _layout(fig, title + note, height=160 + 32 * max(len(kinds), 3))
-    fig.update_layout(hovermode="closest", margin=dict(l=130))
-    return fig
+from sim.report.events import events_figure  # noqa: E402
+from sim.report.map import map_at, map_figure  # noqa: E402, F401
 
 
 def all_figures(
