@@ -56,14 +56,14 @@ def trajectory_figure(d: Discovery):
         go.Scatter(
             x=[b["coverage"]], y=[b["density"]], mode="markers+text", name="chosen box",
             marker=dict(symbol="star", size=18, color="#d62728", line=dict(color="#222", width=1)),
-            text=[f"chosen box #{int(b['box'])}"], textposition="bottom left",
+            text=[f"chosen box #{int(b['box'])}"], textposition="top left",
             hovertemplate=f"chosen box {int(b['box'])}<br>coverage {b['coverage']:.0%}"
             f"<br>density {b['density']:.0%}<extra></extra>",
         )
     )  # fmt: skip
     fig.add_hline(
         y=d.min_density, line=dict(color="#d62728", dash="dot", width=1),
-        annotation_text=f"density {d.min_density:.0%}", annotation_position="bottom right",
+        annotation_text=f"density {d.min_density:.0%}", annotation_position="bottom left",
     )  # fmt: skip
     fig.update_layout(
         title=f"PRIM peeling trajectory for {esc(d.condition.text)}", height=460,
