@@ -175,8 +175,11 @@ def discover(
         raise _error(
             1, f"{which} of the {len(y)} with a value meets {condition.text!r}: nothing to discover"
         )
-    p = prim.Prim(x, y, peel_alpha=0.05, paste_alpha=0.05, mass_min=0.05)
-    box = p.find_box()
+    with warnings.catch_warnings():  # pandas deprecations inside EMA Workbench
+        warnings.simplefilter("ignore", category=FutureWarning)
+        warnings.simplefilter("ignore", category=DeprecationWarning)
+        p = prim.Prim(x, y, peel_alpha=0.05, paste_alpha=0.05, mass_min=0.05)
+        box = p.find_box()
     t = box.peeling_trajectory
     traj = pd.DataFrame(
         {

@@ -208,6 +208,7 @@ def test_labels_cover_sectors_and_any_place():
     assert describe("front_km_end_tripoli").label == "front at the end, Tripoli"
     assert describe("front_km_tripoli").unit == "km along the sector"
     assert describe("abu_grein_captured_at").kind == "time"
-    assert describe("abu_grein_captured_at").label == "Abu Grein captured"
+    assert describe("abu_grein_captured_at").label == "Abu Grein first changed hands"
+    assert describe("abu_grein_captured_at", {"abu_grein": "Abu Grein"}).kind == "time"
     assert describe("losses_gna").label == "losses of the GNA"
     assert describe("ceasefire_survived_30d").axis_title == "ceasefire survives 30 days (% of runs)"

@@ -17,6 +17,7 @@ the underscores read as spaces.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pandas as pd
@@ -44,7 +45,7 @@ class Outcome:
 EXACT: dict[str, tuple[str, str, str]] = {
     "ceasefire_survived_30d": ("ceasefire survives 30 days", "", "share"),
     "ceasefire_held": ("ceasefire holds to the end", "", "share"),
-    "ceasefire_violations": ("ceasefire violations", "violations", "amount"),
+    "ceasefire_violations": ("ceasefire violations", "", "amount"),
     "ceasefire_first_violation_at": ("first ceasefire violation", "", "time"),
     "ceasefire_collapsed_at": ("ceasefire collapse", "", "time"),
     "front_km_end": ("front at the end", "km from the axis' west end", "amount"),
@@ -53,20 +54,20 @@ EXACT: dict[str, tuple[str, str, str]] = {
     "front_km": ("front", "km from the axis' west end", "amount"),
     "civilian_casualties": ("civilian casualties", "people", "amount"),
     "displaced": ("displaced people", "people", "amount"),
-    "patron_deployments": ("patron deployments", "deployments", "amount"),
-    "violations": ("violations so far", "violations", "amount"),
+    "patron_deployments": ("patron deployments", "", "amount"),
+    "violations": ("violations so far", "", "amount"),
 }
 # (pattern, label template, unit, kind): the groups fill the template
 PATTERNS: tuple[tuple[str, str, str, str], ...] = (
     (r"front_km_(end|min|max)_(.+)", "front at the end, {1}", "km along the sector", "amount"),
     (r"front_km_(.+)", "front, {0}", "km along the sector", "amount"),
-    (r"losses_(.+)", "losses of the {0}", "personnel", "amount"),
-    (r"personnel_end_(.+)", "personnel of the {0} at the end", "personnel", "amount"),
-    (r"personnel_(.+)", "personnel of the {0}", "personnel", "amount"),
-    (r"casualties_(.+)", "casualties of the {0} so far", "personnel", "amount"),
+    (r"losses_(.+)", "losses of the {0}", "people", "amount"),
+    (r"personnel_end_(.+)", "personnel of the {0} at the end", "people", "amount"),
+    (r"personnel_(.+)", "personnel of the {0}", "people", "amount"),
+    (r"casualties_(.+)", "casualties of the {0} so far", "people", "amount"),
     (r"places_(.+)", "places held by the {0}", "places", "amount"),
     (r"controller_end_(.+)", "holder of {0} at the end", "", "category"),
-    (r"(.+)_captured_at", "{0} captured", "", "time"),
+    (r"(.+)_captured_at", "{0} first changed hands", "", "time"),
     (r"(.+)_at", "{0}", "", "time"),
 )
 _FRONT_WORDS = {"end": "at the end", "min": "westmost", "max": "eastmost"}
@@ -79,20 +80,32 @@ def _name(token: str) -> str:
     return " ".join(w.upper() if w in _UPPER else w.title() for w in words)
 
 
-def describe(column: str) -> Outcome:
-    """The label, unit and kind of an outcome column (see the module notes)."""
+def describe(column: str, places: Mapping[str, str] | None = None) -> Outcome:
+    """The label, unit and kind of an outcome column (see the module notes); `places` maps
+    place slugs in column names (`abu_grein`) to their names (`Abu Grein`)."""
     if column in EXACT:
         text, unit, kind = EXACT[column]
         return Outcome(column, text, unit, kind)
+
+    def name(token: str) -> str:
+        return (places or {}).get(token) or _name(token)
+
     for pattern, template, unit, kind in PATTERNS:
         m = re.fullmatch(pattern, column)
         if not m:
             continue
         groups = list(m.groups())
         if pattern.startswith(r"front_km_(end|min|max)_"):
-            return Outcome(column, f"front {_FRONT_WORDS[groups[0]]}, {_name(groups[1])}", unit)
-        return Outcome(column, template.format(*(_name(g) for g in groups)), unit, kind)
+            return Outcome(column, f"front {_FRONT_WORDS[groups[0]]}, {name(groups[1])}", unit)
+        return Outcome(column, template.format(*(name(g) for g in groups)), unit, kind)
     return Outcome(column, column.replace("_", " "))
+
+
+def table_label(column: str, places: Mapping[str, str] | None = None) -> str:
+    """The label for a table row: capitalised, with its unit when it has one."""
+    d = describe(column, places)
+    text = f"{d.label} ({d.unit})" if d.kind == "amount" and d.unit else d.label
+    return text[:1].upper() + text[1:]
 
 
 def label(column: str) -> str:
