@@ -9,6 +9,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from sim.cli import app
@@ -212,3 +214,18 @@ def test_labels_cover_sectors_and_any_place():
     assert describe("abu_grein_captured_at", {"abu_grein": "Abu Grein"}).kind == "time"
     assert describe("losses_gna").label == "losses of the GNA"
     assert describe("ceasefire_survived_30d").axis_title == "ceasefire survives 30 days (% of runs)"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=40))
+def test_any_condition_text_parses_or_is_a_located_error(text):
+    from sim.discovery import Condition, parse_condition
+
+    try:
+        c = parse_condition(text, ["front_km_end", "ceasefire_held"], ["controller_end_sirte"])
+    except InputError as exc:
+        (p,) = exc.problems
+        assert p.file == "--discover" and 1 <= p.col <= len(text) + 1
+    else:
+        assert isinstance(c, Condition) and c.outcome in ("front_km_end", "ceasefire_held")
+        assert c.op in ("==", "!=", "<", "<=", ">", ">=")

@@ -136,7 +136,7 @@ def analyze(
 ) -> None:
     """Outcomes against each parameter (mean, 90% band), a heatmap, sensitivity; HTML + table."""
     from sim.sweep_analysis import analyze_sweep
-    from sim.sweep_report import print_analysis
+    from sim.sweep_terminal import print_analysis
 
     result = analyze_sweep(
         sweep_dir, outcomes=outcome, x=x, y=y, bins=bins, out=out, discover=discover
