@@ -2,7 +2,7 @@
 feature scores and (with `--discover`) a PRIM box.
 
 This module computes the numbers (DataFrames from the sweep's runs table); `sim.sweep_report`
-draws them (figures, `analysis.html`, terminal tables). Labels, units and kinds of outcomes
+draws them (figures, `analysis.html`) and `sim.sweep_terminal` prints them. Labels, units and kinds of outcomes
 come from `sim.report.labels`.
 
 - Outcomes: an outcome with no value in any run ("empty", e.g. `ceasefire_collapsed_at` when

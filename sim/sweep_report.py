@@ -1,5 +1,5 @@
-"""The sweep report: figures (DataFrames in, `go.Figure` out), `analysis.html` through
-`sim.report.html.assemble`, and terminal tables with the same numbers.
+"""The sweep report: figures (DataFrames in, `go.Figure` out) and `analysis.html` through
+`sim.report.html.assemble` (`sim.sweep_terminal` prints the same numbers).
 
 Every outcome is named by `sim.report.labels` (one label and unit per outcome); shares are drawn
 on 0-100% axes, times (`*_at`) as local dates; an outcome with nothing to draw gets a sentence

@@ -59,7 +59,8 @@ EXACT: dict[str, tuple[str, str, str]] = {
 }
 # (pattern, label template, unit, kind): the groups fill the template
 PATTERNS: tuple[tuple[str, str, str, str], ...] = (
-    (r"front_km_(end|min|max)_(.+)", "front at the end, {1}", "km along the sector", "amount"),
+    # the first group picks the word from _FRONT_WORDS (see describe)
+    (r"front_km_(end|min|max)_(.+)", "", "km along the sector", "amount"),
     (r"front_km_(.+)", "front, {0}", "km along the sector", "amount"),
     (r"losses_(.+)", "losses of the {0}", "people", "amount"),
     (r"personnel_end_(.+)", "personnel of the {0} at the end", "people", "amount"),
