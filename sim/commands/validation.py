@@ -31,10 +31,11 @@ def _overrides(set_items: list[str] | None, set_file: Path | None) -> dict[str, 
 
 def _prepare(scenario: Path, observations: Path, full_window: bool) -> tuple[Any, Any, Any]:
     """Load and cross-check; cut the scenario to the last observation plus a day."""
+    from sim.commands import scenario_file
     from sim.config import load_scenario
     from sim.observations import cut_setup, load_observations
 
-    setup = load_scenario(scenario)
+    setup = load_scenario(scenario_file(scenario))
     obs = load_observations(observations, setup)
     run_setup = setup if full_window else cut_setup(setup, obs.last_time())
     return setup, obs, run_setup
@@ -221,6 +222,9 @@ def calibrate(
         ),
     ] = False,
     quiet: Annotated[bool, typer.Option(help="No progress bar")] = False,
+    always_write: Annotated[
+        bool, typer.Option(help="Write calibrated.yaml even when nothing beats the defaults")
+    ] = False,
 ) -> None:
     """Fit parameters to observations (common random numbers); write calibrated.yaml."""
     from sim import calibration as cal
@@ -261,6 +265,12 @@ def calibrate(
             on_progress=update,
         )  # fmt: skip
     print_calibration(result)
+    if not result.best_score["score"] < result.default_score["score"] and not always_write:
+        typer.echo(
+            f"no improvement over the defaults (score {result.default_score['score']:.4f}, best "
+            f"found {result.best_score['score']:.4f}): nothing written (--always-write to keep it)"
+        )
+        return
 
     header = [
         f"conflict-sim calibrate {scenario} --observations {observations} ({result.method}, "
@@ -321,6 +331,10 @@ def print_calibration(result: Any) -> None:
         )
     console = Console(width=140)
     console.print(table)
+    if result.accepted is not None:
+        n = len(result.accepted)
+        few = " (too few for a stable interval: raise --budget or --accept)" if n < 30 else ""
+        console.print(f"ABC posterior from {n} accepted samples{few}", highlight=False)
     b, d = result.best_score, result.default_score
     console.print(
         f"score: best {b['score']:.4f} (Brier {b['brier']:.3f}, CRPS/scale {b['crps_normalised']:.3f}) "

@@ -120,12 +120,15 @@ def sections(data: ReportData, figs: dict[str, Any] | None = None) -> list[Secti
                 + (
                     f"Places are coloured by the share of runs in which the {east} holds them "
                     f"(white: half of them); the units shown are those of run "
-                    f"{int(t.runs['run_id'].min())}, squares sized by personnel."
+                    f"{int(t.runs['run_id'].min())}: open markers, one shape per faction, sized by "
+                    "personnel."
                     if ensemble
                     else f"Places are coloured by controller ({west}, contested in white, {east});"
-                    " unit squares are sized by personnel."
+                    " units are open markers, one shape per faction, sized by personnel."
                 )
-                + " Hover a place for its holder, the units there and the losses so far."
+                + " Hover a place for its holder, the units there and the losses so far. The "
+                "buttons at the top left zoom on the densest cluster of places and back; the bar "
+                "in the lower left is the scale."
             ),
             figures=[figs["map"]],
         ),
@@ -175,7 +178,11 @@ def sections(data: ReportData, figs: dict[str, Any] | None = None) -> list[Secti
             intro=(
                 "Engagements, strikes, withdrawals, changes of control, ceasefire violations and "
                 "scenario events; marker size grows with casualties. Hover for details."
-                + (" Choose a run from the menu at the top right." if ensemble else "")
+                + (
+                    " Type any run's number in the box above the chart to see its events."
+                    if ensemble
+                    else ""
+                )
             ),
             figures=[figs["events"]],
         ),

@@ -220,6 +220,8 @@ main { max-width: 1200px; margin: 0 auto; padding: 8px 24px 48px; }
 section { background: #fff; border: 1px solid var(--line); border-radius: 6px;
           margin: 20px 0; padding: 8px 24px 20px; }
 section h2 { font-size: 20px; margin: 14px 0 6px; }
+.run-picker { margin: 4px 0; font-size: 14px; }
+.run-picker input { width: 5em; }
 section p { max-width: 80ch; margin: 6px 0; }
 .fig { width: 100%; margin: 10px 0; }
 .tw { overflow-x: auto; }
@@ -236,10 +238,55 @@ footer { color: var(--muted); font-size: 13px; text-align: center; padding: 0 0 
 RENDER_JS = """
 (function () {
   var CONFIG = {responsive: true, displaylogo: false};
+  var MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+  function pad(n) { return (n < 10 ? "0" : "") + n; }
+  // The events timeline's run picker (sim.report.events): rebuild the one trace from the
+  // compact columns of every run; strings in the dictionaries are escaped already.
+  function runPicker(gd, d) {
+    var t0 = Date.parse(d.start + "Z");
+    var box = document.createElement("div");
+    box.className = "run-picker";
+    var label = document.createElement("label");
+    label.textContent = "Run ";
+    var input = document.createElement("input");
+    input.type = "number"; input.step = "1"; input.value = String(d.runs[0]);
+    input.min = String(Math.min.apply(null, d.runs)); input.max = String(Math.max.apply(null, d.runs));
+    input.setAttribute("aria-label", "run to show");
+    label.appendChild(input);
+    var note = document.createElement("span");
+    note.textContent = " of " + d.runs.length + " runs (ids " + input.min + "-" + input.max + ")";
+    box.appendChild(label); box.appendChild(note);
+    gd.parentNode.insertBefore(box, gd);
+    function show() {
+      var k = d.runs.indexOf(parseInt(input.value, 10));
+      if (k < 0) { note.textContent = " no run " + input.value; return; }
+      note.textContent = " of " + d.runs.length + " runs (ids " + input.min + "-" + input.max + ")";
+      var x = [], y = [], c = [], z = [], h = [];
+      for (var i = d.offsets[k]; i < d.offsets[k + 1]; i++) {
+        var t = new Date(t0 + d.hour[i] * 3600000);
+        var when = pad(t.getUTCDate()) + " " + MONTHS[t.getUTCMonth()] + " " + t.getUTCFullYear() +
+          " " + pad(t.getUTCHours()) + ":" + pad(t.getUTCMinutes());
+        var kind = d.kinds[d.kind[i]], place = d.places[d.place[i]], who = d.factions[d.faction[i]];
+        x.push(t.toISOString().slice(0, 19).replace("T", " "));
+        y.push(kind); c.push(d.colors[d.kind[i]]);
+        z.push(Math.min(22, Math.max(5, 5 + 2.2 * Math.sqrt(d.cas[i] + d.civ[i]))));
+        h.push("<b>" + kind + "</b> · " + when + (place ? " · " + place : "") +
+          (who ? "<br>" + who : "") + (d.cas[i] ? "<br>casualties " + d.cas[i].toLocaleString("en") : "") +
+          (d.civ[i] ? ", civilians " + d.civ[i].toLocaleString("en") : "") + "<br>" + d.texts[d.text[i]]);
+      }
+      Plotly.restyle(gd, {x: [x], y: [y], hovertext: [h], "marker.color": [c], "marker.size": [z],
+        name: ["run " + d.runs[k]]}, [0]);
+      Plotly.relayout(gd, {"title.text": "Events of run " + d.runs[k] + " (pick any of the " +
+        d.runs.length + " runs above the chart)"});
+    }
+    input.addEventListener("change", show);
+  }
   var nodes = document.querySelectorAll("div.fig[data-spec]");
   var jobs = Array.prototype.map.call(nodes, function (el) {
     var spec = JSON.parse(document.getElementById(el.getAttribute("data-spec")).textContent);
     return Plotly.newPlot(el, spec.data, spec.layout, CONFIG).then(function (gd) {
+      var meta = spec.layout.meta;
+      if (meta && meta.eventRuns) runPicker(gd, meta.eventRuns);
       return spec.frames && spec.frames.length ? Plotly.addFrames(gd, spec.frames) : gd;
     });
   });

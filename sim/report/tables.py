@@ -74,31 +74,10 @@ def slug(name: str) -> str:
 
 
 def metric_label(col: str, places: Mapping[str, str]) -> str:
-    """A readable label: place slugs back to names, hours-since-start metrics named as times."""
-    if col.startswith("controller_end_"):
-        s = col[len("controller_end_") :]
-        return f"Holder of {places.get(s, s)} at the end"
-    if col.endswith("_captured_at"):
-        s = col[: -len("_captured_at")]
-        return f"{places.get(s, s)} first changed hands"
-    labels = {
-        "front_km_end": "Front at the end (km)",
-        "front_km_min": "Front, westmost (km)",
-        "front_km_max": "Front, eastmost (km)",
-        "civilian_casualties": "Civilian casualties",
-        "displaced": "Displaced people",
-        "ceasefire_violations": "Ceasefire violations",
-        "ceasefire_first_violation_at": "First ceasefire violation",
-        "ceasefire_collapsed_at": "Ceasefire collapsed",
-        "ceasefire_held": "Ceasefire held to the end",
-        "patron_deployments": "Patron deployments",
-    }
-    if col in labels:
-        return labels[col]
-    for prefix, word in (("losses_", "Losses"), ("personnel_end_", "Personnel at the end")):
-        if col.startswith(prefix):
-            return f"{word}, {col[len(prefix) :].upper()}"
-    return col.replace("_", " ")
+    """A readable label from the one table of outcome labels (`sim.report.labels`)."""
+    from sim.report.labels import table_label
+
+    return table_label(col, places)
 
 
 def is_time_metric(col: str) -> bool:
