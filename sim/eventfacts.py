@@ -118,20 +118,24 @@ def build_facts(
     df = df[df["node"].notna()].copy()
     rep.by_coordinates = int((df["how"] == "coordinates").sum())
     rep.used = len(df)
+    if df.empty:
+        return _document(rows, theater, [], rep, opts, start, end), rep
     if rows.format == "acled":
-        df["kind"] = [
+        kinds = [
             import_kind(t, s, EVENT_KINDS)
             for t, s in zip(df["event_type"], df["sub_event_type"], strict=True)
         ]
         civilian_only = (df["civilian"] > 0) & (df["civilian"] >= df["fatalities"])
     else:
         ged = actors.mapping.ged_kinds
-        df["kind"] = [ged.get(int(t)) if t == t else None for t in df["type_of_violence"]]
+        kinds = [ged.get(int(t)) if t == t else None for t in df["type_of_violence"]]
         civilian_only = pd.Series(False, index=df.index)
+    # object dtype: pandas would turn None into NaN in a string column
+    df["kind"] = pd.Series(kinds, index=df.index, dtype=object)
     for t, s, k, c in zip(
         df["event_type"], df["sub_event_type"], df["kind"], civilian_only, strict=True
     ):
-        if k is None and not c:
+        if pd.isna(k) and not c:
             rep.unmapped_types[f"{t} / {s}" if s else t] += 1
     df["f1"] = [
         _faction(actors, a, b, rep) for a, b in zip(df["actor1"], df["assoc1"], strict=True)
@@ -140,7 +144,7 @@ def build_facts(
         _faction(actors, a, b, rep) for a, b in zip(df["actor2"], df["assoc2"], strict=True)
     ]
     df["combatant"] = (df["fatalities"] - df["civilian"]).clip(lower=0)
-    deaths_kind = df["kind"].map(lambda k: k is not None and export_row(k).deaths)
+    deaths_kind = df["kind"].map(lambda k: not pd.isna(k) and export_row(k).deaths)
     rep.unscored_deaths = float(df.loc[~deaths_kind, "combatant"].sum())
     facts = _facts(df, rows.format, theater, network, opts, start, end, deaths_kind)
     rep.facts = len(facts)
