@@ -104,6 +104,8 @@ def export_events(
     actors = load_actors(network["theater"], names, actors_path)
     nodes = {n["name"]: n for n in network["nodes"]}
     seeds = dict(zip(runs_df["run_id"].astype(int), runs_df["seed"], strict=True))
+    if "run_id" not in events.columns:  # runs that logged no event write a table without columns
+        events = pd.DataFrame(columns=["run_id", "hour", "time", "kind", "place", "factions"])
     ev = events[events["run_id"].isin(chosen)].reset_index(drop=True)
     sub = next((c for c in SUBKIND_COLUMNS if c in ev.columns), None)
     ctx = _Context(manifest, actors, names, nodes, seeds)
