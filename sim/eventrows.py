@@ -11,7 +11,8 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -346,3 +347,46 @@ def assign_nodes(
         out.append(nodes[i][0] if d[i] <= radius_km else None)
         how.append("coordinates" if d[i] <= radius_km else "none")
     return out, how
+
+
+@dataclass
+class ImportReport:
+    """What happened to the rows: used, or set aside (with ids), never silently dropped."""
+
+    rows: int = 0
+    used: int = 0
+    outside_window: int = 0
+    coarse_place: list[str] = field(default_factory=list)
+    coarse_time: list[str] = field(default_factory=list)
+    outside_theater: list[str] = field(default_factory=list)
+    by_coordinates: int = 0
+    unmapped_types: Counter = field(default_factory=Counter)  # (event type / sub type) -> rows
+    unknown_actors: Counter = field(default_factory=Counter)
+    unscored_deaths: float = 0.0  # deaths in rows of a type with no model kind for deaths
+    facts: int = 0
+
+    def lines(self) -> list[str]:
+        out = [
+            f"{self.rows} rows: {self.used} used, {self.outside_window} outside the window, "
+            f"{len(self.coarse_place)} too coarse in place, {len(self.coarse_time)} too coarse in "
+            f"time, {len(self.outside_theater)} outside the theater",
+            f"{self.by_coordinates} rows placed by coordinates (no place of that name)",
+        ]
+        for what, ids in (
+            ("too coarse in place", self.coarse_place),
+            ("too coarse in time", self.coarse_time),
+            ("outside the theater", self.outside_theater),
+        ):
+            if ids:
+                more = f" (+{len(ids) - 10} more)" if len(ids) > 10 else ""
+                out.append(f"{what}: {', '.join(ids[:10])}{more}")
+        for t, n in sorted(self.unmapped_types.items()):
+            out.append(f"no model kind for {t!r}: {n} rows (counted in deaths only)")
+        for a, n in sorted(self.unknown_actors.items(), key=lambda kv: (-kv[1], kv[0])):
+            out.append(f"unknown actor {a!r}: {n} rows (add it to the actor mapping)")
+        if self.unscored_deaths:
+            out.append(
+                f"{self.unscored_deaths:g} deaths in rows whose kind has no casualties in the model: not scored"
+            )
+        out.append(f"{self.facts} facts")
+        return out

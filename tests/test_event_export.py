@@ -136,7 +136,11 @@ def test_acled_export_columns_rows_and_bytes(run_folder, tmp_path):
     surrender = df[df["tags"] == "conflict-sim kind=surrender"]
     assert (surrender["fatalities"] == 0).all()  # people who gave up are not deaths
     sirte = df[df["location"] == "Sirte"].iloc[0]
-    assert (sirte["latitude"], sirte["longitude"], sirte["geo_precision"]) == ("31.209", "16.589", 1)
+    assert (sirte["latitude"], sirte["longitude"], sirte["geo_precision"]) == (
+        "31.209",
+        "16.589",
+        1,
+    )
     assert df["event_date"].str.match(r"^2020-01-0[5-9]$").all()
 
 

@@ -78,7 +78,7 @@ ROWS = [
         actor2=LNA,
         fatalities=12,
         event_date="2020-01-07",
-    ),  # fmt: skip
+    ),
     # no place of that name: 5 km from Abu Grein by coordinates
     acled_row(
         4, location="Qaryat Nowhere", latitude="31.49", longitude="15.253", event_date="2020-01-13"
@@ -92,7 +92,7 @@ ROWS = [
         actor2="Civilians (Libya)",
         civilian_targeting="Civilian targeting",
         fatalities=3,
-    ),  # fmt: skip
+    ),
     acled_row(
         8,
         event_type="Protests",
@@ -109,7 +109,7 @@ ROWS = [
         latitude="31.449",
         longitude="15.253",
         event_date="2020-01-26",
-    ),  # fmt: skip
+    ),
 ]
 
 
@@ -123,7 +123,7 @@ def imported(tmp_path):
 
 
 def test_acled_rows_become_weekly_facts_with_row_ids(imported):
-    out, result = imported
+    out, _result = imported
     f = facts(out)
     week = "20200106"  # Monday 6 Jan to Sunday 12 Jan
     eng = f[f"acled_engagement_count_{week}"]
@@ -220,7 +220,7 @@ def test_ucdp_ged_rows_use_their_own_range(tmp_path):
             "deaths_civilians": "5",
             "deaths_a": "0",
             "deaths_b": "0",
-        },  # fmt: skip
+        },
     ]
     path = write_csv(tmp_path / "ged.csv", rows, GED_COLUMNS)
     out = tmp_path / "obs.yaml"
@@ -332,7 +332,7 @@ def test_the_libya_mapping_places_known_actors():
                     ("Explosions/Remote violence", "Air/drone strike"),
                     ("Protests", "Peaceful protest"),
                 ]
-            ),  # fmt: skip
+            ),
             st.integers(0, 30),
             st.integers(6, 19),
             st.sampled_from(["1", "2", "3"]),
