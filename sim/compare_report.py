@@ -36,7 +36,7 @@ def _band(
     import plotly.graph_objects as go
 
     fig.add_trace(
-        go.Scatter(x=x + x[::-1], y=list(hi) + list(lo)[::-1], fill="toself", fillcolor=colour,
+        go.Scatter(x=x + x[::-1], y=list(hi) + list(lo)[::-1], mode="lines", fill="toself", fillcolor=colour,
                    opacity=0.18, line={"width": 0}, hoverinfo="skip", name=f"{name} 5-95%",
                    legendgroup=name, showlegend=False),
         row=row, col=1,
@@ -78,7 +78,8 @@ def series_figure(result: Comparison, series: str, table: pd.DataFrame) -> Any:
     )
     _band(fig, x, table["low"], table["diff"], table["high"], "B - A", COLOURS["diff"], 2)
     fig.add_hline(y=0, line={"color": "#888", "width": 1, "dash": "dot"}, row=2, col=1)
-    fig.update_layout(title=_title(series), height=560, margin={"l": 60, "r": 20, "t": 70, "b": 40})
+    fig.update_layout(title=_title(series), height=560, margin={"l": 60, "r": 20, "t": 70, "b": 50})
+    fig.update_xaxes(title_text="week starting", row=2, col=1)
     return fig
 
 

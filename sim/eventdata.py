@@ -158,7 +158,10 @@ class ActorMapping(Strict):
     region: str = ""
     factions: dict[str, FactionActors]
     ignore: list[ActorRule] = Field(default_factory=list)  # neither side (civilians, ...)
-    ged_kinds: dict[int, str | None] = Field(default_factory=lambda: {1: "engagement"})
+    # UCDP type_of_violence (1 state-based, 2 non-state, 3 one-sided) to a model kind
+    ged_kinds: dict[int, str | None] = Field(
+        default_factory=lambda: {1: "engagement", 2: "engagement", 3: None}
+    )
 
 
 _MAPPING_FIELDS = {

@@ -327,10 +327,13 @@ def _notable(df, fmt, opts, tz, network, tag, deaths_kind) -> list[dict]:
         else:
             fact["place"] = node
         sides = [s for s in (f1, f2) if s]
-        if kind in ORDERED_KINDS and len(sides) == 2 and f1 != f2:
+        if kind == "control_change":  # the model names the new holder: ACLED's actor1
+            if f1:
+                fact["factions"] = [f1]
+        elif kind in ORDERED_KINDS and len(sides) == 2 and f1 != f2:
             fact["attacker"], fact["target"] = f1, f2
         elif sides and len(set(sides)) == len(sides):
-            fact["factions"] = sorted(sides) if kind not in ("control_change",) else [sides[0]]
+            fact["factions"] = sorted(sides)
         deaths = float(sel["combatant"].max())
         if export_row(kind).deaths and deaths > 0:
             fact["min_casualties"] = deaths

@@ -366,3 +366,29 @@ def test_every_row_is_used_or_reported(tmp_path_factory, cells):
         1 for loc, (t, _), _, _, g in cells if t == "Protests" and g != "3" and loc != "Atlantis"
     )
     assert counted == len(weekly_ids) == len(rows) - coarse - outside - protests
+
+
+def test_a_change_of_control_names_only_the_side_that_took_the_place(tmp_path):
+    rows = [
+        acled_row(
+            1,
+            event_type="Battles",
+            sub_event_type="Government regains territory",
+            actor1="Unknown Militia X",
+            actor2=LNA,
+        ),
+        acled_row(
+            2,
+            event_type="Battles",
+            sub_event_type="Non-state actor overtakes territory",
+            actor1=LNA,
+            actor2=GNA,
+            location="Abu Grein",
+            event_date="2020-01-08",
+        ),
+    ]
+    out = tmp_path / "o.yaml"
+    assert run_import(write_csv(tmp_path / "a.csv", rows), out).exit_code == 0
+    f = facts(out)
+    assert "factions" not in f["acled_control_change_sirte_on_20200107"]  # the loser is no clue
+    assert f["acled_control_change_abu_grein_on_20200108"]["factions"] == ["LNA"]
