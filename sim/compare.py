@@ -126,6 +126,8 @@ def check_comparable(a: Folder, b: Folder) -> None:
 
 
 def _paired(a: Folder, b: Folder) -> bool:
+    if "seed" not in a.runs.columns or "seed" not in b.runs.columns:
+        return False
     sa, sb = a.runs["seed"], b.runs["seed"]
     return sa.is_unique and sb.is_unique and set(sa) == set(sb) and len(sa) > 1
 
@@ -270,8 +272,8 @@ def weekly_table(
     va: pd.DataFrame, vb: pd.DataFrame, a: Folder, b: Folder, paired: bool, rng: np.random.Generator
 ) -> pd.DataFrame:
     rows = []
-    seeds_a = a.runs.set_index("run_id")["seed"]
-    seeds_b = b.runs.set_index("run_id")["seed"]
+    seeds_a = a.runs.set_index("run_id")["seed"] if paired else None
+    seeds_b = b.runs.set_index("run_id")["seed"] if paired else None
     for w in va.columns:
         xa, xb = va[w], vb[w]
         if paired:  # line the runs up by seed

@@ -99,6 +99,13 @@ def compare_page(result: Comparison) -> str:
         f"Intervals: bootstrap 95% ({result.pairing}).",
         f"{len(excludes)} of {len(m)} rows have an interval that excludes zero.",
     ]
+    only = [
+        f"Only in {f.label}: {', '.join(sorted(cols))}."
+        for f, cols in ((a, set(a.runs.columns) - set(b.runs.columns)),
+                        (b, set(b.runs.columns) - set(a.runs.columns)))
+        if cols
+    ]  # fmt: skip
+    bullets.extend(only)
     rows = [
         [r.metric, r.kind, fmt(r.a), fmt(r.b), fmt(r.diff), _ci(r.low, r.high), f"{r.n_a}/{r.n_b}"]
         for r in m.itertuples()

@@ -199,3 +199,16 @@ def test_export_of_a_run_without_events(toy_pair, tmp_path):
         out.read_text().startswith("event_id_cnty,event_date,")
         and len(out.read_text().splitlines()) == 1
     )
+
+
+def test_folders_without_seeds_are_unpaired_and_unshared_metrics_are_named(tmp_path):
+    from sim.compare_report import compare_page
+
+    days = range(8)
+    a = fake_folder(tmp_path / "a", [1, 2], [[1.0 * d for d in days]] * 2, {"front_km": [1, 2]}, [])
+    b = fake_folder(tmp_path / "b", [1, 2], [[2.0 * d for d in days]] * 2, {"front_km": [1, 2]}, [])
+    runs = pd.read_parquet(b / "runs.parquet").drop(columns="seed").assign(extra_metric=1.0)
+    runs.to_parquet(b / "runs.parquet")
+    result = compare_folders(a, b)
+    assert not result.paired
+    assert "Only in b: extra_metric." in compare_page(result)
