@@ -237,3 +237,42 @@ def test_bad_export_input(run_folder, tmp_path):
     assert not (tmp_path / "x.csv").exists()
     manifest = json.loads((results / "manifest.json").read_text())
     assert manifest["theater"]["name"] == "libya"
+
+
+def test_an_engagement_ending_as_a_window_starts_is_not_in_it():
+    """Events cover [hour, hour + duration): the day after a battle logged until midnight does
+    not count it (the weekly facts of an import depend on it)."""
+    from sim.validation import EventFilter, select_events
+
+    ev = pd.DataFrame(
+        {"run_id": [0, 0, 0], "hour": [20.0, 24.0, 30.0], "kind": "engagement", "place": "Sirte",
+         "factions": "GNA,LNA", "casualties": 1.0, "duration_hours": [4.0, 0.0, 2.0], "text": ""}
+    )  # fmt: skip
+    next_day = select_events(ev, EventFilter(kind="engagement"), 24.0, 47.99)
+    assert next_day["hour"].tolist() == [24.0, 30.0]
+    first_day = select_events(ev, EventFilter(kind="engagement"), 0.0, 23.99)
+    assert first_day["hour"].tolist() == [20.0]
+    assert select_events(ev, EventFilter(), 21.0, 22.0)["hour"].tolist() == [20.0]  # while it lasts
+
+
+def test_import_is_byte_identical(run_folder, tmp_path):
+    _, results = run_folder
+    csv = tmp_path / "e.csv"
+    cli("export", results, "--out", csv)
+    outs = []
+    for name in ("a.yaml", "b.yaml"):
+        cli(
+            "observe",
+            "import",
+            csv,
+            "--format",
+            "acled",
+            "--theater",
+            "libya",
+            "--to",
+            "2020-01-09",
+            "--out",
+            tmp_path / name,
+        )
+        outs.append((tmp_path / name).read_bytes())
+    assert outs[0] == outs[1] and len(outs[0]) > 10_000
