@@ -8,7 +8,7 @@ the noise the two scenarios share. Categorical outcomes (who holds a place at th
 the ceasefire held) become the share of runs in each category, with the difference of shares.
 
 Weekly series (from the scenario's start, 7-day weeks; the last may be shorter): deaths
-(fighters of every faction and civilians), incidents (events of kind `incident` or `violation`),
+(fighters of every faction and civilians), incidents (ceasefire incidents: events of kind `violation`),
 people displaced (the level at the week's end) and each front column present (`front_km`,
 `front_km_<sector>`: the level at the week's end), with the 5-95% band of each folder's runs and
 the difference of means with its interval.
@@ -32,7 +32,7 @@ import pandas as pd
 from sim.errors import InputError, Problem
 
 ID_COLUMNS = ("run_id", "point", "replicate", "seed")
-INCIDENT_KINDS = ("incident", "violation")
+INCIDENT_KINDS = ("violation",)
 WEEK_HOURS = 168.0
 N_RESAMPLES = 2000
 

@@ -1,7 +1,8 @@
 """Event data files (ACLED, UCDP GED): the kind table, the actor mapping, and reading rows.
 
 The model's event kinds and ACLED's event types meet in one table, `ACLED_KINDS`: each row says
-how a model kind (optionally a sub-kind, e.g. an `incident` of kind `shelling`) is written by
+how a model kind (optionally a sub-kind: the event's `detail`, e.g. a `violation` of kind
+`shelling`) is written by
 `conflict-sim export` and whether ACLED rows of that type are read back as that kind by
 `conflict-sim observe import`. Adding a model kind means adding a row here.
 
@@ -81,13 +82,12 @@ def _sd(kind: str, sub: str, subkind: str | None = None, imported: bool = False)
 ACLED_KINDS: tuple[KindRow, ...] = (
     KindRow("engagement", None, POLITICAL_VIOLENCE, BATTLES, "Armed clash", True, True),
     KindRow("strike", None, POLITICAL_VIOLENCE, REMOTE, "Air/drone strike", True, True),
-    # A ceasefire violation in today's model is fire across a front line: stand-off fire.
+    # A ceasefire incident (`violation`) by its kind (`detail`, sim/truce.py), as ACLED codes fire.
+    KindRow("violation", "shelling", POLITICAL_VIOLENCE, REMOTE, "Shelling/artillery/missile attack", True, True),
+    KindRow("violation", "drone", POLITICAL_VIOLENCE, REMOTE, "Air/drone strike", False, True),
+    KindRow("violation", "small_arms", POLITICAL_VIOLENCE, BATTLES, "Armed clash", False, True),
+    KindRow("violation", "ground_probe", POLITICAL_VIOLENCE, BATTLES, "Armed clash", False, True),
     KindRow("violation", None, POLITICAL_VIOLENCE, REMOTE, "Shelling/artillery/missile attack", True, True),
-    KindRow("incident", "shelling", POLITICAL_VIOLENCE, REMOTE, "Shelling/artillery/missile attack", True, True),
-    KindRow("incident", "drone", POLITICAL_VIOLENCE, REMOTE, "Air/drone strike", False, True),
-    KindRow("incident", "small_arms", POLITICAL_VIOLENCE, BATTLES, "Armed clash", False, True),
-    KindRow("incident", "ground_probe", POLITICAL_VIOLENCE, BATTLES, "Armed clash", False, True),
-    KindRow("incident", None, POLITICAL_VIOLENCE, BATTLES, "Armed clash", False, True),
     KindRow("control_change", "government", POLITICAL_VIOLENCE, BATTLES, "Government regains territory", True, False),
     KindRow("control_change", None, POLITICAL_VIOLENCE, BATTLES, "Non-state actor overtakes territory", True, False),
     _sd("control_change", "Non-violent transfer of territory", "non_violent", imported=True),
@@ -103,6 +103,11 @@ ACLED_KINDS: tuple[KindRow, ...] = (
     _sd("request", "Other"),
     _sd("event", "Other"),
 )  # fmt: skip
+# Kinds read back from the tag `export` writes (`conflict-sim kind=...`): those of political
+# violence or with a type of their own; the strategic ones stay ignored, as ACLED rows of them are.
+TAGGED_KINDS = frozenset(
+    r.kind for r in ACLED_KINDS if r.imported or r.disorder_type == POLITICAL_VIOLENCE
+)
 UNKNOWN_KIND = _sd("*", "Other")  # a kind the table does not list yet: written, never imported
 # Kinds whose `factions` are (acting side, other side); others list the sides in no order.
 ORDERED_KINDS = frozenset({"strike", "air_loss"})

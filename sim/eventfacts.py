@@ -28,9 +28,10 @@ from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from sim.eventdata import ORDERED_KINDS, Actors, export_row, import_kind
+from sim.eventdata import ORDERED_KINDS, TAGGED_KINDS, Actors, export_row, import_kind
 from sim.eventrows import ImportReport, Rows, assign_nodes
 
 PUBLICATIONS = {
@@ -63,7 +64,8 @@ def build_facts(
         return _document(rows, theater, [], rep, opts), rep
     start = opts.start or min(d for d in df["date"] if d)
     end = opts.end or max(d for d in df["date"] if d)
-    inside = df["date"].map(lambda d: d is not None and start <= d <= end)
+    df["t0"], df["t1"] = _spans(df, _tz(theater))
+    inside = _overlaps(df, _tz(theater), start, end)
     rep.outside_window = int((~inside).sum())
     df = df[inside]
     rep.coarse_place = df.loc[df["coarse_place"], "row_id"].tolist()
@@ -79,8 +81,10 @@ def build_facts(
         return _document(rows, theater, [], rep, opts, start, end), rep
     if rows.format == "acled":
         kinds = [
-            import_kind(t, s, EVENT_KINDS)
-            for t, s in zip(df["event_type"], df["sub_event_type"], strict=True)
+            m if m in TAGGED_KINDS and m in EVENT_KINDS else import_kind(t, s, EVENT_KINDS)
+            for t, s, m in zip(
+                df["event_type"], df["sub_event_type"], df["model_kind"], strict=True
+            )
         ]
         civilian_only = (df["civilian"] > 0) & (df["civilian"] >= df["fatalities"])
     else:
@@ -133,6 +137,32 @@ def _weeks(start: date, end: date) -> list[tuple[date, date]]:
     return out
 
 
+def _spans(df: pd.DataFrame, tz: timezone) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's time span in POSIX seconds, [t0, t1): its days (ACLED's day; GED's first to
+    last day), or for a row `export` wrote, the event's own start and duration (its tag)."""
+    t0, t1 = np.zeros(len(df)), np.zeros(len(df))
+    starts = df["start"] if "start" in df.columns else pd.Series(pd.NaT, index=df.index)
+    hours = df["hours"] if "hours" in df.columns else pd.Series(np.nan, index=df.index)
+    for i, (d0, d1, st, h) in enumerate(
+        zip(df["date"], df["date_end"], starts, hours, strict=True)
+    ):
+        if isinstance(st, datetime) and not pd.isna(st):
+            t0[i] = st.timestamp()
+            t1[i] = t0[i] + 3600.0 * (0.0 if pd.isna(h) else float(h))
+        else:
+            t0[i] = datetime.combine(d0, time(0, 0), tz).timestamp()
+            t1[i] = datetime.combine(d1 or d0, time(0, 0), tz).timestamp() + 86400.0
+    return t0, t1
+
+
+def _overlaps(df: pd.DataFrame, tz: timezone, first: date, last: date) -> pd.Series:
+    """Rows whose span meets the days first..last, with `validate`'s rule: a span covers
+    [t0, t1), so one that ends as the days begin is not in them (sim.validation.select_events)."""
+    a = datetime.combine(first, time(0, 0), tz).timestamp()
+    b = datetime.combine(last, time(23, 59, 59), tz).timestamp()
+    return (df["t0"] <= b) & ((df["t1"] > a) | (df["t0"] >= a))
+
+
 def _window(tz: timezone, first: date, last: date) -> dict[str, str]:
     """From the first day's midnight to the last second of the last day, local time."""
     a = datetime.combine(first, time(0, 0), tz)
@@ -153,7 +183,7 @@ def _facts(df, fmt, theater, network, opts, start, end, deaths_kind) -> list[dic
     kinds = sorted(k for k in df["kind"].dropna().unique())
     facts: list[dict] = []
     for first, last in _weeks(start, end):
-        week = df[df["date"].map(lambda d, a=first, b=last: a <= d <= b)]
+        week = df[_overlaps(df, tz, first, last)]
         window = _window(tz, first, last)
         span = f"{first:%d %b}-{last:%d %b %Y}"
         for k in kinds:

@@ -162,6 +162,9 @@ class _Cells:
             raise InputError(self.problems)
 
 
+_MODEL_KIND = r"(?:^|;\s*)conflict-sim kind=([a-z_]+)"
+_START = r";\s*start=([0-9T:+.-]+)"
+_HOURS = r";\s*hours=([0-9.]+)"
 _DAY_FORMATS = (
     "%Y-%m-%d",
     "%d %B %Y",
@@ -247,6 +250,14 @@ def _acled(c: _Cells) -> pd.DataFrame:
             "updated": [
                 datetime.fromtimestamp(s, tz=UTC).date() if s >= 0 else None for s in stamps
             ],
+            # rows written by `conflict-sim export` name the model's kind: read back exactly
+            "model_kind": c.text("tags").str.extract(_MODEL_KIND, expand=False),
+            "start": pd.to_datetime(
+                c.text("tags").str.extract(_START, expand=False), errors="coerce"
+            ),
+            "hours": pd.to_numeric(
+                c.text("tags").str.extract(_HOURS, expand=False), errors="coerce"
+            ),
         }
     )
 

@@ -37,7 +37,7 @@ from sim.eventdata import (
     load_actors,
 )
 
-SUBKIND_COLUMNS = ("subkind", "sub_kind", "incident_kind")  # where a model may log a sub-kind
+SUBKIND_COLUMNS = ("detail", "subkind", "sub_kind")  # where the model logs a sub-kind
 
 
 def parse_runs(spec: str | None, available: list[int]) -> list[int]:
@@ -195,7 +195,10 @@ class _Context:
                 "civilian_targeting": "",
                 "notes": e.text,
                 "fatalities": _floor(e.casualties) if row.deaths else 0,
-                "tags": f"conflict-sim kind={kind_tag}",
+                # the kind, and when the event began and how long it lasted, so that an
+                # import counts it in the weeks it spans, as `validate` does
+                "tags": f"conflict-sim kind={kind_tag}; start={pd.Timestamp(e.time).isoformat()}; "
+                f"hours={_hours(e):g}",
             }
         ]
         civ = _floor(e.civilian_casualties)
@@ -217,7 +220,7 @@ class _Context:
                     "civilian_targeting": CIVILIAN_TARGETING,
                     "notes": f"Civilians killed in: {e.text}",
                     "fatalities": civ,
-                    "tags": f"conflict-sim kind={kind_tag} civilians",
+                    "tags": f"conflict-sim civilians-of={kind_tag}",
                 }
             )
         return out
@@ -264,6 +267,11 @@ class _Context:
                 "run_id": int(e.run_id),
             }
         ]
+
+
+def _hours(e: Any) -> float:
+    h = float(getattr(e, "duration_hours", 0.0) or 0.0)
+    return 0.0 if math.isnan(h) else h
 
 
 def _floor(x: Any) -> int:

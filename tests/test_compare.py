@@ -127,7 +127,7 @@ def fake_folder(path: Path, seeds: list[int], deaths: list[list[float]], fronts:
             rows.append({"run_id": r, "hour": 24.0 * day, "casualties_X": total, "casualties_Y": 0.0,
                          "civilian_casualties": 1.0 * day, "displaced": 10.0 * day,
                          **{k: v[r] for k, v in fronts.items()}})  # fmt: skip
-    events = pd.DataFrame({"run_id": 0, "hour": incidents, "kind": "incident"})
+    events = pd.DataFrame({"run_id": 0, "hour": incidents, "kind": "violation"})
     manifest = {"theater": {"name": "toy"}, "scenario": {"title": "<script>window.__pwned=1</script>",
                 "start": "2020-01-01T00:00:00+02:00", "end": "2020-01-16T00:00:00+02:00", "hours": 360}}  # fmt: skip
     runs.to_parquet(path / "runs.parquet")

@@ -133,7 +133,7 @@ def test_acled_export_columns_rows_and_bytes(run_folder, tmp_path):
         "Government of National Accord",
         "Libyan National Army",
     }
-    surrender = df[df["tags"] == "conflict-sim kind=surrender"]
+    surrender = df[df["tags"].str.startswith("conflict-sim kind=surrender;")]
     assert (surrender["fatalities"] == 0).all()  # people who gave up are not deaths
     sirte = df[df["location"] == "Sirte"].iloc[0]
     assert (sirte["latitude"], sirte["longitude"], sirte["geo_precision"]) == (
@@ -141,7 +141,7 @@ def test_acled_export_columns_rows_and_bytes(run_folder, tmp_path):
         "16.589",
         1,
     )
-    assert df["event_date"].str.match(r"^2020-01-0[5-9]$").all()
+    assert df["event_date"].str.match(r"^2020-01-(0[5-9]|10)$").all()  # local days of the run
 
 
 def test_ged_export_keeps_fatal_events(run_folder, tmp_path):
@@ -167,23 +167,25 @@ def test_ged_export_keeps_fatal_events(run_folder, tmp_path):
 
 
 def test_new_kinds_and_sub_kinds_are_written_without_a_change(run_folder, tmp_path):
-    """The lead's `incident` with a sub-kind, and a kind nobody has mapped yet."""
+    """A ceasefire incident with its kind in `detail`, and a kind nobody has mapped yet."""
     _, results = run_folder
     folder = tmp_path / "copy"
     shutil.copytree(results, folder)
     ev = pd.read_parquet(folder / "events.parquet")
     extra = ev.iloc[:2].copy()
-    extra["kind"] = ["incident", "brand_new"]
-    ev = pd.concat(
-        [ev.assign(subkind=""), extra.assign(subkind=["shelling", ""])], ignore_index=True
-    )
+    extra["kind"] = ["violation", "brand_new"]
+    extra["detail"] = ["shelling", ""]
+    ev = pd.concat([ev, extra], ignore_index=True)
     ev.to_parquet(folder / "events.parquet", index=False)
     out = tmp_path / "x.csv"
     assert cli("export", folder, "--out", out).exit_code == 0
     df = pd.read_csv(out, keep_default_na=False)
-    row = df[df["tags"] == "conflict-sim kind=incident/shelling"].iloc[0]
+    row = df[df["tags"].str.startswith("conflict-sim kind=violation/shelling;")].iloc[0]
     assert row["sub_event_type"] == "Shelling/artillery/missile attack"
-    assert df[df["tags"] == "conflict-sim kind=brand_new"].iloc[0]["sub_event_type"] == "Other"
+    assert (
+        df[df["tags"].str.startswith("conflict-sim kind=brand_new;")].iloc[0]["sub_event_type"]
+        == "Other"
+    )
 
 
 def test_excel_out_and_in(run_folder, tmp_path):
@@ -276,3 +278,55 @@ def test_import_is_byte_identical(run_folder, tmp_path):
         )
         outs.append((tmp_path / name).read_bytes())
     assert outs[0] == outs[1] and len(outs[0]) > 10_000
+
+
+def test_round_trip_through_the_truce_keeps_incident_kinds(small_results, tmp_path):
+    """After 12 January the model logs ceasefire incidents (`violation`, with `detail` small
+    arms, shelling, drone or ground probe): ACLED codes some as armed clashes, yet the facts of
+    an exported run still match that run exactly (export tags each row with its model kind)."""
+    from sim.config import load_scenario
+    from sim.observations import load_observations
+    from sim.runner import Tables, network_for
+    from sim.validation import resolve_targets, score_targets
+
+    csv, obs = tmp_path / "run0.csv", tmp_path / "obs.yaml"
+    assert cli("export", small_results, "--runs", "0", "--out", csv).exit_code == 0
+    rows = pd.read_csv(csv, keep_default_na=False)
+    args = (
+        "--from",
+        "2020-01-12",
+        "--to",
+        "2020-01-14",
+        "--count-high",
+        "1",
+        "--fatality-high",
+        "1",
+    )
+    r = cli(
+        "observe", "import", csv, "--format", "acled", "--theater", "libya", "--out", obs, *args
+    )
+    assert r.exit_code == 0, r.output
+    manifest = json.loads((small_results / "manifest.json").read_text())
+    setup = load_scenario(manifest["scenario"]["file"])
+    tables = {
+        n: pd.read_parquet(small_results / f"{n}.parquet")
+        for n in ("runs", "timeseries", "control", "units", "events")
+    }
+    run0 = Tables(**{n: t[t["run_id"] == 0] for n, t in tables.items()})
+    ev = run0.events
+    truce = ev[(ev["kind"] == "violation") & (ev["hour"] >= 7 * 24) & (ev["hour"] < 10 * 24)]
+    if truce.empty:
+        pytest.skip("no ceasefire incident in this run's 12-14 January")
+    facts = yaml.safe_load(obs.read_text())["observations"]
+    assert any(
+        f.get("event") == "violation" and f["low"] > 0 for f in facts if f["kind"] == "number"
+    )
+    clashes = rows[
+        (rows["sub_event_type"] == "Armed clash") & rows["tags"].str.contains("violation")
+    ]
+    fire = ev[ev["kind"] == "violation"]
+    assert len(clashes) == fire["detail"].isin(["small_arms", "ground_probe"]).sum() > 0
+    scores = score_targets(
+        resolve_targets(load_observations(obs, setup), setup, network_for(setup)), run0
+    )
+    assert scores["share_matching"].eq(1.0).all(), scores[scores["share_matching"] < 1]

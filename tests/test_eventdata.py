@@ -257,8 +257,12 @@ def test_kind_table_reads_back_what_it_writes():
     assert import_kind("Strategic developments", "Arrests", EVENT_KINDS) is None
     # a kind the table has not heard of is still written, as Strategic developments / Other
     assert export_row("brand_new_kind").sub_event_type == "Other"
-    assert export_row("incident", "drone").sub_event_type == "Air/drone strike"
-    assert export_row("incident", "unheard_of").sub_event_type == "Armed clash"
+    # a ceasefire incident by its kind (the event's `detail`), as ACLED would code the fire
+    assert export_row("violation", "drone").sub_event_type == "Air/drone strike"
+    assert export_row("violation", "small_arms").sub_event_type == "Armed clash"
+    assert (
+        export_row("violation", "unheard_of").sub_event_type == "Shelling/artillery/missile attack"
+    )
 
 
 def test_bad_input_is_one_located_line_each(tmp_path):
@@ -392,3 +396,33 @@ def test_a_change_of_control_names_only_the_side_that_took_the_place(tmp_path):
     f = facts(out)
     assert "factions" not in f["acled_control_change_sirte_on_20200107"]  # the loser is no clue
     assert f["acled_control_change_abu_grein_on_20200108"]["factions"] == ["LNA"]
+
+
+def test_an_event_counts_in_every_week_it_spans(tmp_path):
+    """As `validate` counts an event while it lasts: a GED event of Sunday 12 and Monday 13
+    January is in both weeks; an ACLED row is one day."""
+    base = dict.fromkeys(GED_COLUMNS, "")
+    base.update(
+        id="7", year="2020", type_of_violence="1", side_a="Government of Libya", side_b="LNA",
+        where_prec="1", where_coordinates="Sirte", latitude="31.2", longitude="16.6", date_prec="1",
+        date_start="2020-01-12", date_end="2020-01-13", best="4", low="4", high="4",
+        deaths_civilians="0",
+    )  # fmt: skip
+    out = tmp_path / "o.yaml"
+    path = write_csv(tmp_path / "g.csv", [base], GED_COLUMNS)
+    assert (
+        run_import(
+            path, out, "--from", "2020-01-06", "--to", "2020-01-19", fmt="ucdp-ged"
+        ).exit_code
+        == 0
+    )
+    f = facts(out)
+    assert f["ged_engagement_count_20200106"]["low"] == 1
+    assert f["ged_engagement_count_20200113"]["low"] == 1
+    one_day = write_csv(tmp_path / "a.csv", [acled_row(1, event_date="2020-01-12")])
+    assert run_import(one_day, out, "--from", "2020-01-06", "--to", "2020-01-19").exit_code == 0
+    f = facts(out)
+    assert (
+        f["acled_engagement_count_20200106"]["low"],
+        f["acled_engagement_count_20200113"]["low"],
+    ) == (1, 0)

@@ -124,7 +124,7 @@ def test_forces_control_events_ceasefire_figures(data, figs):
     assert 1 <= len(ev.data) <= 5 and [t.visible for t in ev.data].count(True) == 1
     assert "engagement" in set(ev.data[0].y) or "strike" in set(ev.data[0].y)
     states = {t.name for t in figs["ceasefire"].data}
-    assert {"none", "active"} <= states
+    assert {"none", "holding"} <= states
 
 
 def test_single_run_figures_have_no_bands(data):

@@ -83,12 +83,7 @@ def figures(data: ReportData) -> dict[str, Any]:
 
 def sections(data: ReportData, figs: dict[str, Any] | None = None) -> list[Section]:
     from sim.report.figures import ceasefire_hour, clock, fmt_day, sides
-    from sim.report.tables import (
-        metric_tables,
-        parameter_table,
-        run_table,
-        validation_table,
-    )
+    from sim.report.tables import metric_tables, parameter_table, run_table
 
     figs = figures(data) if figs is None else figs
     m, t, n = data.manifest, data.tables, data.n_runs
@@ -186,14 +181,9 @@ def sections(data: ReportData, figs: dict[str, Any] | None = None) -> list[Secti
         ),
     ]
     if data.validation is not None:
-        out.append(
-            Section(
-                heading="Validation against the record",
-                id="validation",
-                intro="How often the runs match what is known to have happened.",
-                tables=[validation_table(data.validation)],
-            )
-        )
+        from sim.report.validation_section import validation_section
+
+        out.append(validation_section(data.validation, m))
     return out
 
 

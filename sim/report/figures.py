@@ -64,7 +64,13 @@ EVENT_COLORS = {
     "event": "#999999",
 }
 EVENT_RUNS = 5  # runs selectable in the events timeline (each run's events go into the file)
-CEASEFIRE_COLORS = {"none": "#bdbdbd", "active": "#1b9e77", "collapsed": "#d95f02"}
+CEASEFIRE_COLORS = {
+    "none": "#bdbdbd",
+    "holding": "#1b9e77",
+    "violated": "#e6ab02",
+    "resumed": "#e7298a",
+    "collapsed": "#d95f02",
+}
 FONT = dict(family="system-ui, -apple-system, Segoe UI, Roboto, sans-serif", size=12)
 
 
@@ -706,7 +712,8 @@ def _mark_ceasefire_panels(
 def ceasefire_figure(
     timeseries: pd.DataFrame, events: pd.DataFrame, start: pd.Timestamp
 ) -> go.Figure | None:
-    """Ceasefire state (share of runs none/active/collapsed) and violations so far, over time;
+    """Ceasefire state (share of runs none/holding/violated/resumed/collapsed, `sim.truce`) and
+    violations so far, over time;
     None when the scenario has no ceasefire."""
     if "ceasefire_state" not in timeseries or (
         (timeseries["ceasefire_state"] == "none").all() and ceasefire_hour(events) is None
@@ -726,7 +733,7 @@ def ceasefire_figure(
         row_heights=[0.5, 0.5],
         subplot_titles=("Ceasefire state (share of runs)", "Violations so far"),
     )
-    for s in ("none", "active", "collapsed"):
+    for s in CEASEFIRE_COLORS:
         if s in state:
             fig.add_trace(
                 go.Scatter(

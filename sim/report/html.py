@@ -38,7 +38,8 @@ What it guarantees:
 - When every figure has drawn, `<html data-plots="ready">` is set ("error" if one failed): the
   browser test and timing measurements wait for it.
 
-`Table` takes columns, rows of cells (any value; shown with `str`, escaped), an optional caption,
+`Table` takes columns, rows of cells (any value; shown with `str`, escaped; a `Link` becomes an
+escaped http(s) link opening in a new tab), an optional caption,
 per-column alignment and `collapsed=True` to fold it into a <details> element. A pandas DataFrame
 is also accepted in `Section.tables` and shown as is.
 """
@@ -69,6 +70,18 @@ class Table:
     caption: str = ""
     align: Sequence[str] | None = None  # "left" | "right" per column
     collapsed: bool = False
+
+
+@dataclass(frozen=True)
+class Link:
+    """A table cell that links out: `text` shown, `href` opened in a new tab. Only http(s)
+    addresses become links (anything else is shown as text); both are escaped."""
+
+    text: str
+    href: str
+
+    def __str__(self) -> str:
+        return self.text
 
 
 @dataclass
@@ -163,6 +176,15 @@ def _slug(text: str, used: set[str]) -> str:
     return out
 
 
+def _cell(value: Any) -> str:
+    if isinstance(value, Link) and re.fullmatch(r"https?://[^\s\"'<>]+", value.href):
+        return (
+            f'<a href="{esc(value.href)}" target="_blank" rel="noopener noreferrer">'
+            f"{esc(value.text)}</a>"
+        )
+    return esc(value)
+
+
 def render_table(table: Any) -> str:
     if not isinstance(table, Table):  # a DataFrame
         table = Table(columns=[str(c) for c in table.columns], rows=table.astype(object).values)
@@ -171,7 +193,9 @@ def render_table(table: Any) -> str:
     cls += [""] * (len(table.columns) - len(cls))
     head = "".join(f"<th{c}>{esc(col)}</th>" for col, c in zip(table.columns, cls, strict=False))
     body = "\n".join(
-        "<tr>" + "".join(f"<td{c}>{esc(v)}</td>" for v, c in zip(row, cls, strict=False)) + "</tr>"
+        "<tr>"
+        + "".join(f"<td{c}>{_cell(v)}</td>" for v, c in zip(row, cls, strict=False))
+        + "</tr>"
         for row in table.rows
     )
     caption = f"<caption>{esc(table.caption)}</caption>" if table.caption else ""
