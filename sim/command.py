@@ -52,6 +52,7 @@ class Faction(Agent):
         self.bound_by_ceasefire = False
         self.target_since: float = 0.0
         self._target: str | None = None
+        self._friendly: tuple[int, nx.Graph | None, dict] = (-1, None, {})
 
     def units(self) -> list[Unit]:
         return [u for u in self.model.units if u.faction == self.key and u.active]
@@ -271,8 +272,20 @@ class Faction(Agent):
         return (lead, short) if short > 1.0 else None
 
     def _friendly_graph(self) -> nx.Graph:
+        """The roads through ground this faction holds (cached until control changes)."""
         m = self.model
-        return m.network.graph.subgraph(n for n, p in m.places.items() if p.status == self.key)
+        if self._friendly[0] != m._control_version:
+            g = m.network.graph.subgraph(n for n, p in m.places.items() if p.status == self.key)
+            self._friendly = (m._control_version, g, {})
+        return self._friendly[1]
+
+    def _friendly_km(self, target: str) -> dict[str, float]:
+        """Road km to `target` through friendly ground, from every node that has such a road."""
+        g = self._friendly_graph()
+        cache = self._friendly[2]
+        if target not in cache:
+            cache[target] = nx.single_source_dijkstra_path_length(g, target, weight="km")
+        return cache[target]
 
     def _friendly_path(self, a: str, b: str) -> list[str] | None:
         try:
@@ -285,10 +298,9 @@ class Faction(Agent):
         enemy in their region (idle garrisons), come from any distance, others from within
         `faction.reinforce_km`."""
         m = self.model
-        g = self._friendly_graph()
-        if target not in g:
+        if target not in self._friendly_graph():
             return None
-        dist = nx.single_source_dijkstra_path_length(g, target, weight="km")
+        dist = self._friendly_km(target)
         reach = m.p["faction.reinforce_km"]
         options = []
         for u in self.units():

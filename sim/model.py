@@ -107,6 +107,8 @@ class ConflictModel(Situation, Recording, Model):
         self.reinforcements: dict[str, float] = defaultdict(float)
         self.losses: dict[str, float] = defaultdict(float)
         self.losses_by_hour: dict[int, float] = defaultdict(float)
+        self.fighter_losses = 0.0  # killed or wounded (surrenders are not), for the truce
+        self.cumulative_losses: list[float] = [0.0]  # fighter_losses at the end of hour h
         self.civilian_casualties = 0.0
         self.displaced = 0.0
         self.key_places = self._key_places()
@@ -205,6 +207,7 @@ class ConflictModel(Situation, Recording, Model):
         ground.morale_and_withdrawal(self)
         ground.update_control(self)
         self.truce.hour(decide)
+        self.cumulative_losses.append(self.fighter_losses)
         if hour % self.sc.sample_every_hours == 0 or hour >= self.sc.hours:
             self.record()
 

@@ -244,10 +244,20 @@ class Situation:
         u.lost_this_hour += lost
         self.losses[u.faction] += lost
         self.losses_by_hour[round(self.time)] += lost
+        self.fighter_losses += lost
 
     def deaths_between(self: ConflictModel, start: float, end: float) -> float:
-        """Fighters killed or wounded in hours (start, end]."""
-        return sum(v for h, v in self.losses_by_hour.items() if start < h <= end)
+        """Fighters killed or wounded in hours (start, end], from the running totals kept at the
+        end of each hour (`cumulative_losses[h]`: all up to and including hour h)."""
+        cum = self.cumulative_losses
+
+        def upto(h: float) -> float:
+            i = int(h)
+            if i >= len(cum):
+                return self.fighter_losses  # the hour under way
+            return cum[i] if i >= 0 else 0.0
+
+        return upto(end) - upto(start)
 
     def personnel_by_faction(self: ConflictModel) -> dict[str, float]:
         out = dict.fromkeys(self.factions, 0.0)

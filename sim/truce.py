@@ -63,6 +63,7 @@ class Truce:
         self.resumed: dict[tuple[str, str], float] = {}  # (sector, party) -> hour
         self.first_resumed: tuple[float, str, str] | None = None
         self.incidents: list[tuple[float, str, str, float]] = []  # hour, sector, party, severity
+        self._recent: dict[tuple[str, str], list[tuple[float, float]]] = defaultdict(list)
         self.kinds: Counter[str] = Counter()
         self.violations = 0
         self.first_violation: float | None = None
@@ -108,7 +109,7 @@ class Truce:
         for party in self.parties:
             if (sector, party) in self.resumed:
                 state = TruceState.RESUMED
-            elif any(h > recent and s == sector and p == party for h, s, p, _ in self.incidents):
+            elif any(h > recent for h, _sev in self._recent.get((sector, party), ())):
                 state = TruceState.VIOLATED
             else:
                 state = TruceState.HOLDING
@@ -182,8 +183,8 @@ class Truce:
             for party in sorted(self.parties):
                 if not self.bound_in(sector, party):
                     continue
-                past = [(h, sev) for h, s, f, sev in self.incidents if s == sector and f == party]
-                past = [(h, sev) for h, sev in past if h > horizon]
+                past = self._recent[(sector, party)]
+                past[:] = [(h, sev) for h, sev in past if h > horizon]  # older ones add ~nothing
                 lam = cf.intensity(
                     p["ceasefire.violation_rate"] * p[f"faction.{party}.spoiler_propensity"],
                     rho,
@@ -226,6 +227,7 @@ class Truce:
             la, lb, civ = m.battlefield.exchange(node, target_node, shooters, defenders, factor)
             lost = la + lb
         self.incidents.append((m.time, sector, party, severity))
+        self._recent[(sector, party)].append((m.time, severity))
         self.kinds[kind] += 1
         self.record_violation()
         m.log(
