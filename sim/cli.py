@@ -95,7 +95,7 @@ def _optional(name: str) -> None:
     mod.register(app)
 
 
-for _name in ("report", "sweep", "validation"):
+for _name in ("report", "sweep", "validation", "data"):
     _optional(_name)
 
 

@@ -80,6 +80,7 @@ class Source(Strict):
     title: str | None = None
     quote: str = ""
     note: str = ""
+    rows: list[str] = Field(default_factory=list)  # ids of the data rows (ACLED, GED) used
 
     def label(self) -> str:
         parts = [self.publication, self.date.isoformat()]

@@ -274,7 +274,9 @@ def select_events(events: pd.DataFrame, flt: EventFilter, start: float, end: flo
         mask &= ev["kind"] == flt.kind
     if flt.places is not None:
         mask &= ev["place"].isin(flt.places)
-    mask &= (ev["hour"] <= end + 1e-9) & (event_end_hours(ev) >= start - 1e-9)
+    # An event of N hours covers [hour, hour + N): one ending as a window starts is not in it.
+    ongoing = (event_end_hours(ev) > start + 1e-9) | (ev["hour"] >= start - 1e-9)
+    mask &= (ev["hour"] <= end + 1e-9) & ongoing
     if flt.min_casualties > 0:
         mask &= ev["casualties"].fillna(0) >= flt.min_casualties
     if flt.factions or flt.attacker or flt.target:
