@@ -59,11 +59,13 @@ class ConflictModel(Situation, Recording, Model):
         self._units: list[Unit] = []
         self.setup, self.sc, self.theater = setup, setup.scenario, setup.theater
         self.p = dict(params)
+        self.p_version = 0  # bumped when a scenario event sets parameters (cached values expire)
         self.run_id = run_id
         self.streams = spawn_streams(int(seed))
         self.network = network or build_network(self.theater)
         self.grid = Network(self.network.graph, layout=self.network.positions(), random=self.random)
         self.dist, self.paths = self.network.all_pairs()
+        self._near: dict[tuple[str, float], list[str]] = {}
         self.sectors = self.network.sectors
         self.sector_of = self.network.sector_of()
         self.fire_edges = sorted(
