@@ -118,6 +118,7 @@ class Unit(CellAgent):
         self.in_contact = False
         self.encircled = False
         self.local = False
+        self.attack_since: float | None = None  # when a local attack was ordered
         self.eff = 0.0  # effectiveness, cached by the model's unit_strength under eff_key
         self.eff_key: tuple | None = None
 
@@ -268,12 +269,15 @@ class AirAsset(Agent):
         weights = np.array([u.personnel for u in pool])
         return pool[int(rng.choice(len(pool), p=weights / weights.sum()))]
 
-    def strike_now(self, pool: list[Unit], rng_name: str) -> tuple[float, float]:
-        """One sortie at a unit of `pool` (a truce incident); returns (personnel lost, civilians)."""
-        rng = self.model.streams[rng_name]
-        return self._strike(self._pick(pool, rng), rng)
+    def strike_now(self, pool: list[Unit], stream: str) -> tuple[float, float]:
+        """One sortie at a unit of `pool` for a truce incident, which logs it (as a violation,
+        not also as a strike); returns (personnel lost, civilian casualties)."""
+        rng = self.model.streams[stream]
+        return self._strike(self._pick(pool, rng), rng, log=False)
 
-    def _strike(self, target: Unit, rng: np.random.Generator) -> tuple[float, float]:
+    def _strike(
+        self, target: Unit, rng: np.random.Generator, log: bool = True
+    ) -> tuple[float, float]:
         m = self.model
         defences = m.air_defences_over(target.node, self.faction)
         p_hit = air.hit_probability(
@@ -296,10 +300,12 @@ class AirAsset(Agent):
                 place.population -= civ
                 place.civilian_casualties += civ
                 m.civilian_casualties += civ
-            m.log(
-                "strike", target.node, f"{self.faction},{target.faction}", lost,
-                f"{self.name} strikes {target.name} at {target.node}: {lost:.0f} killed", civilian=civ,
-            )  # fmt: skip
+            if log:
+                m.log(
+                    "strike", target.node, f"{self.faction},{target.faction}", lost,
+                    f"{self.name} strikes {target.name} at {target.node}: {lost:.0f} killed",
+                    civilian=civ,
+                )  # fmt: skip
         if defences and rng.random() < air.loss_probability(m.p["air.loss_probability"], defences):
             self.count -= 1
             m.log(

@@ -76,12 +76,20 @@ class Battlefield:
                 battle["losses"][other] += 0.0  # both sides are party to it, even with no loss
 
     def exchange(
-        self, node_a: str, node_b: str, side_a: list[Unit], side_b: list[Unit], factor: float
+        self,
+        node_a: str,
+        node_b: str,
+        side_a: list[Unit],
+        side_b: list[Unit],
+        factor: float,
+        stream: str | None = None,
     ) -> tuple[float, float, float]:
         """Lanchester fire between two groups at `factor` of an hour's close engagement.
 
         Returns (losses of A, losses of B, civilian casualties), all counts of people; an empty
-        side neither fires nor bleeds. Used by hourly engagements and by truce incidents."""
+        side neither fires nor bleeds. Used by hourly engagements, probes and truce incidents;
+        `stream` names the random stream of its draws (default: combat, and civilians for the
+        harm), so that incidents draw from their own and leave the war's streams in step."""
         m = self.model
         p = m.p
         a = sum(u.personnel for u in side_a)
@@ -100,14 +108,14 @@ class Battlefield:
             a, b, ka, kb, p["combat.aimed_rate"], p["combat.area_rate"], p["combat.square_weight"]
         )
         noise = p["combat.noise"] >= 0.5
-        rng = m.streams["combat"]
+        rng = m.streams[stream or "combat"]
         la = combat.realise(rng, a, la, noise)
         lb = combat.realise(rng, b, lb, noise)
         self._apply_losses(side_a, la)
         self._apply_losses(side_b, lb)
-        civ = self._civilian_harm(place_a, (a + b) * factor)
+        civ = self._civilian_harm(place_a, (a + b) * factor, stream)
         if node_b != node_a:
-            civ += self._civilian_harm(place_b, (a + b) * factor)
+            civ += self._civilian_harm(place_b, (a + b) * factor, stream)
         return la, lb, civ
 
     def _apply_losses(self, group: list[Unit], total: float) -> None:
@@ -115,12 +123,14 @@ class Battlefield:
         for u, lost in zip(group, shares, strict=True):
             self.model.inflict(u, lost)
 
-    def _civilian_harm(self, place: Place, engaged_personnel: float) -> float:
+    def _civilian_harm(
+        self, place: Place, engaged_personnel: float, stream: str | None = None
+    ) -> float:
         """Civilian casualties and displacement where fighting reaches a populated place."""
         m = self.model
         if place.population <= 0:
             return 0.0
-        rng = m.streams["civilians"]
+        rng = m.streams[stream or "civilians"]
         level = civilians.intensity(engaged_personnel)
         harm = float(
             rng.poisson(

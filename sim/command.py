@@ -50,7 +50,7 @@ class Faction(Agent):
         self.targets: list[str] = []
         self.offensive_units: set[str] = set()
         self.bound_by_ceasefire = False
-        self.target_since: float = 0.0
+        self.stalled_hours = 0.0  # decision hours the current target has held out, unbound
         self._target: str | None = None
         self._friendly: tuple[int, nx.Graph | None, dict] = (-1, None, {})
         self._ceasefire_hours: list[float] | None = None
@@ -76,9 +76,21 @@ class Faction(Agent):
         m = self.model
         target = self.current_target()
         if target != self._target:
-            self._target, self.target_since = target, m.time
+            self._target, self.stalled_hours = target, 0.0
+        elif target is not None and not m.truce.bound(self.key, target):
+            # A truce stops the clock: an offensive it froze is not stalled by the enemy.
+            self.stalled_hours += m.p["faction.decision_interval_hours"]
         regroup = m.p["faction.regroup_morale"]
+        give_up = m.p["command.stall_days"] * 24.0
         for u in self.units():
+            if (
+                u.posture == Posture.ATTACK
+                and u.uid not in self.offensive_units
+                and u.attack_since is not None
+                and m.time - u.attack_since > give_up
+            ):
+                u.posture, u.attack_since = Posture.HOLD, None  # a local attack that stalled
+                u.halt()
             if u.uid in self.offensive_units and u.posture == Posture.HOLD and u.morale >= regroup:
                 u.posture = Posture.ATTACK  # back to the offensive once it has regrouped
             if u.posture != Posture.ATTACK:
@@ -97,24 +109,26 @@ class Faction(Agent):
         smap = m.strength_map()  # routes and postures above do not change it
         if target is not None:
             self._stalled_offensive(target, smap)
-        self._maybe_local_attack(smap)
-        self._reinforce(smap)
+        else:
+            m.streams["command"].random()  # the probe's draw, taken anyway (aligned streams)
+        self._reinforce(smap)  # secure what is threatened before attacking elsewhere
+        self._maybe_local_attack(m.strength_map())
 
     # --- offensives -----------------------------------------------------------------------
 
     def _stalled_offensive(self, target: str, smap: StrengthMap) -> None:
         m, p = self.model, self.model.p
-        stalled_days = (m.time - self.target_since) / 24.0
+        draw = m.streams["command"].random()  # drawn at every decision: streams stay aligned
+        stalled_days = self.stalled_hours / 24.0
         if stalled_days < p["command.stall_days"] or m.truce.bound(self.key, target):
             return
         if stalled_days >= p["command.abandon_days"]:
             self._abandon(target)
             return
-        rng = m.streams["command"]
         chance = 1.0 - math.exp(
             -p["command.probe_per_day"] * p["faction.decision_interval_hours"] / 24
         )
-        if rng.random() >= chance:
+        if draw >= chance:
             return
         front = self._lead_node(target)
         if front is None:
@@ -202,8 +216,9 @@ class Faction(Agent):
         """The most valuable reachable enemy place for the units one place can spare.
 
         Returns (units committed, target, their strength, the enemy's strength there), or None.
-        The committed force is what the faction can take away without its region falling below
-        even: the odds are those of this force, not of the whole stack."""
+        The force is drawn from what the faction can take away without its region falling below
+        even, and only as much of it as the attack ratio asks (economy of force: the rest stays
+        a reserve); the odds are those of the force committed, not of the whole stack."""
         m, p = self.model, self.model.p
         best, best_score = None, 0.0
         by_node: dict[str, list[Unit]] = {}
@@ -212,10 +227,9 @@ class Faction(Agent):
                 continue
             by_node.setdefault(u.node, []).append(u)
         for node in sorted(by_node):
-            committed = m.spare_group(sorted(by_node[node], key=lambda u: u.uid), smap)
-            if not committed:
+            spare = m.spare_group(sorted(by_node[node], key=lambda u: u.uid), smap)
+            if not spare:
                 continue
-            own = sum(m.unit_strength(u) for u in committed)
             for nb, edge in sorted(m.network.graph[node].items()):
                 if edge["km"] > p["faction.threat_km"] or m.truce.bound(self.key, nb):
                     continue
@@ -228,10 +242,24 @@ class Faction(Agent):
                 else:
                     fort = 1.0 - place.fortification * p["combat.fortification_weight"]
                 enemy_eff = enemy / max(fort, 1e-9)
+                committed = self._enough(spare, p[f"faction.{self.key}.attack_ratio"] * enemy_eff)
+                own = sum(m.unit_strength(u) for u in committed)
                 score = (place.value + 1.0) / (1.0 + enemy_eff / own)
                 if score > best_score:
                     best, best_score = (committed, nb, own, enemy_eff), score
         return best
+
+    def _enough(self, spare: list[Unit], needed: float) -> list[Unit]:
+        """The strongest spare units first, until their strength reaches `needed` (all of them
+        if it never does)."""
+        m = self.model
+        out, total = [], 0.0
+        for u in sorted(spare, key=lambda u: (-m.unit_strength(u), u.uid)):
+            out.append(u)
+            total += m.unit_strength(u)
+            if total >= needed > 0:
+                break
+        return out
 
     # --- reserves -------------------------------------------------------------------------
 

@@ -1,8 +1,12 @@
 """The Mesa model: wires places, units, air assets, factions and patrons on the road network,
 and steps them hour by hour.
 
+Step h simulates the hour that ends at hour h. A scenario event dated hour h runs on Mesa's
+event list right after step h, so it acts from the next hour on: a ceasefire "from midnight on
+12 January" (hour 168) binds the hour 00:00-01:00, the first one after it.
+
 The hour, in order (`ConflictModel.step`):
-1. due scenario events (Mesa's event list: offensives, the ceasefire, deployments, ...);
+1. (the scenario events dated the hour before: offensives, the ceasefire, deployments, ...);
 2. every `faction.decision_interval_hours`: faction command and patron decisions;
 3. movement along roads;
 4. ground engagements where the truce leaves fire open, then air sorties;

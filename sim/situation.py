@@ -142,7 +142,9 @@ class Situation:
     # --- movement ---------------------------------------------------------------------------
 
     def may_advance_into(self: ConflictModel, unit: Unit, nxt: str) -> bool:
-        """Enter hostile ground only with the odds, and never while a truce binds the unit there."""
+        """Enter hostile ground only with the odds, and never while a truce binds the unit there.
+        (A local attack decided on a misjudged estimate closes up to the enemy and stops there;
+        the faction calls it off after `command.stall_days`.)"""
         enemy = self.strength(nxt, unit.faction, hostile=True)
         if enemy <= 0 and self.places[nxt].controller == unit.faction:
             return True
@@ -220,11 +222,16 @@ class Situation:
                 occupied[u.node].add(u.faction)
         return contacts_by_sector(occupied, self.dist, self.sector_of, contact_km)
 
-    def sector_odds(self: ConflictModel, sector: str, faction: str) -> float:
-        """A faction's effective strength in a sector against its enemies' there."""
+    def sector_odds(self: ConflictModel, pairs: list[tuple], faction: str) -> float:
+        """A faction's effective strength on a sector's line of contact against its enemies'
+        there: units at the sector's contact nodes (`pairs` from `contacts`) or within
+        `ceasefire.contact_km` of them, not the rear garrisons nearest its axis."""
+        front = {a for a, *_ in pairs} | {b for _a, _fa, b, *_ in pairs}
+        reach = self.p["ceasefire.contact_km"]
+        nodes = {n for f in front for n in self.near(f, reach)}
         own = hostile = 0.0
         for u in self.units:
-            if u.active and self.sector_of.get(u.node) == sector:
+            if u.active and u.node in nodes:
                 if u.faction == faction:
                     own += self.unit_strength(u)
                 else:

@@ -60,6 +60,8 @@ class Truce:
         self.declared_at: float | None = None
         self.clock_start: float | None = None
         self.collapsed_at: float | None = None
+        self.first_collapsed_at: float | None = None  # kept when a recommitment restores it
+        self.recommitments = 0
         self.resumed: dict[tuple[str, str], float] = {}  # (sector, party) -> hour
         self.first_resumed: tuple[float, str, str] | None = None
         self.incidents: list[tuple[float, str, str, float]] = []  # hour, sector, party, severity
@@ -105,7 +107,7 @@ class Truce:
         if self.collapsed_at is not None:
             return TruceState.COLLAPSED
         worst = TruceState.HOLDING
-        recent = self.m.time - 72.0
+        recent = self.m.time - self.m.p["ceasefire.recip_hours"]
         for party in self.parties:
             if (sector, party) in self.resumed:
                 state = TruceState.RESUMED
@@ -126,9 +128,13 @@ class Truce:
     # --- events ---------------------------------------------------------------------------
 
     def declare(self, parties: list[str]) -> None:
+        """A ceasefire takes effect (again, if an earlier one collapsed): every sector holds."""
         m = self.m
         self.parties = set(parties)
-        self.declared_at = m.time
+        if self.declared_at is None:
+            self.declared_at = m.time
+        self.collapsed_at = None
+        self.resumed.clear()
         window = m.p["ceasefire.collapse_window_days"] * 24.0
         self.pre_truce_deaths = m.deaths_between(m.time - window, m.time)
         self._start_clock()
@@ -137,6 +143,7 @@ class Truce:
         """Every sector back to holding, compliance redrawn, the clock restarted."""
         if not self.declared:
             return
+        self.recommitments += 1
         self.collapsed_at = None
         self.resumed.clear()
         self._start_clock()
@@ -180,9 +187,9 @@ class Truce:
         horizon = m.time - 10.0 * decay_h
         self.intensity_now = 0.0
         for sector in sorted(contacts):
+            if any((sector, f) in self.resumed for f in self.parties):
+                continue  # fire is open there: regular engagements, not incidents
             for party in sorted(self.parties):
-                if not self.bound_in(sector, party):
-                    continue
                 past = self._recent[(sector, party)]
                 past[:] = [(h, sev) for h, sev in past if h > horizon]  # older ones add ~nothing
                 lam = cf.intensity(
@@ -217,14 +224,16 @@ class Truce:
         lost = civ = 0.0
         drone = m.drone_over(target_node, party) if kind == "drone" else None
         if kind == "drone" and drone is not None and defenders:
-            lost, civ = drone.strike_now(defenders, rng_name="incidents")
+            lost, civ = drone.strike_now(defenders, stream="incidents")
         else:
             if kind == "drone":
                 kind, severity = "shelling", 2.0  # no drone within reach: stand-off fire instead
             # A ground probe closes with the enemy; fire from a distance thins with it.
             reach = 1.0 if kind == "ground_probe" else m.fire_factor(km)
             factor = p["ceasefire.incident_intensity"] * hours * reach
-            la, lb, civ = m.battlefield.exchange(node, target_node, shooters, defenders, factor)
+            la, lb, civ = m.battlefield.exchange(
+                node, target_node, shooters, defenders, factor, stream="incidents"
+            )
             lost = la + lb
         self.incidents.append((m.time, sector, party, severity))
         self._recent[(sector, party)].append((m.time, severity))
@@ -252,7 +261,7 @@ class Truce:
             sectors = [s for s in sorted(contacts) if (s, party) not in self.resumed]
             if not sectors:
                 continue
-            odds = {s: m.sector_odds(s, party) for s in sectors}
+            odds = {s: m.sector_odds(contacts[s], party) for s in sectors}
             best = max(sectors, key=lambda s: (odds[s], s))
             severe = sum(
                 1
@@ -268,8 +277,10 @@ class Truce:
                 p["ceasefire.monitoring"], talks,
             )  # fmt: skip
             if rng.random() < cf.probability_within(hazard, every):
-                node = next(a if fa == party else b for a, fa, b, fb, _km in contacts[best]
-                            if party in (fa, fb))  # fmt: skip
+                node = next(
+                    (a if fa == party else b for a, fa, b, fb, _km in contacts[best]
+                     if party in (fa, fb)), contacts[best][0][0],
+                )  # fmt: skip
                 self._resume(best, party, odds[best], node)
 
     def _resume(self, sector: str, party: str, odds: float, node: str) -> None:
@@ -302,6 +313,8 @@ class Truce:
         if why is None:
             return
         self.collapsed_at = m.time
+        if self.first_collapsed_at is None:
+            self.first_collapsed_at = m.time
         for f in m.factions.values():
             f.bound_by_ceasefire = False
         for u in m.units:
@@ -321,7 +334,8 @@ class Truce:
             "ceasefire_first_violation_at": _or_nan(self.first_violation),
             "offensives_resumed_at": _or_nan(self.first_resumed and self.first_resumed[0]),
             "offensives_resumed_by": self.first_resumed[1] if self.first_resumed else None,
-            "ceasefire_collapsed_at": _or_nan(self.collapsed_at),
+            "ceasefire_collapsed_at": _or_nan(self.first_collapsed_at),
+            "ceasefire_recommitments": self.recommitments if self.declared else nan,
             "ceasefire_state_end": self.state().value if self.declared else None,
             "ceasefire_held": (
                 self.state() in (TruceState.HOLDING, TruceState.VIOLATED) if self.declared else None

@@ -190,7 +190,7 @@ def test_every_shot_fired_under_the_truce_is_a_logged_incident(tmp_path):
     violations = [e for e in after if e["kind"] == "violation"]
     assert len(violations) >= 5
     assert {e["detail"] for e in violations} <= {"small_arms", "shelling", "drone", "ground_probe"}
-    assert not [e for e in after if e["kind"] == "engagement"]
+    assert not [e for e in after if e["kind"] in ("engagement", "strike")]  # logged once
     logged = sum(e["casualties"] for e in violations)
     assert sum(m.losses.values()) - lost_before - surrendered == pytest.approx(logged, abs=1e-6)
 
@@ -214,6 +214,48 @@ def test_a_recommitment_restores_a_collapsed_truce(tmp_path):
     assert m.truce.collapsed_at is not None
     m.step()
     assert m.truce.active and not m.truce.resumed and m.truce.clock_start == 360
+
+
+def test_a_truce_stops_the_stall_clock_and_a_new_ceasefire_after_a_collapse_holds(tmp_path):
+    setup = _window(tmp_path, "ceasefire_jan12", "2020-01-26T00:00+02:00")
+    params = resolve_params(setup, {"faction.LNA.resume_hazard": 0, "faction.GNA.resume_hazard": 0})
+    m = ConflictModel(setup, params, seed=seed_for(2, 0, 0))
+    while m.time < 170:
+        m.step()
+    lna = m.factions["LNA"]
+    stalled = lna.stalled_hours
+    while m.time < setup.scenario.hours:
+        m.step()
+    assert lna.stalled_hours == stalled  # frozen by the truce, not stalled by the enemy
+    assert not [e for e in m.rows_events if e["detail"] == "abandoned" and e["hour"] > 170]
+    m.truce._resume("coast", "LNA", 1.0, "al-Washka")
+    m.truce._check_collapse({"coast": [("Abu Grein", "GNA", "al-Washka", "LNA", 33.0)]})
+    assert m.truce.collapsed_at is not None and not m.truce.active
+    m.truce.declare(["GNA", "LNA"])
+    assert m.truce.active and not m.truce.resumed
+    assert m.truce.summary()["ceasefire_collapsed_at"] == m.truce.first_collapsed_at
+
+
+def test_incidents_stop_in_a_sector_once_fire_is_open_there(tmp_path):
+    setup = _window(tmp_path, "ceasefire_jan12", "2020-01-26T00:00+02:00")
+    params = resolve_params(
+        setup,
+        {
+            "faction.LNA.resume_hazard": 0,
+            "faction.GNA.resume_hazard": 0,
+            "faction.GNA.ceasefire_compliance": 0,
+            "faction.LNA.ceasefire_compliance": 0,
+            "ceasefire.collapse_violence_share": 2,
+        },
+    )
+    m = ConflictModel(setup, params, seed=seed_for(2, 0, 1))
+    while m.time < 170:
+        m.step()
+    m.truce._resume("coast", "LNA", 1.0, "al-Washka")
+    while m.time < setup.scenario.hours:
+        m.step()
+    after = [e for e in m.rows_events if e["hour"] > 170 and e["kind"] == "violation"]
+    assert after and not [e for e in after if e["sector"] == "coast"]
 
 
 def test_runs_with_and_without_the_ceasefire_share_every_draw_until_it(tmp_path):
