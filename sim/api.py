@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from sim.config import Setup, load_scenario
+from sim.execution import check_counts
 from sim.params import load_set_file, parse_assignments
 from sim.results import claim_output, write_results
 from sim.runner import (
@@ -100,17 +101,6 @@ def run_to_folder(
         finish = _write_report if report else None
         write_results(folder, setup, tables, params, overrides, seed, replicates, finish=finish)
     return folder, tables
-
-
-def check_counts(**counts: int | None) -> None:
-    """Refuse a count below 1 (None means 'the default').
-
-    Raises:
-        ValueError: naming the first argument below 1 and its value.
-    """
-    for name, value in counts.items():
-        if value is not None and (isinstance(value, bool) or int(value) != value or value < 1):
-            raise ValueError(f"{name} must be a whole number of at least 1, got {value!r}")
 
 
 def _write_report(folder: Path) -> None:

@@ -204,6 +204,47 @@ def sigint_deferred() -> Iterator[None]:
         raise KeyboardInterrupt
 
 
+def check_counts(**counts: int | None) -> None:
+    """Refuse a count below 1 (None means 'the default').
+
+    Raises:
+        ValueError: naming the first argument below 1 and its value.
+    """
+    for name, value in counts.items():
+        if value is not None and (isinstance(value, bool) or int(value) != value or value < 1):
+            raise ValueError(f"{name} must be a whole number of at least 1, got {value!r}")
+
+
+def check_scheduler(address: str, timeout: float = 5.0) -> None:
+    """Refuse a Dask scheduler address (tcp, tls, ws, wss) that is malformed or does not accept
+    a connection; a refused connection is reported at once, an unanswered one after `timeout`
+    seconds.
+
+    Raises:
+        InputError: one line naming the address and the reason.
+    """
+    import socket
+    from urllib.parse import urlsplit
+
+    from sim.errors import InputError, Problem
+
+    parts = urlsplit(address if "://" in address else f"tcp://{address}")
+    if parts.scheme not in ("tcp", "tls", "ws", "wss"):
+        return  # inproc:// (a cluster in this process) and others: nothing to connect to
+    try:
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        host, port = None, None
+    if not host or port is None:
+        why = f"{address!r} is not a scheduler address like tcp://host:8786"
+        raise InputError(Problem("--scheduler", 1, 1, "scheduler", why))
+    try:
+        socket.create_connection((host, port), timeout=timeout).close()
+    except OSError as exc:
+        why = f"cannot reach the Dask scheduler at {address}: {exc.strerror or exc or 'timed out'}"
+        raise InputError(Problem("--scheduler", 1, 1, "scheduler", why)) from None
+
+
 def dask_executor(address: str) -> Executor:
     """A `concurrent.futures` view of a Dask distributed cluster; the client closes with it.
 

@@ -133,7 +133,10 @@ def write_atomic(path: Path, data: bytes) -> None:
         OSError: the write failed (the temporary file is removed, `path` is unchanged).
     """
     tmp = temp_name(Path(path))
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
+    except OSError as exc:
+        raise OSError(exc.errno, exc.strerror, str(path)) from exc
     try:
         try:
             view = memoryview(data)
@@ -142,6 +145,9 @@ def write_atomic(path: Path, data: bytes) -> None:
         finally:
             os.close(fd)
         os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise OSError(exc.errno, exc.strerror, str(path)) from exc  # name the file, not tmp
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
