@@ -163,8 +163,8 @@ def staged_dir(final: Path) -> Iterator[Path]:
             old = Path(tempfile.mkdtemp(prefix=f".{final.name}.old.", dir=final.parent))
             os.replace(final, old)
         os.replace(tmp, final)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
 
 
 def network_json(setup: Setup, net: RoadNetwork) -> dict[str, Any]:

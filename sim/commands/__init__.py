@@ -64,7 +64,9 @@ def input_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
             raise typer.Exit(2) from None
         except KeyboardInterrupt:
             print(
-                "interrupted: nothing was written; earlier results are unchanged", file=sys.stderr
+                "interrupted: output folders are replaced whole or not at all, "
+                "so nothing half-written was left",
+                file=sys.stderr,
             )
             raise typer.Exit(130) from None
         except WorkersLost as exc:
