@@ -6,11 +6,15 @@ depends on the number of workers or on the order in which runs finish. Runs go o
 consecutive run ids; each finished batch becomes one Parquet part per table,
 `parts/<table>-<batch:06d>.parquet`, written atomically by the parent, and the batch is then
 recorded as complete in `manifest.json`. Only batches listed there count, so a sweep killed at
-any moment leaves a consistent folder, and `resume=True` runs just the missing batches.
+any moment leaves a consistent folder, and `resume=True` runs just the missing batches (and
+those whose parts no longer match their recorded sha256). One process writes a sweep folder at a
+time (`sim.outdir.output_lock`); a new folder is built under a hidden name and renamed into place.
 
 Folder layout:
     manifest.json     scenario, base parameters, seed, replicates, design settings, batch size,
-                      complete batches, status (partial / complete)
+                      complete batches, each part's sha256 and rows, a fingerprint of the
+                      inputs (theater, parameters file, model code, library versions), status
+    manifest.backup.json  a second copy, to rebuild a damaged manifest from (`sweep_store`)
     design.parquet    the design points (column `point`, then one column per swept parameter)
     parts/            runs-000000.parquet, timeseries-000000.parquet, ... one per batch and table
 """
@@ -20,11 +24,9 @@ from __future__ import annotations
 import contextlib
 import itertools
 import math
-import os
 import shutil
 import signal
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -39,12 +41,10 @@ import pandas as pd
 from sim.config import CeasefireEvent, Setup, load_scenario
 from sim.errors import InputError, Problem
 from sim.outdir import (
-    STAGING_MARKER,
     check_writable,
     clean_stale_staging,
     output_fault,
     output_lock,
-    signals_held,
     stray_temporaries,
 )
 from sim.params import ParamRegistry, parse_assignments
@@ -56,8 +56,10 @@ from sim.sweep_store import (  # re-exported: the sweep's files are read from he
     PARTS,
     check_inputs,
     complete_batches,
+    create_sweep_folder,
     damaged_batches,
     input_fingerprint,
+    leftovers_only,
     part_info,
     part_path,
     read_design,
@@ -602,7 +604,7 @@ def run_sweep(
                 meta = read_manifest(folder, repair=True)
                 _check_resume(meta["sweep"]["settings"], given, folder)
                 check_inputs(meta["sweep"].get("inputs"), inputs, folder)
-            elif _leftovers_only(folder):
+            elif leftovers_only(folder):
                 shutil.rmtree(folder)  # ours, from before its first manifest: start afresh
             else:
                 raise InputError(Problem(str(folder), 1, 1, "--out", "is not a sweep folder"))
@@ -660,45 +662,11 @@ def run_sweep(
                 setup, base, overrides, seed, replicates, status="partial",
                 extra={"kind": "sweep", "sweep": sweep_meta},
             )  # fmt: skip
-            _create(folder, points, meta)
+            create_sweep_folder(folder, points, meta)
             done = set()
         return _run_batches(
             plan, meta, done, folder, workers, scheduler, executor, progress, max_in_flight, t0
         )
-
-
-def _leftovers_only(folder: Path) -> bool:
-    """Whether `folder` holds only what a sweep killed before its first manifest left: an empty
-    parts/ folder, a design file and temporary files (our own names)."""
-    for entry in folder.iterdir():
-        if entry.name == PARTS and entry.is_dir():
-            if any(not p.name.endswith(".tmp") for p in entry.iterdir()):
-                return False
-        elif entry.name != DESIGN_FILE and not entry.name.endswith(".tmp"):
-            return False
-    return True
-
-
-def _create(folder: Path, points: pd.DataFrame, meta: Mapping[str, Any]) -> None:
-    """Create a new sweep folder atomically: built under a staging name, then renamed, so a
-    failure (a full disk) or a signal leaves nothing that blocks the next try."""
-    from sim.results import write_parquet
-
-    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
-    try:
-        (staging / STAGING_MARKER).touch()
-        umask = os.umask(0)  # mkdtemp makes the folder private; give it the usual permissions
-        os.umask(umask)
-        staging.chmod(0o777 & ~umask)
-        (staging / PARTS).mkdir()
-        write_parquet(points.reset_index(), staging / DESIGN_FILE)
-        write_manifest(meta, staging)
-        (staging / STAGING_MARKER).unlink()
-        with signals_held():
-            os.rename(staging, folder)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
 
 
 class SweepFault(RuntimeError):

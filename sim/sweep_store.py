@@ -14,7 +14,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shlex
+import shutil
+import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -22,7 +25,7 @@ from typing import Any
 import pandas as pd
 
 from sim.errors import InputError, Problem
-from sim.outdir import write_atomic
+from sim.outdir import STAGING_MARKER, signals_held, write_atomic
 from sim.runner import TABLES, Tables
 
 MANIFEST = "manifest.json"
@@ -110,6 +113,40 @@ def write_manifest(meta: Mapping[str, Any], folder: Path, backup_too: bool = Tru
     write_atomic(Path(folder) / MANIFEST, data)
     if backup_too:
         write_atomic(Path(folder) / BACKUP, data)
+
+
+def leftovers_only(folder: Path) -> bool:
+    """Whether `folder` holds only what a sweep killed before its first manifest left: an empty
+    parts/ folder, a design file and temporary files (our own names)."""
+    for entry in folder.iterdir():
+        if entry.name == PARTS and entry.is_dir():
+            if any(not p.name.endswith(".tmp") for p in entry.iterdir()):
+                return False
+        elif entry.name != DESIGN_FILE and not entry.name.endswith(".tmp"):
+            return False
+    return True
+
+
+def create_sweep_folder(folder: Path, points: pd.DataFrame, meta: Mapping[str, Any]) -> None:
+    """Create a new sweep folder atomically: built under a staging name, then renamed, so a
+    failure (a full disk) or a signal leaves nothing that blocks the next try."""
+    from sim.results import write_parquet
+
+    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+    try:
+        (staging / STAGING_MARKER).touch()
+        umask = os.umask(0)  # mkdtemp makes the folder private; give it the usual permissions
+        os.umask(umask)
+        staging.chmod(0o777 & ~umask)
+        (staging / PARTS).mkdir()
+        write_parquet(points.reset_index(), staging / DESIGN_FILE)
+        write_manifest(meta, staging)
+        (staging / STAGING_MARKER).unlink()
+        with signals_held():
+            os.rename(staging, folder)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
 
 
 def read_design(folder: str | Path) -> pd.DataFrame:
