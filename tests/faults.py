@@ -199,3 +199,21 @@ def hidden_leftovers(folder: Path) -> list[str]:
         for p in folder.rglob(".*")
         if p.name.endswith((".lock", ".tmp")) or p.is_dir()
     )
+
+
+def mount_tmpfs(folder: Path, size: str) -> bool:
+    """Mount a small tmpfs (a real full disk) at `folder`; False where that is not permitted
+    (not root, or no CAP_SYS_ADMIN in a container)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)], capture_output=True
+    )
+    return done.returncode == 0
+
+
+def remount(folder: Path, size: str) -> None:
+    subprocess.run(["mount", "-o", f"remount,size={size}", str(folder)], check=True)
+
+
+def unmount(folder: Path) -> None:
+    subprocess.run(["umount", "-l", str(folder)], capture_output=True)

@@ -27,8 +27,10 @@ from tests.faults import (
     cli,
     hidden_leftovers,
     located,
+    mount_tmpfs,
     one_line,
     start,
+    unmount,
     wait_for_workers,
     wait_gone,
 )
@@ -253,3 +255,22 @@ def test_workers_from_a_script_piped_into_python_fall_back_to_one_process(tmp_pa
     assert "RuntimeWarning" in result.stderr and "running in this process" in result.stderr
     seeds = run_ensemble(TOY, replicates=4).runs["seed"].tolist()
     assert result.stdout.strip() == str(seeds)
+
+
+def test_a_real_full_disk_leaves_the_old_results_and_no_file(tmp_path):
+    disk = tmp_path / "disk"
+    if not mount_tmpfs(disk, "100k"):  # one results folder fits, not two
+        pytest.skip("cannot mount a tmpfs here; the injected ENOSPC tests cover a full disk")
+    try:
+        out = disk / "res"
+        first = cli(*RUN, "-n", "1", "--out", str(out), cwd=tmp_path)
+        if first.returncode != 0:  # the first results must fit; the test needs them
+            pytest.skip(f"the tmpfs is too small for one replicate: {first.stderr}")
+        before = {p.name: p.read_bytes() for p in out.iterdir()}
+        result = cli(*RUN, "-n", "8", "--out", str(out), cwd=tmp_path)
+        assert result.returncode == 1, result.stderr
+        assert "no space left on the device [ENOSPC]" in one_line(result.stderr)
+        assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+        assert sorted(p.name for p in disk.iterdir()) == ["res"]
+    finally:
+        unmount(disk)

@@ -27,8 +27,11 @@ from tests.faults import (
     cli,
     hidden_leftovers,
     located,
+    mount_tmpfs,
     one_line,
+    remount,
     start,
+    unmount,
     wait_for_workers,
     wait_gone,
 )
@@ -302,3 +305,23 @@ def test_run_sweep_counts_below_one_raise_valueerror(tmp_path, kwargs, name):
     with pytest.raises(ValueError, match=rf"^{name} must be a whole number of at least 1"):
         run_sweep(TOY, PARAMS, out=tmp_path / "s", **kwargs)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_real_full_disk_mid_sweep_then_resume_after_freeing_space(reference, tmp_path):
+    disk = tmp_path / "disk"
+    if not mount_tmpfs(disk, "96k"):
+        pytest.skip("cannot mount a tmpfs here; the injected ENOSPC tests cover a full disk")
+    try:
+        out = disk / "s"
+        result = cli(*sweep(out, "--workers", "1"), cwd=tmp_path)
+        assert result.returncode == 1, result.stderr
+        line = one_line(result.stderr)
+        assert "no space left on the device [ENOSPC]" in line and "runs are saved in" in line
+        assert hidden_leftovers(disk) == []
+        remount(disk, "4m")  # space freed
+        resumed = cli(*shlex.split(line.split("next: ", 1)[1])[1:], "--workers", "1", cwd=tmp_path)
+        assert resumed.returncode == 0, resumed.stderr
+        assert dataset(out) == dataset(reference)
+        assert hidden_leftovers(disk) == []
+    finally:
+        unmount(disk)
