@@ -217,3 +217,16 @@ def remount(folder: Path, size: str) -> None:
 
 def unmount(folder: Path) -> None:
     subprocess.run(["umount", "-l", str(folder)], capture_output=True)
+
+
+def kill_a_worker(proc: subprocess.Popen, sig: int = signal.SIGKILL, timeout: float = 60) -> int:
+    """Send `sig` to one live pool worker of `proc`; its pid. Fails if `proc` ends first."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for pid in wait_for_workers(proc, 1, timeout=deadline - time.monotonic()):
+            try:
+                os.kill(pid, sig)
+            except ProcessLookupError:
+                continue
+            return pid
+    raise AssertionError("no live worker to signal")
