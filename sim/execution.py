@@ -185,23 +185,12 @@ def local_executor(workers: int, start: bool = False) -> ProcessPoolExecutor | N
     return pool
 
 
-@contextlib.contextmanager
-def sigint_deferred() -> Iterator[None]:
-    """Hold Ctrl-C back for the duration of the block, then raise it (main thread only)."""
-    import signal
-    import threading
+def sigint_deferred() -> contextlib.AbstractContextManager[None]:
+    """Hold Ctrl-C (and SIGTERM, which commands treat alike) back for the duration of the block,
+    then raise KeyboardInterrupt (main thread only)."""
+    from sim.outdir import signals_held
 
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    pending: list[int] = []
-    old = signal.signal(signal.SIGINT, lambda signum, frame: pending.append(signum))
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, old)
-    if pending:
-        raise KeyboardInterrupt
+    return signals_held()
 
 
 def check_counts(**counts: int | None) -> None:

@@ -273,3 +273,42 @@ def test_a_real_full_disk_leaves_the_old_results_and_no_file(tmp_path):
         assert sorted(p.name for p in disk.iterdir()) == ["res"]
     finally:
         unmount(disk)
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        [*RUN, "-n", "200"],
+        ["validate", str(TOY), "-o", str(TOY_OBS), "-n", "200", "--no-report", "--quiet"],
+        [
+            "calibrate",
+            str(TOY),
+            "-o",
+            str(TOY_OBS),
+            "-p",
+            "faction.X.aggression=0:1",
+            "--budget",
+            "40",
+            "-n",
+            "4",
+            "--quiet",
+            "--workers",
+            "2",
+        ],
+    ],
+    ids=["run", "validate", "calibrate"],
+)
+def test_sigterm_acts_like_ctrl_c_in_one_line(tmp_path, command):
+    out = tmp_path / "res"
+    proc = start(*command, "--out", str(out), cwd=tmp_path)
+    deadline = time.monotonic() + 60
+    while not (tmp_path / ".res.lock").exists() and time.monotonic() < deadline:
+        assert proc.poll() is None, proc.communicate()
+        time.sleep(0.01)
+    time.sleep(0.5)  # into the runs
+    proc.send_signal(signal.SIGTERM)
+    _stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    assert "Traceback" not in stderr
+    assert stderr.strip().splitlines()[-1].startswith("interrupted:")  # after validate's window
+    assert list(tmp_path.iterdir()) == []
