@@ -235,5 +235,5 @@ def output_fault(exc: BaseException) -> str | None:
     """One line for a storage fault (`PATH: reason`), or None when `exc` is not one."""
     if not isinstance(exc, OSError) or exc.errno not in STORAGE_ERRNOS:
         return None
-    where = exc.filename if exc.filename is not None else "output"
-    return f"{where}: cannot write: {_reason(exc)} [{errno.errorcode.get(exc.errno, exc.errno)}]"
+    where = exc.filename if exc.filename is not None else "(file not named by the system)"
+    return f"{where}: {_reason(exc)} [{errno.errorcode.get(exc.errno, exc.errno)}]"

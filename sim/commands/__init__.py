@@ -76,7 +76,7 @@ def input_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
             line = output_fault(exc)
             if line is None:
                 raise
-            print(f"error: {line}; nothing was written", file=sys.stderr)
+            print(f"error: {line}", file=sys.stderr)
             raise typer.Exit(1) from None
 
     return wrapper
