@@ -267,15 +267,19 @@ def stop_executor(executor: Executor | None, interrupted: bool = False, kill: bo
     """Shut an executor down.
 
     After an interrupt, tasks not started are cancelled. `kill=True` also stops a process
-    pool's workers at once; only for tasks whose results are small (a few bytes, as
-    `sim.sweep.run_parts` sends back): a worker killed while sending a large result leaves the
-    pool waiting for the rest for ever, and the process never exits. Without `kill`, running
-    tasks finish first (the process exits when they have).
+    pool's workers at once (SIGTERM, then SIGKILL after `STOP_GRACE_SECONDS` for any that did
+    not go, such as one stopped with SIGSTOP). Without `kill`, running tasks get
+    `STOP_GRACE_SECONDS` to finish before the same happens. A worker killed while sending a
+    large result would leave the pool's thread reading the rest for ever, and the process could
+    never exit: once every worker is dead, that read is ended (see `_unblock_results`).
     """
     if executor is None:
         return
     if isinstance(executor, ProcessPoolExecutor):
         procs = list((getattr(executor, "_processes", None) or {}).values())
+        # shutdown(wait=False) drops the pool's references to these; kept to end a stuck read.
+        thread = getattr(executor, "_executor_manager_thread", None)
+        results = getattr(executor, "_result_queue", None)
         if interrupted and kill:
             # Workers first, then the pool: a worker still starting must not find the pool's
             # queues and locks already released (it would print a traceback as it fails).
@@ -284,13 +288,11 @@ def stop_executor(executor: Executor | None, interrupted: bool = False, kill: bo
                     proc.terminate()
             _reap(procs, STOP_GRACE_SECONDS)
             executor.shutdown(wait=False, cancel_futures=True)
-            _unblock_results(executor)
+            _unblock_results(thread, results)
         elif interrupted:
-            # Running tasks get a bounded time to finish; a worker still busy after it (or
-            # stopped with SIGSTOP, which no request reaches) is killed, so the process exits.
             executor.shutdown(wait=False, cancel_futures=True)
             if _reap(procs, STOP_GRACE_SECONDS):
-                _unblock_results(executor)
+                _unblock_results(thread, results)
         else:
             executor.shutdown(wait=True, cancel_futures=True)
         for conn in getattr(executor, "_sim_alive", ()):
@@ -316,19 +318,19 @@ def _reap(procs: Sequence[Any], grace: float) -> bool:
     return bool(alive)
 
 
-def _unblock_results(executor: ProcessPoolExecutor) -> None:
-    """A worker killed while sending its (large) result leaves the pool's thread reading the
-    rest for ever, and the process could never exit; with every worker dead, closing the last
-    write end of the result pipe ends that read, and the thread stops."""
-    thread = getattr(executor, "_executor_manager_thread", None)
-    if thread is not None:
-        thread.join(timeout=1)
-        if thread.is_alive():
-            queue = getattr(executor, "_result_queue", None)
-            writer = getattr(queue, "_writer", None)
-            if writer is not None:
-                writer.close()
-            thread.join(timeout=5)
+def _unblock_results(thread: Any, results: Any) -> None:
+    """End the pool thread's read of a result that a killed worker never finished sending.
+
+    With every worker dead, the parent's end is the last writer of the result pipe: closing it
+    makes the read fail, and the thread marks the pool broken and stops (else the interpreter
+    would wait for it at exit for ever)."""
+    if thread is None:
+        return
+    thread.join(timeout=1)
+    writer = getattr(results, "_writer", None)
+    if thread.is_alive() and writer is not None:
+        writer.close()
+        thread.join(timeout=5)
 
 
 def default_workers() -> int:
