@@ -41,9 +41,10 @@ def hold(resource: contextlib.AbstractContextManager[Any]) -> Any:
 def input_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Print input errors one per line on stderr and exit 2, with no traceback.
 
-    Also, for the whole command: SIGTERM acts like Ctrl-C, and either ends in one line with exit
-    130; a storage fault (full disk, read-only) is one line naming the path, exit 1; and what
-    the command `hold`s (an output folder's lock) is released when it ends."""
+    Also, for the whole command: SIGTERM acts like Ctrl-C (one line, exit 130); a storage fault
+    (full disk, read-only) is one line naming the path and the reason (exit 1), and so are
+    worker processes that keep dying; what the command `hold`s (an output folder's lock) is
+    released when it ends."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
