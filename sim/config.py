@@ -105,6 +105,18 @@ class AirSpec(Strict):
     source: str
 
 
+class SectorSpec(Strict):
+    """A front sector: its axis of places, from one side's rear to the other's.
+
+    The sector's front (`front_km_<name>`) is the road distance along the axis from its first
+    place to the first boundary between the first place's holder and its enemy."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    title: str
+    axis: list[str] = Field(min_length=2)
+    source: str
+
+
 class Theater(Strict):
     name: str
     title: str
@@ -117,6 +129,7 @@ class Theater(Strict):
     places: list[PlaceSpec]
     roads: list[RoadSpec]
     front_axis: list[str]
+    sectors: list[SectorSpec] = []
     key_places: list[str] = []
     checks: list[CheckSpec] = []
     units: list[UnitSpec] = []
@@ -188,6 +201,22 @@ class SetEvent(EventBase):
     params: dict[str, float]
 
 
+class RecommitEvent(EventBase):
+    """The parties recommit to the ceasefire (a conference, a joint military commission): every
+    sector's truce is restored and its clock restarts (OSCE SMM, Donbas recommitments)."""
+
+    kind: Literal["recommit"]
+
+
+class TalksEvent(EventBase):
+    """A political-track event that scales every party's hazard of resuming offensives by
+    `factor` for `days` (e.g. talks in a capital, a joint commission meeting)."""
+
+    kind: Literal["talks"]
+    factor: float = Field(ge=0, le=10)
+    days: float = Field(gt=0, le=365)
+
+
 class NoteEvent(EventBase):
     """A dated fact with no mechanical effect, logged (e.g. the 8 January call for a ceasefire)."""
 
@@ -201,6 +230,8 @@ Event = Annotated[
     | DeploymentEvent
     | DefectionEvent
     | SetEvent
+    | RecommitEvent
+    | TalksEvent
     | NoteEvent,
     Field(discriminator="kind"),
 ]
@@ -329,6 +360,11 @@ def _check_theater(t: Theater, src: Located) -> None:
         place(("roads", i, "b"), r.b)
     for i, name in enumerate(t.front_axis):
         place(("front_axis", i), name)
+    for i, sector in enumerate(t.sectors):
+        for j, name in enumerate(sector.axis):
+            place(("sectors", i, "axis", j), name)
+    if len({sec.name for sec in t.sectors}) != len(t.sectors):
+        problems.append(src.problem(("sectors",), "sector names must be unique"))
     for i, name in enumerate(t.key_places):
         place(("key_places", i), name)
     for i, c in enumerate(t.checks):

@@ -24,6 +24,8 @@ class RoadNetwork:
     axis: list[str]
     axis_km: dict[str, float]
     places: list[str] = field(default_factory=list)
+    sectors: dict[str, tuple[list[str], dict[str, float]]] = field(default_factory=dict)
+    """Sector name -> (its axis of nodes with waypoints, km of each node from the axis start)."""
     _all_pairs: tuple | None = field(default=None, repr=False)
     _within: dict[tuple[str, float], frozenset[str]] = field(default_factory=dict, repr=False)
 
@@ -64,6 +66,24 @@ class RoadNetwork:
             )
         return self._within[key]
 
+    def sector_of(self) -> dict[str, str]:
+        """Each node's sector: the one whose axis passes nearest by road (first listed on a tie).
+
+        Nodes no road joins to any axis have none; a theater without sectors gives {}."""
+        if not self.sectors:
+            return {}
+        dist, _ = self.all_pairs()
+        out: dict[str, str] = {}
+        for node in self.graph.nodes:
+            best = None
+            for name, (axis, _km) in self.sectors.items():
+                km = min((dist[node].get(a, math.inf) for a in axis), default=math.inf)
+                if km < math.inf and (best is None or km < best[0]):
+                    best = (km, name)
+            if best is not None:
+                out[node] = best[1]
+        return out
+
     def positions(self) -> dict[str, tuple[float, float]]:
         """(lon, lat) of every node, the layout Mesa's Network needs (no spring layout)."""
         return {n: (d["lon"], d["lat"]) for n, d in self.graph.nodes(data=True)}
@@ -100,15 +120,24 @@ def build_network(theater: Theater) -> RoadNetwork:
             g.add_edge(a, b, km=r.km, route=r.route or "")
             continue
         _split(g, a, b, r.km, pieces, r.route or "")
-    axis_places = [aliases[n.lower()] for n in theater.front_axis]
-    axis = [axis_places[0]]
-    for a, b in itertools.pairwise(axis_places):
+    axis, axis_km = _axis(g, [aliases[n.lower()] for n in theater.front_axis])
+    # A theater without sectors has one, along its front axis.
+    sectors = {
+        sec.name: _axis(g, [aliases[n.lower()] for n in sec.axis]) for sec in theater.sectors
+    } or {"front": (axis, axis_km)}
+    return RoadNetwork(g, aliases, axis, axis_km, places=theater.place_names(), sectors=sectors)
+
+
+def _axis(g: nx.Graph, places: list[str]) -> tuple[list[str], dict[str, float]]:
+    """The nodes along the roads joining `places` in order, and each node's km from the first."""
+    axis = [places[0]]
+    for a, b in itertools.pairwise(places):
         _, path = nx.single_source_dijkstra(g, a, b, weight="km")
         axis.extend(path[1:])
     axis_km = {axis[0]: 0.0}
     for a, b in itertools.pairwise(axis):
         axis_km[b] = axis_km[a] + g.edges[a, b]["km"]
-    return RoadNetwork(g, aliases, axis, axis_km, places=theater.place_names())
+    return axis, axis_km
 
 
 def _split(g: nx.Graph, a: str, b: str, km: float, pieces: int, route: str) -> None:
