@@ -23,12 +23,15 @@ SWEEP = ["-p", "faction.X.aggression=0,0.5,1", "-n", "4", "--batch-size", "1", "
 #   FAULT=enospc  os.write on our temporary files under FAULT_UNDER writes half, then fails
 #                 with ENOSPC (after FAULT_AFTER successful writes), as a full disk does;
 #   FAULT=erofs   creating any file under FAULT_UNDER fails with EROFS (a read-only folder);
+#   FAULT_WRITE_DELAY=s  each write to our temporary files under FAULT_UNDER takes s seconds
+#                 longer (a slow disk: time to signal a process while it writes);
 #   FAULT_SIGTERM_IN_SWAP=1  the process sends itself SIGTERM between the two renames that
 #                 put a results folder in place;
 #   FAULT_MARK_SIMULATION=1  print SIMULATING to stderr when the runs start.
 INJECT = r"""
-import errno, os, signal, sys
+import errno, os, signal, sys, time
 under = os.environ.get("FAULT_UNDER", "\0")
+delay = float(os.environ.get("FAULT_WRITE_DELAY", "0"))
 fault = os.environ.get("FAULT", "")
 allow = int(os.environ.get("FAULT_AFTER", "0"))
 seen = [0]
@@ -42,6 +45,8 @@ def where(fd):
 
 def write(fd, data):
     path = where(fd)
+    if delay and path.startswith(under) and path.endswith(".tmp"):
+        time.sleep(delay)
     if fault == "enospc" and path.startswith(under) and path.endswith(".tmp"):
         seen[0] += 1
         if seen[0] > allow:

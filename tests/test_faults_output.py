@@ -79,11 +79,11 @@ def test_a_second_writer_is_refused_in_one_line_and_changes_nothing(tmp_path, co
 
 def test_two_runs_at_once_one_wins_whole_and_the_other_is_refused(tmp_path):
     out = tmp_path / "res"
-    procs = [start(*RUN, "-n", str(n), "--out", str(out), cwd=tmp_path) for n in (30, 31)]
+    procs = [start(*RUN, "-n", str(n), "--out", str(out), cwd=tmp_path) for n in (80, 81)]
     results = [(p.wait(timeout=120), *p.communicate()) for p in procs]
     codes = sorted(code for code, _out, _err in results)
     assert codes == [0, 2], results
-    winner = next(n for n, (code, _o, _e) in zip((30, 31), results, strict=True) if code == 0)
+    winner = next(n for n, (code, _o, _e) in zip((80, 81), results, strict=True) if code == 0)
     loser_err = next(err for code, _o, err in results if code == 2)
     assert "being written by another conflict-sim" in one_line(loser_err)
     assert json.loads((out / "manifest.json").read_text())["replicates"] == winner
@@ -116,14 +116,12 @@ def test_sigterm_while_results_are_written_keeps_the_old_folder_and_leaves_nothi
     out = tmp_path / "res"
     assert cli(*RUN, "-n", "1", "--out", str(out), cwd=tmp_path).returncode == 0
     before = (out / "manifest.json").read_bytes()
-    # The parent writes the results after the runs: SIGTERM lands while they are written.
-    env = {"FAULT_MARK_SIMULATION": "1"}
-    proc = start(*RUN, "-n", "60", "--out", str(out), cwd=tmp_path, env=env)
-    assert proc.stderr.readline().strip() == "SIMULATING"
-    staging = None
+    # A slow disk: each file takes 0.3 s to write, and SIGTERM lands while they are written.
+    env = {"FAULT_WRITE_DELAY": "0.3", "FAULT_UNDER": str(tmp_path)}
+    proc = start(*RUN, "-n", "2", "--out", str(out), cwd=tmp_path, env=env)
     deadline = time.monotonic() + 60
-    while staging is None and time.monotonic() < deadline:
-        staging = next((p for p in tmp_path.iterdir() if p.name.startswith(".res.")), None)
+    while not list(tmp_path.glob(".res.*/.*.tmp")) and time.monotonic() < deadline:
+        assert proc.poll() is None, proc.communicate()
         time.sleep(0.005)
     proc.send_signal(signal.SIGTERM)
     _stdout, stderr = proc.communicate(timeout=60)
