@@ -58,6 +58,8 @@ from sim.sweep_store import (  # re-exported: the sweep's files are read from he
     complete_batches,
     create_sweep_folder,
     damaged_batches,
+    design_bytes,
+    design_problem,
     input_fingerprint,
     leftovers_only,
     part_info,
@@ -611,6 +613,8 @@ def run_sweep(
 
         if meta is not None:
             s = meta["sweep"]
+            if design_problem(folder, meta):
+                _rebuild_design(folder, meta, registry)
             points = read_design(folder)
             plan = SweepPlan(
                 setup=setup,
@@ -816,6 +820,22 @@ def _run_batches(
             if interrupted:  # every writer is stopped: drop what they left half-written
                 clean()
     return SweepResult(folder, plan.runs, ran, time.perf_counter() - t0, meta)
+
+
+def _rebuild_design(folder: Path, meta: Mapping[str, Any], registry: ParamRegistry) -> None:
+    """Write design.parquet again from the settings the manifest recorded (a design is seeded,
+    so it comes out the same), if it matches the recorded sha256; else refuse in one line."""
+    import hashlib
+
+    s = meta["sweep"]["settings"]
+    samples = None if s["design"] == "grid" else s["samples"]
+    points = make_design(s["design"], parse_axes(s["params"], registry), samples, s["seed"])
+    data = design_bytes(points)
+    if hashlib.sha256(data).hexdigest() != meta["sweep"].get("design_sha256"):
+        why = "is damaged and could not be rebuilt from the manifest; start a new sweep"
+        raise InputError(Problem(str(folder / DESIGN_FILE), 1, 1, "", why))
+    write_part(data, folder / DESIGN_FILE)
+    print(f"{folder / DESIGN_FILE} was damaged: rebuilt from {MANIFEST}", file=sys.stderr)
 
 
 def _stem(setup: Setup) -> str:

@@ -127,11 +127,21 @@ def leftovers_only(folder: Path) -> bool:
     return True
 
 
-def create_sweep_folder(folder: Path, points: pd.DataFrame, meta: Mapping[str, Any]) -> None:
-    """Create a new sweep folder atomically: built under a staging name, then renamed, so a
-    failure (a full disk) or a signal leaves nothing that blocks the next try."""
-    from sim.results import write_parquet
+def design_bytes(points: pd.DataFrame) -> bytes:
+    """design.parquet's contents: the points with their number (column `point`)."""
+    import io
 
+    buf = io.BytesIO()
+    points.reset_index().to_parquet(buf, compression="zstd", index=False)
+    return buf.getvalue()
+
+
+def create_sweep_folder(folder: Path, points: pd.DataFrame, meta: dict[str, Any]) -> None:
+    """Create a new sweep folder atomically: built under a staging name, then renamed, so a
+    failure (a full disk) or a signal leaves nothing that blocks the next try. The design
+    file's sha256 goes into the manifest (`sweep.design_sha256`)."""
+    design = design_bytes(points)
+    meta["sweep"]["design_sha256"] = hashlib.sha256(design).hexdigest()
     staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
     try:
         (staging / STAGING_MARKER).touch()
@@ -139,7 +149,7 @@ def create_sweep_folder(folder: Path, points: pd.DataFrame, meta: Mapping[str, A
         os.umask(umask)
         staging.chmod(0o777 & ~umask)
         (staging / PARTS).mkdir()
-        write_parquet(points.reset_index(), staging / DESIGN_FILE)
+        write_atomic(staging / DESIGN_FILE, design)
         write_manifest(meta, staging)
         (staging / STAGING_MARKER).unlink()
         with signals_held():
@@ -149,8 +159,32 @@ def create_sweep_folder(folder: Path, points: pd.DataFrame, meta: Mapping[str, A
         raise
 
 
+def design_problem(folder: Path, meta: Mapping[str, Any]) -> str | None:
+    """Why design.parquet does not match the sha256 the manifest recorded, or None."""
+    path = Path(folder) / DESIGN_FILE
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return "missing"
+    recorded = meta["sweep"].get("design_sha256")
+    if recorded is not None and hashlib.sha256(data).hexdigest() != recorded:
+        return f"damaged (its sha256 differs from {MANIFEST})"
+    return None
+
+
 def read_design(folder: str | Path) -> pd.DataFrame:
-    df = pd.read_parquet(Path(folder) / DESIGN_FILE)
+    """The design points (index `point`, one column per swept parameter).
+
+    Raises:
+        InputError: design.parquet is missing or damaged (one line; `--resume` rebuilds it).
+    """
+    folder = Path(folder)
+    meta = read_manifest(folder)
+    why = design_problem(folder, meta)
+    if why:
+        fix = f"{resume_command(folder, meta['scenario']['file'])} rebuilds it"
+        raise InputError(Problem(str(folder / DESIGN_FILE), 1, 1, "", f"{why}; {fix}"))
+    df = pd.read_parquet(folder / DESIGN_FILE)
     return df.set_index("point")
 
 

@@ -324,3 +324,18 @@ def test_a_real_full_disk_mid_sweep_then_resume_after_freeing_space(reference, t
         assert hidden_leftovers(disk) == []
     finally:
         unmount(disk)
+
+
+def test_a_damaged_design_is_refused_by_readers_and_rebuilt_by_resume(reference, tmp_path):
+    out = tmp_path / "s"
+    shutil.copytree(reference, out)
+    design = out / "design.parquet"
+    design.write_bytes(design.read_bytes()[:100])
+    res = CliRunner().invoke(app, ["analyze", str(out), "--out", str(tmp_path / "a.html")])
+    assert res.exit_code == 2, res.output
+    line = one_line(res.stderr)
+    assert str(design) in line and "damaged" in line and "--resume" in line
+    resumed = cli(*sweep(out, "--resume", "--workers", "1"), cwd=tmp_path)
+    assert resumed.returncode == 0, resumed.stderr
+    assert "rebuilt from manifest.json" in resumed.stderr
+    assert dataset(out) == dataset(reference)
