@@ -6,8 +6,9 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from sim.config import Setup, load_scenario
+from sim.execution import check_counts
 from sim.params import load_set_file, parse_assignments
-from sim.results import check_output, write_results
+from sim.results import claim_output, write_results
 from sim.runner import (
     Tables,
     concat_tables,
@@ -25,7 +26,16 @@ def run_ensemble(
     workers: int = 1,
     progress: bool = False,
 ) -> Tables:
-    """Run a scenario's replicates and return the output tables as DataFrames (nothing written)."""
+    """Run a scenario's replicates and return the output tables as DataFrames (nothing written).
+
+    `replicates` (default: the scenario's) and `workers` must be at least 1. More than one worker
+    needs a main module that the worker processes can import: from a script piped into
+    `python -` (no file to import) the runs fall back to this process, with a warning.
+
+    Raises:
+        ValueError: `replicates` or `workers` below 1, naming the argument.
+    """
+    check_counts(replicates=replicates, workers=workers)
     tables, _params = _run(scenario, replicates, seed, overrides or {}, workers, progress)
     return tables
 
@@ -35,7 +45,7 @@ def _run(scenario, replicates, seed, overrides, workers, show_progress):
     from sim.progress import progress
 
     setup = scenario if isinstance(scenario, Setup) else load_scenario(scenario)
-    replicates = replicates or setup.scenario.replicates
+    replicates = setup.scenario.replicates if replicates is None else replicates
     seed = setup.scenario.seed if seed is None else seed
     params = resolve_params(setup, overrides)
     specs = ensemble_specs(replicates, seed)
@@ -67,20 +77,29 @@ def run_to_folder(
     report: bool = True,
     progress: bool = True,
 ) -> tuple[Path, Tables]:
-    """Run and write `results/<scenario>/` atomically (tables, manifest, network, report)."""
+    """Run and write `results/<scenario>/` atomically (tables, manifest, network, report).
+
+    The folder is held for this writer from the start (see `sim.results.claim_output`): a second
+    writer, a folder that is not ours, or one that cannot be written is refused before any run.
+
+    Raises:
+        ValueError: `replicates` or `workers` below 1.
+        InputError: bad input files or a refused `out` (one line each).
+    """
+    check_counts(replicates=replicates, workers=workers)
     setup = load_scenario(scenario)
     overrides: dict[str, float] = {}
     if set_file is not None:
         overrides.update(load_set_file(set_file))
     overrides.update(parse_assignments(set_items))
     resolve_params(setup, overrides)
-    replicates = replicates or setup.scenario.replicates
+    replicates = setup.scenario.replicates if replicates is None else replicates
     seed = setup.scenario.seed if seed is None else seed
     folder = Path(out) if out is not None else Path("results") / Path(scenario).stem
-    check_output(folder)  # before simulating: a refused folder should cost nothing
-    tables, params = _run(setup, replicates, seed, overrides, workers, progress)
-    finish = _write_report if report else None
-    write_results(folder, setup, tables, params, overrides, seed, replicates, finish=finish)
+    with claim_output(folder):  # before simulating: a refused folder should cost nothing
+        tables, params = _run(setup, replicates, seed, overrides, workers, progress)
+        finish = _write_report if report else None
+        write_results(folder, setup, tables, params, overrides, seed, replicates, finish=finish)
     return folder, tables
 
 

@@ -28,7 +28,7 @@ import pandas as pd
 
 from sim.config import Setup
 from sim.errors import InputError, Problem
-from sim.execution import execute, local_executor
+from sim.execution import execute, local_executor, stop_executor
 from sim.params import ParamRegistry
 from sim.runner import RunSpec, seed_for, to_tables
 from sim.validation import Target, overall, score_targets
@@ -224,8 +224,9 @@ def calibrate(
         if on_progress is not None:
             on_progress(done[0], total_runs)
 
-    executor = local_executor(workers)
+    executor = local_executor(workers, start=True)  # a start cut short by Ctrl-C is noisy
     batch = max(1, min(8, replicates))
+    interrupted = True  # until the search ends normally: then workers are stopped, not awaited
     try:
         obj = Objective(
             setup, targets, base_params, ranges, replicates, seed, executor, batch, tick
@@ -238,9 +239,9 @@ def calibrate(
         else:
             accepted = _run_abc(obj, ranges, budget, seed, accept)
             details = {"design": "sobol (scrambled)", "accept": accept}
+        interrupted = False
     finally:
-        if executor is not None:
-            executor.shutdown(cancel_futures=True)
+        stop_executor(executor, interrupted=interrupted, kill=interrupted)
     history = pd.DataFrame(obj.history)
     search = history[history["label"] != "default"]
     pick = search if not search.empty else history

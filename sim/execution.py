@@ -16,8 +16,12 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
+import time
+import warnings
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # this module stays light: the CLI imports it to start workers early
@@ -135,15 +139,38 @@ def _noop() -> None:
     return None
 
 
+POOL_RETRIES = 2
+"""Fresh pools tried after a worker process dies (killed, out of memory) before giving up."""
+STOP_GRACE_SECONDS = 5.0
+"""How long stopped workers get to exit before they are killed (a SIGSTOPped one never would)."""
+
+
+def main_importable() -> bool:
+    """Whether pool workers can import the main module: not so for a script piped into
+    `python -` (its `__main__.__file__` is `<stdin>`, which a worker would try to run)."""
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None)
+    return path is None or getattr(main, "__spec__", None) is not None or os.path.isfile(path)
+
+
 def local_executor(workers: int, start: bool = False) -> ProcessPoolExecutor | None:
     """A process pool for more than one worker; None means run in this process.
 
     `start=True` starts every worker now (a pool otherwise starts them on its first tasks), so a
     caller can do it while holding Ctrl-C back: a worker whose start is cut short by an
     interrupt is unknown to the pool, cannot be stopped, and fails noisily when the parent
-    exits.
+    exits. From a main script that workers cannot import (piped into `python -`), runs stay in
+    this process, with a RuntimeWarning.
     """
     if workers <= 1:
+        return None
+    if not main_importable():
+        warnings.warn(
+            f"workers={workers}: worker processes cannot start from a script read from stdin "
+            "(`python -`); running in this process. Save the script to a file to use workers.",
+            RuntimeWarning,
+            stacklevel=2,
+        )
         return None
     ctx = _forkserver()
     reader, writer = ctx.Pipe(duplex=False)
@@ -158,23 +185,53 @@ def local_executor(workers: int, start: bool = False) -> ProcessPoolExecutor | N
     return pool
 
 
-@contextlib.contextmanager
-def sigint_deferred() -> Iterator[None]:
-    """Hold Ctrl-C back for the duration of the block, then raise it (main thread only)."""
-    import signal
-    import threading
+def sigint_deferred() -> contextlib.AbstractContextManager[None]:
+    """Hold Ctrl-C (and SIGTERM, which commands treat alike) back for the duration of the block,
+    then raise KeyboardInterrupt (main thread only)."""
+    from sim.outdir import signals_held
 
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    pending: list[int] = []
-    old = signal.signal(signal.SIGINT, lambda signum, frame: pending.append(signum))
+    return signals_held()
+
+
+def check_counts(**counts: int | None) -> None:
+    """Refuse a count below 1 (None means 'the default').
+
+    Raises:
+        ValueError: naming the first argument below 1 and its value.
+    """
+    for name, value in counts.items():
+        if value is not None and (isinstance(value, bool) or int(value) != value or value < 1):
+            raise ValueError(f"{name} must be a whole number of at least 1, got {value!r}")
+
+
+def check_scheduler(address: str, timeout: float = 5.0) -> None:
+    """Refuse a Dask scheduler address (tcp, tls, ws, wss) that is malformed or does not accept
+    a connection; a refused connection is reported at once, an unanswered one after `timeout`
+    seconds.
+
+    Raises:
+        InputError: one line naming the address and the reason.
+    """
+    import socket
+    from urllib.parse import urlsplit
+
+    from sim.errors import InputError, Problem
+
+    parts = urlsplit(address if "://" in address else f"tcp://{address}")
+    if parts.scheme not in ("tcp", "tls", "ws", "wss"):
+        return  # inproc:// (a cluster in this process) and others: nothing to connect to
     try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, old)
-    if pending:
-        raise KeyboardInterrupt
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        host, port = None, None
+    if not host or port is None:
+        why = f"{address!r} is not a scheduler address like tcp://host:8786"
+        raise InputError(Problem("--scheduler", 1, 1, "scheduler", why))
+    try:
+        socket.create_connection((host, port), timeout=timeout).close()
+    except OSError as exc:
+        why = f"cannot reach the Dask scheduler at {address}: {exc.strerror or exc or 'timed out'}"
+        raise InputError(Problem("--scheduler", 1, 1, "scheduler", why)) from None
 
 
 def dask_executor(address: str) -> Executor:
@@ -210,27 +267,32 @@ def stop_executor(executor: Executor | None, interrupted: bool = False, kill: bo
     """Shut an executor down.
 
     After an interrupt, tasks not started are cancelled. `kill=True` also stops a process
-    pool's workers at once; only for tasks whose results are small (a few bytes, as
-    `sim.sweep.run_parts` sends back): a worker killed while sending a large result leaves the
-    pool waiting for the rest for ever, and the process never exits. Without `kill`, running
-    tasks finish first (the process exits when they have).
+    pool's workers at once (SIGTERM, then SIGKILL after `STOP_GRACE_SECONDS` for any that did
+    not go, such as one stopped with SIGSTOP). Without `kill`, running tasks get
+    `STOP_GRACE_SECONDS` to finish before the same happens. A worker killed while sending a
+    large result would leave the pool's thread reading the rest for ever, and the process could
+    never exit: once every worker is dead, that read is ended (see `_unblock_results`).
     """
     if executor is None:
         return
     if isinstance(executor, ProcessPoolExecutor):
+        procs = list((getattr(executor, "_processes", None) or {}).values())
+        # shutdown(wait=False) drops the pool's references to these; kept to end a stuck read.
+        thread = getattr(executor, "_executor_manager_thread", None)
+        results = getattr(executor, "_result_queue", None)
         if interrupted and kill:
             # Workers first, then the pool: a worker still starting must not find the pool's
             # queues and locks already released (it would print a traceback as it fails).
-            procs = list((getattr(executor, "_processes", None) or {}).values())
             for proc in procs:
                 if proc.is_alive():
                     proc.terminate()
-            for proc in procs:
-                proc.join(timeout=5)
+            _reap(procs, STOP_GRACE_SECONDS)
             executor.shutdown(wait=False, cancel_futures=True)
+            _unblock_results(thread, results)
         elif interrupted:
             executor.shutdown(wait=False, cancel_futures=True)
-            return  # the workers' parent-watch pipe stays open until they finish
+            if _reap(procs, STOP_GRACE_SECONDS):
+                _unblock_results(thread, results)
         else:
             executor.shutdown(wait=True, cancel_futures=True)
         for conn in getattr(executor, "_sim_alive", ()):
@@ -240,6 +302,35 @@ def stop_executor(executor: Executor | None, interrupted: bool = False, kill: bo
     client = getattr(executor, "_sim_client", None)
     if client is not None:
         client.close()
+
+
+def _reap(procs: Sequence[Any], grace: float) -> bool:
+    """Wait up to `grace` seconds for the processes to exit, then kill the rest (SIGKILL, which
+    reaches a stopped process too). Returns whether any had to be killed."""
+    deadline = time.monotonic() + grace
+    for proc in procs:
+        proc.join(timeout=max(0.0, deadline - time.monotonic()))
+    alive = [proc for proc in procs if proc.is_alive()]
+    for proc in alive:
+        proc.kill()
+    for proc in alive:
+        proc.join(timeout=5)
+    return bool(alive)
+
+
+def _unblock_results(thread: Any, results: Any) -> None:
+    """End the pool thread's read of a result that a killed worker never finished sending.
+
+    With every worker dead, the parent's end is the last writer of the result pipe: closing it
+    makes the read fail, and the thread marks the pool broken and stops (else the interpreter
+    would wait for it at exit for ever)."""
+    if thread is None:
+        return
+    thread.join(timeout=1)
+    writer = getattr(results, "_writer", None)
+    if thread.is_alive() and writer is not None:
+        writer.close()
+        thread.join(timeout=5)
 
 
 def default_workers() -> int:
@@ -255,24 +346,54 @@ def run_specs(
     on_batch: Callable[[list[RunOutput]], None] | None = None,
 ) -> list[RunOutput]:
     """Run all specs (in a process pool when workers > 1) and return outputs in run-id order;
-    with `on_batch`, each finished batch goes there instead and nothing is kept."""
+    with `on_batch`, each finished batch goes there instead and nothing is kept.
+
+    When a worker process dies (killed, out of memory), the runs not yet back are run again on a
+    fresh pool, up to `POOL_RETRIES` times; finished runs are kept.
+
+    Raises:
+        WorkersLost: workers died on every pool tried.
+    """
     outputs: list[RunOutput] = []
-    done = 0
-    pool = local_executor(workers, start=True)
+    finished: set[int] = set()
     size = max(1, min(8, len(specs) // max(workers * 4, 1)))
-    interrupted = False
-    try:
-        for batch in execute(setup, specs, params, pool, size, max_in_flight=2 * workers):
-            done += len(batch)
-            if on_batch is not None:
-                on_batch(batch)
-            else:
-                outputs.extend(batch)
-            if on_progress is not None:
-                on_progress(done, len(specs))
-    except BaseException:
-        interrupted = True
-        raise
-    finally:
-        stop_executor(pool, interrupted=interrupted)
+    for attempt in range(POOL_RETRIES + 1):
+        todo = [s for s in specs if s.run_id not in finished]
+        pool = local_executor(workers, start=True)
+        interrupted = False
+        try:
+            for batch in execute(setup, todo, params, pool, size, max_in_flight=2 * workers):
+                finished.update(o.summary["run_id"] for o in batch)
+                if on_batch is not None:
+                    on_batch(batch)
+                else:
+                    outputs.extend(batch)
+                if on_progress is not None:
+                    on_progress(len(finished), len(specs))
+            break
+        except BrokenProcessPool:
+            interrupted = True
+            if attempt == POOL_RETRIES:
+                raise WorkersLost(len(finished), len(specs), attempt + 1) from None
+            print(
+                f"a worker process died; running the {len(specs) - len(finished)} unfinished "
+                "runs again on a fresh pool",
+                file=sys.stderr,
+            )
+        except BaseException:
+            interrupted = True
+            raise
+        finally:
+            stop_executor(pool, interrupted=interrupted, kill=interrupted)
     return sorted(outputs, key=lambda o: o.summary["run_id"])
+
+
+class WorkersLost(RuntimeError):
+    """Worker processes died on every pool tried; `done` of `total` runs had finished."""
+
+    def __init__(self, done: int, total: int, pools: int):
+        super().__init__(
+            f"worker processes died on each of {pools} pools ({done} of {total} runs finished); "
+            "nothing was written. Check memory, or run with --workers 1"
+        )
+        self.done, self.total, self.pools = done, total, pools

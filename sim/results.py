@@ -6,6 +6,7 @@ only when complete, so an interrupted or failed run never leaves a half-written 
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import platform
@@ -22,6 +23,14 @@ import pandas as pd
 
 from sim.config import Setup
 from sim.network import RoadNetwork
+from sim.outdir import (
+    STAGING_MARKER,
+    check_writable,
+    clean_stale_staging,
+    output_lock,
+    signals_held,
+    write_atomic,
+)
 from sim.runner import Tables, network_for
 
 
@@ -36,16 +45,15 @@ def versions() -> dict[str, str]:
 
 
 def write_parquet(df: pd.DataFrame, path: Path) -> None:
-    """Parquet with zstd, no index; written to a temporary file and renamed."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    df.to_parquet(tmp, compression="zstd", index=False)
-    os.replace(tmp, path)
+    """Parquet with zstd, no index; written to a temporary file of its own and renamed."""
+    buf = io.BytesIO()
+    df.to_parquet(buf, compression="zstd", index=False)
+    write_atomic(path, buf.getvalue())
 
 
 def write_json(data: Any, path: Path) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(data, indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    text = json.dumps(data, indent=2, sort_keys=True, default=str) + "\n"
+    write_atomic(path, text.encode("utf-8"))
 
 
 RESULT_MARKERS = ("manifest.json", "calibration.json")
@@ -102,35 +110,61 @@ def check_output(folder: str | Path, option: str = "--out") -> Path:
 
 
 @contextmanager
+def claim_output(folder: str | Path, option: str = "--out") -> Iterator[Path]:
+    """Hold `folder` for one writer for the block, after checking that it may be written.
+
+    In order: the writer's lock (a second writer is refused), what an interrupted run left
+    beside the folder is tidied, the folder is checked with `check_output`, and an existing
+    folder is checked to be writable: all before any simulation.
+
+    Raises:
+        InputError: one line, when another writer holds the folder, or it may not be written.
+    """
+    with output_lock(folder, option) as held:
+        clean_stale_staging(held)
+        check_output(held, option)
+        if held.is_dir():
+            check_writable(held, option)
+        yield held
+
+
+@contextmanager
 def staged_dir(final: Path) -> Iterator[Path]:
     """Yield a fresh temporary folder that replaces `final` only if the block succeeds.
 
     `final` is checked with `check_output` before and again at the swap, so the only thing ever
-    replaced is an empty folder or a complete results folder of ours.
+    replaced is an empty folder or a complete results folder of ours. The staging folder holds
+    a marker, so that one left by a killed process is recognised and removed by the next
+    writer (`claim_output`). Ctrl-C and SIGTERM wait until the swap is done, so it leaves the
+    old folder or the new one, never neither.
 
     Raises:
         InputError: `final` is a file or a folder that is not ours (see `check_output`).
+        OSError: writing failed (a full disk): the staging folder is removed, `final` unchanged.
     """
     final = check_output(final)
     final.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=final.parent))
-    umask = os.umask(0)  # mkdtemp makes the folder private; give it the usual permissions
-    os.umask(umask)
-    tmp.chmod(0o777 & ~umask)
     try:
+        (tmp / STAGING_MARKER).touch()
+        umask = os.umask(0)  # mkdtemp makes the folder private; give it the usual permissions
+        os.umask(umask)
+        tmp.chmod(0o777 & ~umask)
         yield tmp
         check_output(final)
+        (tmp / STAGING_MARKER).unlink()
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     old = None
-    if final.exists():
-        # A unique name: two writers never share it, and a stale one is never ours to delete.
-        old = Path(tempfile.mkdtemp(prefix=f".{final.name}.old.", dir=final.parent))
-        os.replace(final, old)
-    os.replace(tmp, final)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+    with signals_held():
+        if final.exists():
+            # A unique name: two writers never share it, and a stale one is never ours to delete.
+            old = Path(tempfile.mkdtemp(prefix=f".{final.name}.old.", dir=final.parent))
+            os.replace(final, old)
+        os.replace(tmp, final)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
 
 
 def network_json(setup: Setup, net: RoadNetwork) -> dict[str, Any]:

@@ -6,22 +6,27 @@ depends on the number of workers or on the order in which runs finish. Runs go o
 consecutive run ids; each finished batch becomes one Parquet part per table,
 `parts/<table>-<batch:06d>.parquet`, written atomically by the parent, and the batch is then
 recorded as complete in `manifest.json`. Only batches listed there count, so a sweep killed at
-any moment leaves a consistent folder, and `resume=True` runs just the missing batches.
+any moment leaves a consistent folder, and `resume=True` runs just the missing batches (and
+those whose parts no longer match their recorded sha256). One process writes a sweep folder at a
+time (`sim.outdir.output_lock`); a new folder is built under a hidden name and renamed into place.
 
 Folder layout:
     manifest.json     scenario, base parameters, seed, replicates, design settings, batch size,
-                      complete batches, status (partial / complete)
+                      complete batches, each part's sha256 and rows, a fingerprint of the
+                      inputs (theater, parameters file, model code, library versions), status
+    manifest.backup.json  a second copy, to rebuild a damaged manifest from (`sweep_store`)
     design.parquet    the design points (column `point`, then one column per swept parameter)
     parts/            runs-000000.parquet, timeseries-000000.parquet, ... one per batch and table
 """
 
 from __future__ import annotations
 
+import contextlib
 import itertools
-import json
 import math
-import os
+import shutil
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -35,14 +40,56 @@ import pandas as pd
 
 from sim.config import CeasefireEvent, Setup, load_scenario
 from sim.errors import InputError, Problem
+from sim.outdir import (
+    check_writable,
+    clean_stale_staging,
+    output_fault,
+    output_lock,
+    stray_temporaries,
+)
 from sim.params import ParamRegistry, parse_assignments
 from sim.runner import TABLES, RunSpec, Tables, arrow_tables, run_one, seed_for
+from sim.sweep_store import (  # re-exported: the sweep's files are read from here too
+    BACKUP,
+    DESIGN_FILE,
+    MANIFEST,
+    PARTS,
+    check_inputs,
+    complete_batches,
+    create_sweep_folder,
+    damaged_batches,
+    design_bytes,
+    design_problem,
+    input_fingerprint,
+    leftovers_only,
+    part_info,
+    part_path,
+    read_design,
+    read_manifest,
+    read_runs,
+    read_sweep,
+    resume_command,
+    sweep_parts,
+    write_manifest,
+    write_part,
+)
+
+__all__ = [
+    "DESIGN_FILE",
+    "MANIFEST",
+    "PARTS",
+    "complete_batches",
+    "part_path",
+    "read_design",
+    "read_manifest",
+    "read_runs",
+    "read_sweep",
+    "run_sweep",
+    "sweep_parts",
+]
 
 DESIGNS = ("grid", "lhs", "sobol")
 DEFAULT_SAMPLES = {"lhs": 64, "sobol": 16}
-MANIFEST = "manifest.json"
-DESIGN_FILE = "design.parquet"
-PARTS = "parts"
 # Rows a worker holds as dicts before turning them into DataFrames (about 30 MB).
 ROW_BUDGET = 50_000
 # A design's own random stream, apart from every run's (run seeds use 2-element spawn keys).
@@ -290,11 +337,14 @@ def run_parts(
     tables: Sequence[str],
     folder: str | None = None,
     batch: int | None = None,
-) -> dict[str, bytes | None]:
+) -> dict[str, dict[str, Any]]:
     """Run a batch in a worker; write its Parquet parts into `folder`, or return them as bytes.
 
+    Returns `{table: {"sha256", "rows", "data"}}`: each part's hash and row count, for the
+    manifest, and `data` (the Parquet bytes) only when there is no `folder`.
+
     A worker that shares the sweep's file system (a local process pool) writes its own parts,
-    atomically, and sends back only the table names: a message that small is written to the
+    atomically, and sends back only their hashes: a message that small is written to the
     result pipe in one piece, so stopping a worker at any moment cannot leave the pool reading
     half a result for ever (which happens when a worker is killed while sending megabytes).
     Workers elsewhere (Dask) send the bytes and the parent writes them.
@@ -329,7 +379,7 @@ def run_parts(
             rows = 0
     if pending:
         flush()
-    out: dict[str, bytes | None] = {}
+    out: dict[str, dict[str, Any]] = {}
     for name, parts in chunks.items():
         parts = [t for t in parts if t.num_rows] or parts[:1]
         table = (
@@ -337,85 +387,13 @@ def run_parts(
         )
         buf = io.BytesIO()
         pq.write_table(table, buf, compression="zstd")
+        data = buf.getvalue()
+        out[name] = {**part_info(data, table.num_rows), "data": None}
         if folder is None:
-            out[name] = buf.getvalue()
+            out[name]["data"] = data
         else:
-            _write_bytes(buf.getvalue(), part_path(Path(folder), name, int(batch or 0)))
-            out[name] = None
+            write_part(data, part_path(Path(folder), name, int(batch or 0)))
     return out
-
-
-# --- files ----------------------------------------------------------------------------------
-
-
-def part_path(folder: Path, table: str, batch: int) -> Path:
-    return Path(folder) / PARTS / f"{table}-{batch:06d}.parquet"
-
-
-def _write_bytes(data: bytes, path: Path) -> None:
-    # A name of its own per process: a worker orphaned by a killed sweep may still be writing
-    # the same (identical) part while the resumed sweep does.
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-    os.replace(tmp, path)
-
-
-def read_manifest(folder: str | Path) -> dict[str, Any]:
-    path = Path(folder) / MANIFEST
-    if not path.is_file():
-        raise InputError(Problem(str(folder), 1, 1, "", "not a sweep folder (no manifest.json)"))
-    data = json.loads(path.read_text(encoding="utf-8"))
-    if data.get("kind") != "sweep":
-        raise InputError(Problem(str(path), 1, 1, "kind", "not a sweep manifest"))
-    return data
-
-
-def read_design(folder: str | Path) -> pd.DataFrame:
-    df = pd.read_parquet(Path(folder) / DESIGN_FILE)
-    return df.set_index("point")
-
-
-def complete_batches(folder: str | Path, meta: Mapping[str, Any] | None = None) -> list[int]:
-    meta = meta or read_manifest(folder)
-    return sorted(meta["sweep"]["batches_complete"])
-
-
-def sweep_parts(folder: str | Path, table: str = "runs") -> list[Path]:
-    """The part files of one table that belong to complete batches (for DuckDB, pyarrow)."""
-    folder = Path(folder)
-    return [part_path(folder, table, b) for b in complete_batches(folder)]
-
-
-def _read_table(paths: Sequence[Path]) -> pd.DataFrame:
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    parts = [t for t in (pq.read_table(p) for p in paths) if t.num_columns]
-    if not parts:
-        return pd.DataFrame()
-    table = pa.concat_tables(parts, promote_options="permissive")
-    return table.to_pandas()
-
-
-def read_sweep(folder: str | Path, tables: Sequence[str] = TABLES) -> Tables:
-    """A sweep's complete runs as the output tables, in run-id order (`tables` limits which)."""
-    folder = Path(folder)
-    meta = read_manifest(folder)
-    stored = set(meta["sweep"]["tables"])
-    done = complete_batches(folder, meta)
-    out = {}
-    for name in TABLES:
-        if name in tables and name in stored:
-            out[name] = _read_table([part_path(folder, name, b) for b in done])
-        else:
-            out[name] = pd.DataFrame()
-    return Tables(**out)
-
-
-def read_runs(folder: str | Path) -> pd.DataFrame:
-    """The runs table of a sweep (one row per complete run)."""
-    return read_sweep(folder, tables=("runs",)).runs
 
 
 # --- signals --------------------------------------------------------------------------------
@@ -576,8 +554,10 @@ def run_sweep(
     what is stored (runs is always kept). `progress` is True for a bar / periodic lines, or a
     callable `update(done, total)`.
     """
-    from sim.execution import default_workers, prestart_pool
-    from sim.results import manifest, write_json, write_parquet
+    from sim.execution import check_counts, check_scheduler, default_workers, prestart_pool
+    from sim.results import manifest
+
+    check_counts(replicates=replicates, workers=workers, samples=samples, batch_size=batch_size)
 
     t0 = time.perf_counter()
     if executor is None and not scheduler and (workers or default_workers()) > 1:
@@ -608,70 +588,101 @@ def run_sweep(
         overrides,
         tables,
     )
+    if scheduler:
+        check_scheduler(scheduler)  # before anything is created
+    inputs = input_fingerprint(setup)
 
-    meta: dict[str, Any] | None = None
-    if folder.exists():
-        if not resume:
-            why = "already exists; add --resume to continue that sweep, or choose another --out"
-            raise InputError(Problem(str(folder), 1, 1, "--out", why))
-        if (folder / MANIFEST).is_file():
-            meta = read_manifest(folder)
-            _check_resume(meta["sweep"]["settings"], given, folder)
-        elif any(p.name not in (PARTS, DESIGN_FILE) for p in folder.iterdir()) or any(
-            (folder / PARTS).glob("*.parquet")
-        ):
-            raise InputError(Problem(str(folder), 1, 1, "--out", "is not a sweep folder"))
-        # else: killed before its first manifest was written; start it afresh
+    with output_lock(folder):  # one writer per sweep folder, for the whole sweep
+        clean_stale_staging(folder)
+        meta: dict[str, Any] | None = None
+        if folder.exists():
+            if not resume:
+                why = "already exists; add --resume to continue that sweep, or choose another --out"
+                raise InputError(Problem(str(folder), 1, 1, "--out", why))
+            if not folder.is_dir():
+                raise InputError(Problem(str(folder), 1, 1, "--out", "is a file, not a folder"))
+            check_writable(folder)
+            if (folder / MANIFEST).is_file() or (folder / BACKUP).is_file():
+                meta = read_manifest(folder, repair=True)
+                _check_resume(meta["sweep"]["settings"], given, folder)
+                check_inputs(meta["sweep"].get("inputs"), inputs, folder)
+            elif leftovers_only(folder):
+                shutil.rmtree(folder)  # ours, from before its first manifest: start afresh
+            else:
+                raise InputError(Problem(str(folder), 1, 1, "--out", "is not a sweep folder"))
 
-    if meta is not None:
-        s = meta["sweep"]["settings"]
-        points = read_design(folder)
-        plan = SweepPlan(
-            setup=setup,
-            points=points,
-            replicates=s["replicates"],
-            seed=s["seed"],
-            batch_size=s["batch_size"],
-            params=registry.resolve(setup.scenario.set, s["set"] or {}),
-            tables=tuple(s["tables"]),
-            overrides=dict(s["set"] or {}),
+        if meta is not None:
+            s = meta["sweep"]
+            if design_problem(folder, meta):
+                _rebuild_design(folder, meta, registry)
+            points = read_design(folder)
+            plan = SweepPlan(
+                setup=setup,
+                points=points,
+                replicates=s["settings"]["replicates"],
+                seed=s["settings"]["seed"],
+                batch_size=s["settings"]["batch_size"],
+                params=registry.resolve(setup.scenario.set, s["settings"]["set"] or {}),
+                tables=tuple(s["settings"]["tables"]),
+                overrides=dict(s["settings"]["set"] or {}),
+            )
+            for stale in [*stray_temporaries(folder), *stray_temporaries(folder / PARTS)]:
+                stale.unlink(missing_ok=True)
+            (folder / PARTS).mkdir(exist_ok=True)
+            bad = damaged_batches(folder, meta)
+            if bad:
+                first = next(iter(bad.values()))
+                print(
+                    f"{len(bad)} saved batch(es) have a missing or damaged part ({first}); "
+                    "running them again",
+                    file=sys.stderr,
+                )
+            done = set(s["batches_complete"]) - set(bad)
+            s.setdefault("inputs", inputs)
+        else:
+            if axes is None:
+                raise _problem("", "give at least one --param KEY=SPEC to sweep")
+            clash = sorted(set(overrides) & {a.key for a in axes})
+            if clash:
+                raise _problem(clash[0], "both swept (--param) and fixed (--set)", "--set")
+            base = registry.resolve(setup.scenario.set, overrides)
+            seed = setup.scenario.seed if seed is None else int(seed)
+            replicates = replicates or setup.scenario.replicates
+            design = design or "grid"
+            points = make_design(design, axes, samples, seed)
+            runs = len(points) * replicates
+            batch_size = batch_size or default_batch_size(runs)
+            plan = SweepPlan(
+                setup, points, replicates, seed, batch_size, base, tables or TABLES, overrides
+            )
+            settings = _settings(
+                setup.scenario_sha256, axes, design,
+                samples if design == "grid" else samples or DEFAULT_SAMPLES[design],
+                replicates, seed, batch_size, overrides or {}, plan.tables,
+            )  # fmt: skip
+            settings["set"] = dict(sorted(overrides.items()))
+            sweep_meta = {**_sweep_meta(plan, axes, design, settings), "inputs": inputs}
+            meta = manifest(
+                setup, base, overrides, seed, replicates, status="partial",
+                extra={"kind": "sweep", "sweep": sweep_meta},
+            )  # fmt: skip
+            create_sweep_folder(folder, points, meta)
+            done = set()
+        return _run_batches(
+            plan, meta, done, folder, workers, scheduler, executor, progress, max_in_flight, t0
         )
-        done = set(meta["sweep"]["batches_complete"])
-        for stale in (folder / PARTS).glob(".*.tmp"):
-            stale.unlink(missing_ok=True)
-    else:
-        if axes is None:
-            raise _problem("", "give at least one --param KEY=SPEC to sweep")
-        clash = sorted(set(overrides) & {a.key for a in axes})
-        if clash:
-            raise _problem(clash[0], "both swept (--param) and fixed (--set)", "--set")
-        base = registry.resolve(setup.scenario.set, overrides)
-        seed = setup.scenario.seed if seed is None else int(seed)
-        replicates = replicates or setup.scenario.replicates
-        design = design or "grid"
-        points = make_design(design, axes, samples, seed)
-        runs = len(points) * replicates
-        batch_size = batch_size or default_batch_size(runs)
-        plan = SweepPlan(
-            setup, points, replicates, seed, batch_size, base, tables or TABLES, overrides
+
+
+class SweepFault(RuntimeError):
+    """A sweep stopped by a fault (a full disk, workers that kept dying); what was saved stays
+    and `--resume` continues it once the cause is fixed."""
+
+    def __init__(self, folder: Path, done: int, total: int, reason: str):
+        self.folder, self.done, self.total, self.reason = folder, done, total, reason
+        super().__init__(
+            f"{reason}; {done} of {total} runs are saved in {folder}; when fixed, next: "
+            f"{resume_command(folder)}"
         )
-        settings = _settings(
-            setup.scenario_sha256, axes, design,
-            samples if design == "grid" else samples or DEFAULT_SAMPLES[design],
-            replicates, seed, batch_size, overrides or {}, plan.tables,
-        )  # fmt: skip
-        settings["set"] = dict(sorted(overrides.items()))
-        meta = manifest(
-            setup, base, overrides, seed, replicates, status="partial",
-            extra={"kind": "sweep", "sweep": _sweep_meta(plan, axes, design, settings)},
-        )  # fmt: skip
-        (folder / PARTS).mkdir(parents=True, exist_ok=True)
-        write_parquet(points.reset_index(), folder / DESIGN_FILE)
-        write_json(meta, folder / MANIFEST)
-        done = set()
-    return _run_batches(
-        plan, meta, done, folder, workers, scheduler, executor, progress, max_in_flight, t0
-    )
 
 
 def _run_batches(
@@ -686,10 +697,15 @@ def _run_batches(
     max_in_flight: int | None,
     t0: float,
 ) -> SweepResult:
-    """Run the batches not yet done; write each one's parts, then mark it in the manifest."""
+    """Run the batches not yet done; write each one's parts, then mark it in the manifest.
+
+    A worker process that dies (killed, out of memory) costs only its batches: they run again on
+    a fresh pool, up to `POOL_RETRIES` times."""
     from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
 
     from sim.execution import (
+        POOL_RETRIES,
         dask_executor,
         default_workers,
         executor_slots,
@@ -698,68 +714,128 @@ def _run_batches(
         submit_bounded,
     )
     from sim.progress import progress as progress_bar
-    from sim.results import write_json
 
-    todo = [b for b in range(plan.batches) if b not in done]
     runs_done = sum(len(plan.batch_runs(b)) for b in done)
     ran = 0
     meta["status"] = "partial"
+    recorded = meta["sweep"].setdefault("part_files", {})
+    for b in range(plan.batches):
+        if b not in done:
+            for name in plan.tables:
+                recorded.pop(part_path(folder, name, b).name, None)
 
     def record() -> None:
         meta["sweep"]["batches_complete"] = sorted(done)
         meta["sweep"]["runs_complete"] = runs_done
         meta["status"] = "complete" if len(done) == plan.batches else "partial"
-        write_json(meta, folder / MANIFEST)
+        write_manifest(meta, folder)
+
+    def record_if_possible() -> None:
+        with contextlib.suppress(OSError):  # a full disk: the last manifest written stays valid
+            record()
+
+    def clean() -> None:
+        for stale in stray_temporaries(folder / PARTS):
+            stale.unlink(missing_ok=True)
 
     own_executor = executor is None
     interrupted = False
+    pools = 0
     show = progress if isinstance(progress, bool) else False
     try:
-        with _interruptible() as critical:
-            if executor is None and todo:
-                with critical():  # Ctrl-C waits until every worker has started
-                    if scheduler:
-                        executor = dask_executor(scheduler)
-                    else:
-                        workers = workers or default_workers()
-                        executor = local_executor(min(workers, len(todo)), start=True)
-            slots = executor_slots(executor, workers or default_workers()) if executor else 1
-            window = max_in_flight or 2 * slots
-            shared = executor is None or isinstance(executor, ProcessPoolExecutor)
-            where = str(folder) if shared else None
-            jobs = (
-                (b, (plan.setup, plan.batch_specs(b), plan.params, plan.tables, where, b))
-                for b in todo
-            )
-            with progress_bar("runs", plan.runs, enabled=show, completed=runs_done) as bar:
-                update = progress if callable(progress) else bar
-                update(runs_done, plan.runs)
-                for b, parts in submit_bounded(executor, run_parts, jobs, window):
-                    with critical():
-                        for name, data in parts.items():
-                            if data is not None:
-                                _write_bytes(data, part_path(folder, name, b))
-                        done.add(b)
-                        runs_done += len(plan.batch_runs(b))
-                        ran += len(plan.batch_runs(b))
-                        record()
-                    update(runs_done, plan.runs)
+        with (
+            _interruptible() as critical,
+            progress_bar("runs", plan.runs, enabled=show, completed=runs_done) as bar,
+        ):
+            update = progress if callable(progress) else bar
+            update(runs_done, plan.runs)
+            while todo := [b for b in range(plan.batches) if b not in done]:
+                if executor is None:
+                    with critical():  # Ctrl-C waits until every worker has started
+                        if scheduler:
+                            executor = dask_executor(scheduler)
+                        else:
+                            workers = workers or default_workers()
+                            executor = local_executor(min(workers, len(todo)), start=True)
+                    pools += 1
+                slots = executor_slots(executor, workers or default_workers()) if executor else 1
+                window = max_in_flight or 2 * slots
+                shared = executor is None or isinstance(executor, ProcessPoolExecutor)
+                where = str(folder) if shared else None
+                jobs = (
+                    (b, (plan.setup, plan.batch_specs(b), plan.params, plan.tables, where, b))
+                    for b in todo
+                )
+                try:
+                    for b, parts in submit_bounded(executor, run_parts, jobs, window):
+                        with critical():
+                            for name, info in parts.items():
+                                path = part_path(folder, name, b)
+                                if info["data"] is not None:
+                                    write_part(info["data"], path)
+                                recorded[path.name] = {
+                                    "sha256": info["sha256"],
+                                    "rows": info["rows"],
+                                }
+                            done.add(b)
+                            runs_done += len(plan.batch_runs(b))
+                            ran += len(plan.batch_runs(b))
+                            record()
+                        update(runs_done, plan.runs)
+                except BrokenProcessPool:
+                    if not own_executor or pools > POOL_RETRIES:
+                        raise
+                    stop_executor(executor, interrupted=True, kill=True)
+                    executor = None
+                    clean()
+                    print(
+                        f"a worker process died; running the {plan.runs - runs_done} runs not "
+                        "saved yet on a fresh pool",
+                        file=sys.stderr,
+                    )
             record()
     except KeyboardInterrupt:
         interrupted = True
-        record()
+        record_if_possible()
         raise SweepInterrupted(folder, runs_done, plan.runs) from None
+    except BrokenProcessPool:
+        interrupted = True
+        record_if_possible()
+        why = f"worker processes died on each of {pools} pools"
+        raise SweepFault(folder, runs_done, plan.runs, why) from None
+    except OSError as exc:
+        interrupted = True
+        record_if_possible()
+        why = output_fault(exc)
+        if why is None:
+            raise
+        raise SweepFault(folder, runs_done, plan.runs, why) from None
     except BaseException:
         interrupted = True
-        record()
+        record_if_possible()
         raise
     finally:
         if own_executor:
             stop_executor(executor, interrupted=interrupted, kill=True)  # results are tiny
             if interrupted:  # every writer is stopped: drop what they left half-written
-                for stale in (folder / PARTS).glob(".*.tmp"):
-                    stale.unlink(missing_ok=True)
+                clean()
     return SweepResult(folder, plan.runs, ran, time.perf_counter() - t0, meta)
+
+
+def _rebuild_design(folder: Path, meta: Mapping[str, Any], registry: ParamRegistry) -> None:
+    """Write design.parquet again from the settings the manifest recorded (a design is seeded,
+    so it comes out the same), if it matches the recorded sha256; else refuse in one line."""
+    import hashlib
+
+    s = meta["sweep"]["settings"]
+    samples = None if s["design"] == "grid" else s["samples"]
+    points = make_design(s["design"], parse_axes(s["params"], registry), samples, s["seed"])
+    data = design_bytes(points)
+    if hashlib.sha256(data).hexdigest() != meta["sweep"].get("design_sha256"):
+        why = "is damaged and could not be rebuilt from the manifest; start a new sweep"
+        raise InputError(Problem(str(folder / DESIGN_FILE), 1, 1, "", why))
+    write_part(data, folder / DESIGN_FILE)
+    print(f"{folder / DESIGN_FILE} was damaged: rebuilt from {MANIFEST}", file=sys.stderr)
 
 
 def _stem(setup: Setup) -> str:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import sys
 from collections.abc import Callable
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -25,19 +27,58 @@ SetFile = Annotated[
 Workers = Annotated[int, typer.Option(min=1, help="Processes to run replicates in")]
 
 
+_SCOPE: ContextVar[contextlib.ExitStack | None] = ContextVar("command_scope", default=None)
+
+
+def hold(resource: contextlib.AbstractContextManager[Any]) -> Any:
+    """Enter `resource` (an output folder's claim) until the running command ends."""
+    stack = _SCOPE.get()
+    if stack is None:
+        raise RuntimeError("hold() is for use inside a command decorated with input_errors")
+    return stack.enter_context(resource)
+
+
 def input_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Print input errors one per line on stderr and exit 2, with no traceback."""
+    """Print input errors one per line on stderr and exit 2, with no traceback.
+
+    Also, for the whole command: SIGTERM acts like Ctrl-C (one line, exit 130); a storage fault
+    (full disk, read-only) is one line naming the path and the reason (exit 1), and so are
+    worker processes that keep dying; what the command `hold`s (an output folder's lock) is
+    released when it ends."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         from sim.errors import InputError
+        from sim.execution import WorkersLost
+        from sim.outdir import output_fault, sigterm_as_interrupt
 
         try:
-            return fn(*args, **kwargs)
+            with contextlib.ExitStack() as stack, sigterm_as_interrupt():
+                token = _SCOPE.set(stack)
+                try:
+                    return fn(*args, **kwargs)
+                finally:
+                    _SCOPE.reset(token)
         except InputError as exc:
             for problem in exc.problems:
                 print(f"error: {problem}", file=sys.stderr)
             raise typer.Exit(2) from None
+        except KeyboardInterrupt:
+            print(
+                "interrupted: output folders are replaced whole or not at all, "
+                "so nothing half-written was left",
+                file=sys.stderr,
+            )
+            raise typer.Exit(130) from None
+        except WorkersLost as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            raise typer.Exit(1) from None
+        except OSError as exc:
+            line = output_fault(exc)
+            if line is None:
+                raise
+            print(f"error: {line}", file=sys.stderr)
+            raise typer.Exit(1) from None
 
     return wrapper
 

@@ -81,7 +81,9 @@ def sweep(
 
     if not scheduler and (workers or default_workers()) > 1:
         prestart_pool()  # the workers import the model while this process does the same
-    from sim.sweep import SweepInterrupted, run_sweep
+    import shlex
+
+    from sim.sweep import SweepFault, SweepInterrupted, resume_command, run_sweep
 
     keep = [t.strip() for t in tables.split(",") if t.strip()] if tables else None
     try:
@@ -92,18 +94,27 @@ def sweep(
         )  # fmt: skip
     except SweepInterrupted as exc:
         typer.echo(
-            f"interrupted: {exc.done} of {exc.total} runs are saved in {exc.folder} (status partial).\n"
-            "Run the same command with --resume to finish it.",
+            f"interrupted: {exc.done} of {exc.total} runs are saved in {exc.folder} (status "
+            "partial). Run the same command with --resume to finish it: "
+            f"{resume_command(exc.folder, str(scenario))}",
             err=True,
         )
         raise typer.Exit(130) from None
+    except SweepFault as exc:
+        typer.echo(
+            f"error: {exc.reason}; {exc.done} of {exc.total} runs are saved in {exc.folder}; "
+            f"when fixed, next: {resume_command(exc.folder, str(scenario))}",
+            err=True,
+        )
+        raise typer.Exit(1) from None
     meta = result.meta["sweep"]
     rate = result.ran / result.seconds if result.seconds > 0 else 0.0
     typer.echo(
         f"sweep: {meta['design']} design, {meta['points']} points x {meta['replicates']} replicates "
         f"= {result.runs} runs ({result.ran} run now, {rate:.1f} runs/s)"
     )
-    typer.echo(f"results: {result.folder}  (next: conflict-sim analyze {result.folder})")
+    folder = shlex.quote(str(result.folder))
+    typer.echo(f"results: {result.folder}  (next: conflict-sim analyze {folder})")
 
 
 @input_errors

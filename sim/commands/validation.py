@@ -76,12 +76,13 @@ def validate(
 ) -> None:
     """Score a scenario against observed facts (share of replicates matching each, Brier/CRPS),
     next to a no-change baseline from each run's state at the observations' start."""
-    from sim.results import check_output
+    from sim.commands import hold
+    from sim.results import claim_output
     from sim.validation import run_validation, write_validation
 
     setup, obs, run_setup = _prepare(scenario, observations, full_window)
     folder = out if out is not None else Path("results") / f"{Path(scenario).stem}-validation"
-    check_output(folder)
+    hold(claim_output(folder))  # one writer for the whole command
     typer.echo(_window_note(setup, run_setup), err=True)
     run = run_validation(
         setup, obs, replicates=replicates, seed=seed, overrides=_overrides(set_, set_file),
@@ -228,11 +229,12 @@ def calibrate(
 ) -> None:
     """Fit parameters to observations (common random numbers); write calibrated.yaml."""
     from sim import calibration as cal
+    from sim.commands import hold
     from sim.errors import InputError, Problem
     from sim.observations import check_in_sample
     from sim.params import ParamRegistry
     from sim.progress import progress
-    from sim.results import check_output, staged_dir, versions, write_json, write_parquet
+    from sim.results import claim_output, staged_dir, versions, write_json, write_parquet
     from sim.runner import network_for
     from sim.validation import resolve_targets
 
@@ -254,7 +256,7 @@ def calibrate(
         )
     seed = setup.scenario.seed if seed is None else seed
     folder = out if out is not None else Path("results") / f"{Path(scenario).stem}-calibration"
-    check_output(folder)
+    hold(claim_output(folder))  # one writer for the whole command
     targets = resolve_targets(obs, run_setup, network_for(run_setup))
     typer.echo(_window_note(setup, run_setup), err=True)
     total = cal.planned_evaluations(budget, len(ranges), method) * replicates
