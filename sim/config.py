@@ -8,13 +8,27 @@ misspelt name, the closest match.
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
+import re
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+import yaml
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+)
+from pydantic import (
+    Strict as StrictType,
+)
 
 from sim.errors import InputError, Problem, did_you_mean
+from sim.names import PlaceNames
 from sim.yamlsource import Located, load_yaml
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -24,7 +38,35 @@ SCENARIO_DIR = PROJECT_ROOT / "scenarios"
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    """Input models: unknown fields refused; numbers and booleans only when written as such
+    (no `"5"` or `true` for a number, no `"yes"` or `1` for a boolean); no NaN or infinity."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
+
+
+# Times may be written as text (`2020-01-05T00:00+02:00` is not a YAML timestamp: no seconds).
+Time = Annotated[AwareDatetime, StrictType(False)]
+_OFFSET = re.compile(r"^(?:UTC)?([+-])(\d\d):(\d\d)$")
+
+
+def parse_timezone(text: str) -> tzinfo:
+    """A fixed offset (`+02:00`, `UTC+02:00`) or an IANA zone (`Africa/Tripoli`); ValueError."""
+    if text in ("UTC", "Z"):
+        return UTC
+    m = _OFFSET.match(text)
+    if m:
+        sign = 1 if m.group(1) == "+" else -1
+        hours, minutes = int(m.group(2)), int(m.group(3))
+        if hours > 23 or minutes > 59:
+            raise ValueError(f"bad UTC offset {text!r}")
+        return timezone(sign * timedelta(hours=hours, minutes=minutes))
+    try:
+        return ZoneInfo(text)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"unknown time zone {text!r}: write an offset like '+02:00' or a zone like "
+            "'Africa/Tripoli'"
+        ) from None
 
 
 # --- theater ---------------------------------------------------------------------------------
@@ -109,28 +151,38 @@ class Theater(Strict):
     name: str
     title: str
     description: str
-    timezone: str = "+02:00"
+    timezone: str = "+02:00"  # local time of the theater: every time shown is in it
     data_notes: str = ""
     corridor_max_km: float = Field(default=35.0, gt=0)
     factions: dict[str, FactionSpec]
     patrons: dict[str, PatronSpec] = {}
     places: list[PlaceSpec]
     roads: list[RoadSpec]
-    front_axis: list[str]
+    front_axis: list[str] = Field(min_length=1)
     key_places: list[str] = []
     checks: list[CheckSpec] = []
     units: list[UnitSpec] = []
     air: list[AirSpec] = []
 
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        parse_timezone(value)
+        return value
+
     def place_names(self) -> list[str]:
         return [p.name for p in self.places]
+
+    def tzinfo(self) -> tzinfo:
+        """The theater's local time zone (its `timezone`)."""
+        return parse_timezone(self.timezone)
 
 
 # --- scenario --------------------------------------------------------------------------------
 
 
 class EventBase(Strict):
-    at: AwareDatetime
+    at: Time
     text: str = ""
 
 
@@ -210,9 +262,9 @@ class Scenario(Strict):
     title: str
     description: str
     theater: str
-    start: AwareDatetime
-    end: AwareDatetime
-    seed: int = 20200112
+    start: Time
+    end: Time
+    seed: int = Field(default=20200112, ge=0)
     replicates: int = Field(default=20, ge=1)
     sample_every_hours: int = Field(default=6, ge=1)
     facts: list[str] = []
@@ -275,24 +327,28 @@ def validate_located(model: type[BaseModel], src: Located, fields: set[str] | No
             elif err["type"] == "missing":
                 problems.append(src.problem(loc, "required field is missing", key=True))
             else:
-                problems.append(src.problem(loc, err["msg"]))
+                problems.append(src.problem(loc, err["msg"] + _yaml11_hint(err.get("input"))))
         raise InputError(problems) from None
 
 
-class _Names:
-    """Place names with aliases, matched case-insensitively."""
+_YAML11 = yaml.resolver.Resolver()
 
-    def __init__(self, theater: Theater):
-        self.lookup: dict[str, str] = {}
-        for p in theater.places:
-            for n in [p.name, *p.aliases]:
-                self.lookup.setdefault(n.lower(), p.name)
 
-    def resolve(self, name: str) -> str | None:
-        return self.lookup.get(name.strip().lower())
+def _yaml11_hint(value: Any) -> str:
+    """For text that YAML 1.1 would have read as a number or boolean (`1:30`, `yes`, `off`)."""
+    if not isinstance(value, str):
+        return ""
+    tag = _YAML11.resolve(yaml.ScalarNode, value, (True, False)).rsplit(":", 1)[-1]
+    if tag in ("int", "float"):
+        return f" ({value!r} is text under YAML 1.2: write a plain decimal number)"
+    if tag == "bool":
+        return f" ({value!r} is text under YAML 1.2: write true or false)"
+    return ""
 
-    def hint(self, name: str) -> str:
-        return did_you_mean(name, self.lookup.values())
+
+def _Names(theater: Theater) -> PlaceNames:
+    """Place names and aliases of a theater, matched after Arabic and case normalisation."""
+    return PlaceNames((p.name, p.aliases) for p in theater.places)
 
 
 def _check_theater(t: Theater, src: Located) -> None:
@@ -320,13 +376,12 @@ def _check_theater(t: Theater, src: Located) -> None:
             problems.append(src.problem(("places", i, "name"), f"duplicate place {p.name!r}"))
         seen.add(p.name)
         member(("places", i, "controller"), p.controller, factions | {"contested"}, "controller")
+    problems.extend(_name_collisions(t, src, names))
     for key, f in t.factions.items():
         place(("factions", key, "capital"), f.capital)
     for key, pat in t.patrons.items():
         member(("patrons", key, "client"), pat.client, factions, "faction")
-    for i, r in enumerate(t.roads):
-        place(("roads", i, "a"), r.a)
-        place(("roads", i, "b"), r.b)
+    problems.extend(_road_problems(t, src, names))
     for i, name in enumerate(t.front_axis):
         place(("front_axis", i), name)
     for i, name in enumerate(t.key_places):
@@ -335,12 +390,146 @@ def _check_theater(t: Theater, src: Located) -> None:
         place(("checks", i, "a"), c.a)
         place(("checks", i, "b"), c.b)
     _check_units(t.units, "units", src, names, factions, set(t.patrons), problems)
+    air_ids: set[str] = set()
     for i, a in enumerate(t.air):
+        if a.id in air_ids:
+            problems.append(src.problem(("air", i, "id"), f"duplicate air asset id {a.id!r}"))
+        air_ids.add(a.id)
         member(("air", i, "owner"), a.owner, owners, "owner")
         member(("air", i, "faction"), a.faction, factions, "faction")
         place(("air", i, "base"), a.base)
     if problems:
         raise InputError(problems)
+    problems = _network_problems(t, src)
+    if problems:
+        raise InputError(problems)
+
+
+def _name_collisions(t: Theater, src: Located, names: PlaceNames) -> list[Problem]:
+    """A spelling (name or alias, after normalisation) that two places claim."""
+    out = []
+    for spelling, first, second in names.collisions:
+        i = next(i for i, p in enumerate(t.places) if p.name == second)
+        p = t.places[i]
+        loc = ("places", i, "name") if spelling == p.name else ("places", i, "aliases")
+        if spelling != p.name:
+            loc = (*loc, next(j for j, a in enumerate(p.aliases) if a == spelling))
+        out.append(src.problem(loc, f"{spelling!r} already names place {first!r}"))
+    return out
+
+
+def _road_problems(t: Theater, src: Located, names: PlaceNames) -> list[Problem]:
+    """Unknown places, a road from a place to itself, and a second road for one pair of places
+    (the graph keeps one edge a pair: the later road would silently replace the first)."""
+    out: list[Problem] = []
+    first: dict[frozenset[str], int] = {}
+    for i, r in enumerate(t.roads):
+        a, b = names.resolve(r.a), names.resolve(r.b)
+        for end, name, node in (("a", r.a, a), ("b", r.b, b)):
+            if node is None:
+                out.append(
+                    src.problem(("roads", i, end), f"unknown place {name!r}{names.hint(name)}")
+                )
+        if a is None or b is None:
+            continue
+        if a == b:
+            out.append(src.problem(("roads", i, "b"), f"a road from {a!r} to itself"))
+            continue
+        pair = frozenset((a, b))
+        if pair in first:
+            j = first[pair]
+            line, _ = src.where(("roads", j))
+            out.append(
+                src.problem(
+                    ("roads", i),
+                    f"a second road between {a!r} and {b!r} (the first, {t.roads[j].km:g} km, "
+                    f"is at line {line}): one road a pair",
+                )
+            )
+        first.setdefault(pair, i)
+    return out
+
+
+def _network_problems(t: Theater, src: Located) -> list[Problem]:
+    """What needs the road graph: the front axis joined by roads, and the theater's own
+    `checks:` distances (road km within their tolerance)."""
+    from sim.network import build_network, no_road
+
+    net = build_network(t, axis=False)
+    out: list[Problem] = []
+    axis = [net.resolve(n) for n in t.front_axis]
+    for i in range(1, len(axis)):
+        if no_road(net.graph, axis[i - 1], axis[i]):
+            out.append(
+                src.problem(("front_axis", i), f"no road joins {axis[i - 1]!r} and {axis[i]!r}")
+            )
+    if out:
+        return out
+    # Units move by road: one placed, or sent, where no road joins the front could never get
+    # anywhere (the model would fail looking up its path).
+    front = net.reachable(axis[0])
+    for key, f in t.factions.items():
+        if net.resolve(f.capital) not in front:
+            out.append(_cut_off(src, ("factions", key, "capital"), f.capital, axis[0]))
+    for i, u in enumerate(t.units):
+        if net.resolve(u.place) not in front:
+            out.append(_cut_off(src, ("units", i, "place"), u.place, axis[0]))
+    for i, c in enumerate(t.checks):
+        a, b = net.resolve(c.a), net.resolve(c.b)
+        if no_road(net.graph, a, b):
+            out.append(src.problem(("checks", i), f"no road joins {a!r} and {b!r}"))
+            continue
+        km = net.route(a, b)[1]
+        if abs(km - c.km) > c.tolerance * c.km:
+            out.append(
+                src.problem(
+                    ("checks", i, "km"),
+                    f"the roads give {a} -> {b} {km:.0f} km, not {c.km:g} km "
+                    f"within {c.tolerance:.0%} (`conflict-sim route` shows the path)",
+                )
+            )
+    return out
+
+
+def _cut_off(src: Located, loc: tuple, place: str, front: str) -> Problem:
+    return src.problem(loc, f"no road joins {place!r} to the front ({front!r}): units move by road")
+
+
+def _movement_problems(s: Scenario, t: Theater, src: Located) -> list[Problem]:
+    """Places a scenario puts or sends units to must be joined by road to the front."""
+    from sim.network import build_network
+
+    net = build_network(t)
+    front = net.reachable(net.axis[0])
+    out = []
+    for i, u in enumerate(s.units):
+        if net.lookup(u.place) not in front:
+            out.append(_cut_off(src, ("units", i, "place"), u.place, net.axis[0]))
+    for i, ev in enumerate(s.events):
+        if isinstance(ev, OffensiveEvent):
+            places = [(("events", i, "targets", j), p) for j, p in enumerate(ev.targets)]
+        elif isinstance(ev, ReinforceEvent | DeploymentEvent):
+            places = [(("events", i, "place"), ev.place)]
+        else:
+            continue
+        for loc, name in places:
+            if net.lookup(name) not in front:
+                out.append(_cut_off(src, loc, name, net.axis[0]))
+    return out
+
+
+def theater_warnings(t: Theater, src: Located) -> list[Problem]:
+    """Not errors, but likely mistakes: places no road reaches from the front axis."""
+    from sim.network import build_network
+
+    net = build_network(t)
+    names = _Names(t)
+    reached = set(net.reachable(net.axis[0]))
+    out = []
+    for i, p in enumerate(t.places):
+        if names.resolve(p.name) not in reached:
+            out.append(src.problem(("places", i, "name"), f"no road reaches {p.name!r}"))
+    return out
 
 
 def _check_units(
@@ -382,11 +571,21 @@ def resolve_theater_path(name: str, relative_to: Path | None = None) -> Path:
 
 
 def load_theater(path: str | Path) -> Theater:
-    """Load and cross-check a theater file."""
+    """Load and cross-check a theater file; InputError with located problems."""
+    return _load_theater(path)[0]
+
+
+def _load_theater(path: str | Path) -> tuple[Theater, Located]:
     src = load_yaml(path)
     theater = validate_located(Theater, src)
     _check_theater(theater, src)
-    return theater
+    return theater, src
+
+
+def check_theater_file(path: str | Path) -> tuple[Theater, list[Problem]]:
+    """Load and cross-check a theater file: the theater and its warnings (see theater_warnings)."""
+    theater, src = _load_theater(path)
+    return theater, theater_warnings(theater, src)
 
 
 def is_theater_file(path: str | Path) -> bool:
@@ -428,7 +627,11 @@ def load_scenario(path: str | Path) -> Setup:
             )
         )
     theater = load_theater(theater_path)
+    scenario = in_timezone(scenario, theater.tzinfo())
     problems = _check_scenario(scenario, theater, src, ParamRegistry.load(theater))
+    if problems:
+        raise InputError(problems)
+    problems = _movement_problems(scenario, theater, src)
     if problems:
         raise InputError(problems)
     return Setup(
@@ -441,29 +644,69 @@ def load_scenario(path: str | Path) -> Setup:
     )
 
 
+def in_timezone(s: Scenario, tz: tzinfo) -> Scenario:
+    """The scenario with its times in the theater's local time (the same instants), so every
+    time shown or written (summary, report, tables, manifest) is local whatever the input's offset."""
+    events = [ev.model_copy(update={"at": ev.at.astimezone(tz)}) for ev in s.events]
+    return s.model_copy(
+        update={"start": s.start.astimezone(tz), "end": s.end.astimezone(tz), "events": events}
+    )
+
+
 def _check_scenario(s: Scenario, t: Theater, src: Located, registry: Any) -> list[Problem]:
     names = _Names(t)
     factions = set(t.factions)
     problems: list[Problem] = []
     if s.end <= s.start:
         problems.append(src.problem(("end",), "end must be after start"))
+    elif s.hours < 1:
+        problems.append(
+            src.problem(
+                ("end",), "the window is shorter than one step (one hour): nothing would run"
+            )
+        )
+    # One step is one hour: the model runs whole hours, and an event after the last one never fires.
+    last = s.start + timedelta(hours=s.hours)
     for key, value in s.set.items():
         problems.extend(registry.problems(key, value, src, ("set", key)))
+    controlled: dict[str, str] = {}
     for place_name, ctl in s.control.items():
-        if names.resolve(place_name) is None:
+        node = names.resolve(place_name)
+        if node is None:
             problems.append(
                 src.problem(
                     ("control", place_name), f"unknown place {place_name!r}{names.hint(place_name)}"
                 )
             )
+        elif node in controlled:
+            problems.append(
+                src.problem(
+                    ("control", place_name),
+                    f"{place_name!r} is {node!r}, already given as {controlled[node]!r}",
+                    key=True,
+                )
+            )
+        else:
+            controlled[node] = place_name
         if ctl not in factions | {"contested"}:
             problems.append(src.problem(("control", place_name), f"unknown controller {ctl!r}"))
     _check_units(s.units, "units", src, names, factions, set(t.patrons), problems)
-    unit_ids = {u.id for u in t.units} | {u.id for u in s.units}
+    theater_ids = {u.id for u in t.units}
+    all_ids = theater_ids | {u.id for u in s.units}
     for i, uid in enumerate(s.remove_units):
-        if uid not in unit_ids:
-            hint = did_you_mean(uid, unit_ids)
+        if uid not in all_ids:
+            hint = did_you_mean(uid, all_ids)
             problems.append(src.problem(("remove_units", i), f"unknown unit {uid!r}{hint}"))
+    for i, u in enumerate(s.units):
+        if u.id in theater_ids and u.id not in s.remove_units:
+            problems.append(
+                src.problem(
+                    ("units", i, "id"),
+                    f"the theater has a unit {u.id!r}: give another id, or remove_units it",
+                )
+            )
+    # A removed unit is not there to act: an event naming it would silently do nothing.
+    unit_ids = all_ids - (set(s.remove_units) - {u.id for u in s.units})
     for i, ev in enumerate(s.events):
         loc = ("events", i)
         if not s.start <= ev.at <= s.end:
@@ -472,6 +715,14 @@ def _check_scenario(s: Scenario, t: Theater, src: Located, registry: Any) -> lis
                     (*loc, "at"),
                     f"{ev.at.isoformat()} is outside the scenario window "
                     f"{s.start.isoformat()} .. {s.end.isoformat()}",
+                )
+            )
+        elif ev.at > last:
+            problems.append(
+                src.problem(
+                    (*loc, "at"),
+                    f"{ev.at.isoformat()} is after the last simulated hour {last.isoformat()} "
+                    "(the window runs whole hours): the event would never happen",
                 )
             )
         problems.extend(_check_event(ev, loc, src, names, factions, set(t.patrons), unit_ids))

@@ -26,9 +26,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, Field, model_validator
+from pydantic import Field, model_validator
+from pydantic import Strict as StrictType
 
-from sim.config import Setup, Strict, validate_located
+from sim.config import Setup, Strict, Time, validate_located
 from sim.errors import InputError, Problem, did_you_mean
 from sim.yamlsource import Located, load_yaml
 
@@ -75,7 +76,7 @@ class Source(Strict):
     """Where a fact comes from: publication, its date, and a URL or title where known."""
 
     publication: str = Field(min_length=1)
-    date: dt.date
+    date: Annotated[dt.date, StrictType(False)]
     url: str | None = None
     title: str | None = None
     quote: str = ""
@@ -91,8 +92,8 @@ class Source(Strict):
 
 
 class Window(Strict):
-    from_: AwareDatetime = Field(alias="from")
-    to: AwareDatetime
+    from_: Time = Field(alias="from")
+    to: Time
 
     @model_validator(mode="after")
     def _ordered(self) -> Window:
@@ -111,7 +112,7 @@ class ObservationBase(Strict):
     description: str = Field(min_length=1)
     source: Source
     weight: float = Field(default=1.0, gt=0)
-    at: AwareDatetime | None = None
+    at: Time | None = None
     window: Window | None = None
 
     @property
@@ -335,8 +336,8 @@ def check_against(obs: ObservationFile, setup: Setup) -> list[Problem]:
         )
 
     def place(i: int, loc: tuple, name: str | None) -> None:
-        if name is not None and net.aliases.get(name.strip().lower()) is None:
-            hint = did_you_mean(name, net.places)
+        if name is not None and net.lookup(name) is None:
+            hint = net.names.hint(name)
             problems.append(obs.problem(i, loc, f"unknown place {name!r}{hint}"))
 
     def faction(i: int, loc: tuple, name: str | None) -> None:
@@ -491,7 +492,7 @@ def cut_setup(setup: Setup, until: datetime, margin: timedelta = timedelta(days=
     waste most of the time. Returns the setup unchanged when the cut would not shorten it.
     """
     s = setup.scenario
-    end = until + margin
+    end = (until + margin).astimezone(s.start.tzinfo)  # local, like the scenario's times
     if end >= s.end:
         return setup
     end = max(end, s.start + timedelta(hours=1))
