@@ -320,7 +320,7 @@ def validate_located(model: type[BaseModel], src: Located, fields: set[str] | No
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
-            loc = tuple(err["loc"])
+            loc = _untagged(src.data, tuple(err["loc"]))
             if err["type"] == "extra_forbidden":
                 hint = did_you_mean(str(loc[-1]), names)
                 problems.append(src.problem(loc, f"unknown field{hint}", key=True))
@@ -329,6 +329,21 @@ def validate_located(model: type[BaseModel], src: Located, fields: set[str] | No
             else:
                 problems.append(src.problem(loc, err["msg"] + _yaml11_hint(err.get("input"))))
         raise InputError(problems) from None
+
+
+def _untagged(data: Any, loc: tuple) -> tuple:
+    """A pydantic error path without the union tags it inserts (`events.1.deployment.at` is
+    `events.1.at` in the file): a part that is not a key but the mapping's `kind` is dropped."""
+    out = []
+    for part in loc:
+        if isinstance(data, dict) and part not in data and data.get("kind") == part:
+            continue
+        out.append(part)
+        try:
+            data = data[part]
+        except (KeyError, IndexError, TypeError):
+            data = None
+    return tuple(out)
 
 
 _YAML11 = yaml.resolver.Resolver()
