@@ -284,13 +284,16 @@ def is_observations_file(path: str | Path) -> bool:
 
 
 def load_observations(path: str | Path, setup: Setup | None = None) -> ObservationFile:
-    """Read and validate an observations file; with a setup, also check names and dates."""
+    """Read and validate an observations file; with a setup, also check names and dates, and
+    give every time in the theater's local time (as the scenario's), whatever the file's offset."""
     path = Path(path)
     src = load_yaml(path)
     try:
         data: ObservationSet = validate_located(ObservationSet, src, _FIELD_NAMES)
     except InputError as exc:
         raise InputError([_untag(p) for p in exc.problems]) from None
+    if setup is not None:
+        data = _in_timezone(data, setup.scenario.start.tzinfo)
     out = ObservationFile(path, data, src)
     problems = _check_ids(out)
     if setup is not None:
@@ -298,6 +301,21 @@ def load_observations(path: str | Path, setup: Setup | None = None) -> Observati
     if problems:
         raise InputError(problems)
     return out
+
+
+def _in_timezone(data: ObservationSet, tz: Any) -> ObservationSet:
+    """The same instants in another time zone (what tables and descriptions show)."""
+
+    def local(o: Any) -> Any:
+        update: dict[str, Any] = {}
+        if o.at is not None:
+            update["at"] = o.at.astimezone(tz)
+        if o.window is not None:
+            window = {"from_": o.window.from_.astimezone(tz), "to": o.window.to.astimezone(tz)}
+            update["window"] = o.window.model_copy(update=window)
+        return o.model_copy(update=update)
+
+    return data.model_copy(update={"observations": [local(o) for o in data.observations]})
 
 
 _TAG = re.compile(r"^(observations\.\d+)\.(?:control|event|number)(?=\.|$)")

@@ -415,3 +415,17 @@ def test_the_same_set_key_twice_is_refused(tmp_path, command):
     (m,) = input_errors(runner.invoke(app, args))
     assert m["field"] == "faction.X.aggression" and "given twice" in m["msg"] and "0.9" in m["msg"]
     assert not out.exists()
+
+
+def test_observation_times_are_shown_in_the_theaters_local_time(tmp_path):
+    from sim.config import load_scenario
+    from sim.observations import describe, load_observations
+
+    obs = tmp_path / "obs.yaml"
+    obs.write_text(
+        "title: t\nobservations:\n  - {id: c1, kind: control, description: d, place: B, "
+        "controller: X, at: 2020-01-01T04:00Z, source: {publication: p, date: 2020-01-01}}\n"
+    )
+    (o,) = load_observations(obs, load_scenario(toy(tmp_path))).observations
+    assert o.at.isoformat() == "2020-01-01T06:00:00+02:00"
+    assert describe(o) == "X holds B at 01 Jan 06:00"
