@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -18,13 +18,11 @@ import yaml
 from pydantic import (
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     ValidationError,
     field_validator,
-)
-from pydantic import (
-    Strict as StrictType,
 )
 
 from sim.errors import InputError, Problem, did_you_mean
@@ -38,14 +36,35 @@ SCENARIO_DIR = PROJECT_ROOT / "scenarios"
 
 
 class Strict(BaseModel):
-    """Input models: unknown fields refused; numbers and booleans only when written as such
-    (no `"5"` or `true` for a number, no `"yes"` or `1` for a boolean); no NaN or infinity."""
+    """Input models: unknown fields refused, no NaN or infinity. Read from a file (see
+    `validate_located`) they are validated strictly: numbers and booleans only when written as
+    such (no `"5"` or `true` for a number, no `"yes"` or `1` for a boolean)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
-# Times may be written as text (`2020-01-05T00:00+02:00` is not a YAML timestamp: no seconds).
-Time = Annotated[AwareDatetime, StrictType(False)]
+def _iso(value: Any) -> Any:
+    """Text in ISO 8601 as a datetime (`2020-01-05T00:00+02:00` is not a YAML timestamp: it has
+    no seconds); other types are left for validation to refuse."""
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value.strip())
+        except ValueError as exc:
+            raise ValueError(f"expected a time like 2020-01-05T00:00+02:00 ({exc})") from None
+    return value
+
+
+def _iso_date(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError as exc:
+            raise ValueError(f"expected a date like 2020-01-05 ({exc})") from None
+    return value
+
+
+Time = Annotated[AwareDatetime, BeforeValidator(_iso)]
+Day = Annotated[date, BeforeValidator(_iso_date)]
 _OFFSET = re.compile(r"^(?:UTC)?([+-])(\d\d):(\d\d)$")
 
 
@@ -316,7 +335,7 @@ def validate_located(model: type[BaseModel], src: Located, fields: set[str] | No
     """Validate parsed YAML against a model; pydantic errors become located problems."""
     names = _ALL_FIELDS if fields is None else fields
     try:
-        return model.model_validate(src.data)
+        return model.model_validate(src.data, strict=True)
     except ValidationError as exc:
         problems = []
         for err in exc.errors():

@@ -19,7 +19,6 @@ faction or kind, the closest match.
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -27,9 +26,8 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
-from pydantic import Strict as StrictType
 
-from sim.config import Setup, Strict, Time, validate_located
+from sim.config import Day, Setup, Strict, Time, validate_located
 from sim.errors import InputError, Problem, did_you_mean
 from sim.yamlsource import Located, load_yaml
 
@@ -76,7 +74,7 @@ class Source(Strict):
     """Where a fact comes from: publication, its date, and a URL or title where known."""
 
     publication: str = Field(min_length=1)
-    date: Annotated[dt.date, StrictType(False)]
+    date: Day
     url: str | None = None
     title: str | None = None
     quote: str = ""
