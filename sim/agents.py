@@ -250,6 +250,8 @@ class AirAsset(Agent):
             if self.count <= 0:
                 break
             weights = np.array([u.personnel for u in pool])
+            if weights.sum() <= 0:  # this hour's earlier sorties left no one in the pool
+                break
             target = pool[int(m.rng.choice(len(pool), p=weights / weights.sum()))]
             self._strike(target)
 
