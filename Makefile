@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 SCENARIO ?= scenarios/ceasefire_jan12.yaml
 REPLICATES ?= 20
 
-.PHONY: run test lint format bench clean
+.PHONY: run test lint format bench readme clean
 
 $(PY):
 	@interp="$${PYTHON:-$$(bash .ci/find-python)}" || exit 1; \
@@ -37,6 +37,9 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/run.py
+
+readme: $(STAMP)
+	$(PY) -m tests.readme_examples
 
 clean:
 	rm -rf $(VENV) results .pytest_cache .ruff_cache

@@ -132,6 +132,10 @@ class Unit(CellAgent):
 
     @property
     def active(self) -> bool:
+        """Counts for holding, contesting and fighting. A local militia below the minimum size
+        still defends its town: only a mobile remnant that small stops counting."""
+        if self.local:
+            return self.personnel >= 1.0
         return self.personnel >= self.model.p["control.min_personnel"]
 
     def set_route(self, target: str, path: list[str] | None = None) -> None:
@@ -153,8 +157,6 @@ class Unit(CellAgent):
         if not self.route or not self.active:
             return
         m = self.model
-        if self.compliant and self.posture != Posture.WITHDRAW:
-            return
         if self.posture != Posture.WITHDRAW and m.places[self.node].controller != self.faction:
             return  # stay until the place it is taking is secured
         budget = self.speed_kmh * m.p["movement.speed_factor"] * supply_fn.speed_factor(self.supply)
@@ -216,14 +218,13 @@ class AirAsset(Agent):
         self.base = base
         self.count = count
         self.radius_km = radius_km
-        self.compliant = False
 
     @property
     def strikes(self) -> bool:
         return self.kind in ("drone", "aircraft") and self.count > 0
 
     def step(self) -> None:
-        if self.strikes and not self.compliant:
+        if self.strikes:
             self.fly_sorties()
 
     def fly_sorties(self) -> None:
@@ -234,12 +235,20 @@ class AirAsset(Agent):
             if new is None:
                 return
             self.base = new
+        rng = m.streams["air"]
         per_day = m.p[f"air.{'drone' if self.kind == 'drone' else 'aircraft'}_sorties_per_day"]
-        n = m.rng.poisson(air.expected_sorties(self.count, per_day))
+        n = rng.poisson(air.expected_sorties(self.count, per_day))
         if n == 0:
             return
         reach = m.reach(self.base, self.radius_km)
-        targets = [u for u in m.units if u.faction != self.faction and u.active and u.node in reach]
+        targets = [
+            u
+            for u in m.units
+            if u.faction != self.faction
+            and u.active
+            and u.node in reach
+            and not m.truce.bound(self.faction, u.node)  # a truce's strikes are incidents
+        ]
         if not targets:
             return
         engaged = [u for u in targets if m.battlefield.engaged_at(u.node)]
@@ -247,30 +256,35 @@ class AirAsset(Agent):
         if not pool:
             return
         for _ in range(int(n)):
-            if self.count <= 0:
-                break
-            weights = np.array([u.personnel for u in pool])
-            if weights.sum() <= 0:  # this hour's earlier sorties left no one in the pool
-                break
-            target = pool[int(m.rng.choice(len(pool), p=weights / weights.sum()))]
-            self._strike(target)
+            if self.count <= 0 or not any(u.personnel > 0 for u in pool):
+                break  # (the second: this hour's earlier sorties left no one to draw)
+            self._strike(self._pick(pool, rng), rng)
 
-    def _strike(self, target: Unit) -> None:
+    @staticmethod
+    def _pick(pool: list[Unit], rng: np.random.Generator) -> Unit:
+        """A target drawn in proportion to personnel (bigger formations are easier to find)."""
+        weights = np.array([u.personnel for u in pool])
+        return pool[int(rng.choice(len(pool), p=weights / weights.sum()))]
+
+    def strike_now(self, pool: list[Unit], rng_name: str) -> tuple[float, float]:
+        """One sortie at a unit of `pool` (a truce incident); returns (personnel lost, civilians)."""
+        rng = self.model.streams[rng_name]
+        return self._strike(self._pick(pool, rng), rng)
+
+    def _strike(self, target: Unit, rng: np.random.Generator) -> tuple[float, float]:
         m = self.model
         defences = m.air_defences_over(target.node, self.faction)
         p_hit = air.hit_probability(
             m.p["air.hit_probability"], defences, m.p["air.defence_suppression"]
         )
         place = m.places[target.node]
-        if m.rng.random() < p_hit:
-            lost = air.strike_losses(m.rng, m.p["air.losses_per_hit"], target.personnel)
-            target.personnel -= lost
-            target.lost_this_hour += lost
-            m.losses[target.faction] += lost
-            civ = 0.0
+        lost = civ = 0.0
+        if rng.random() < p_hit:
+            lost = air.strike_losses(rng, m.p["air.losses_per_hit"], target.personnel)
+            m.inflict(target, lost)
             if place.population > 0:
                 civ = float(
-                    m.rng.poisson(
+                    rng.poisson(
                         civilians.expected_strike_harm(
                             place.population, m.p["civilians.strike_harm"]
                         )
@@ -284,16 +298,7 @@ class AirAsset(Agent):
                 "strike", target.node, f"{self.faction},{target.faction}", lost,
                 f"{self.name} strikes {target.name} at {target.node}: {lost:.0f} killed", civilian=civ,
             )  # fmt: skip
-            if m.in_truce(self.faction):
-                m.violation(
-                    self.base,
-                    target.node,
-                    self.faction,
-                    f"{self.name} strike during the ceasefire",
-                )
-        if defences and m.rng.random() < air.loss_probability(
-            m.p["air.loss_probability"], defences
-        ):
+        if defences and rng.random() < air.loss_probability(m.p["air.loss_probability"], defences):
             self.count -= 1
             m.log(
                 "air_loss",
@@ -302,93 +307,7 @@ class AirAsset(Agent):
                 0.0,
                 f"{self.name} lost to air defence",
             )
-
-
-class Faction(Agent):
-    """A side: offensive targets, and the decisions that turn them into unit routes."""
-
-    def __init__(self, model: ConflictModel, key: str, name: str, capital: str):
-        super().__init__(model)
-        self.key = key
-        self.name = name
-        self.capital = capital
-        self.targets: list[str] = []
-        self.offensive_units: set[str] = set()
-        self.bound_by_ceasefire = False
-
-    def units(self) -> list[Unit]:
-        return [u for u in self.model.units if u.faction == self.key and u.active]
-
-    def current_target(self) -> str | None:
-        for t in self.targets:
-            if self.model.places[t].controller != self.key:
-                return t
-        return None
-
-    def decide(self) -> None:
-        """Every few hours: route attackers to their targets; maybe start a local attack."""
-        m = self.model
-        target = self.current_target()
-        regroup = m.p["faction.regroup_morale"]
-        for u in self.units():
-            if u.uid in self.offensive_units and u.posture == Posture.HOLD and u.morale >= regroup:
-                u.posture = Posture.ATTACK  # back to the offensive once it has regrouped
-            if u.posture != Posture.ATTACK or u.compliant:
-                continue
-            if u.uid in self.offensive_units:
-                goal = target
-            elif u.objective and m.places[u.objective].controller != self.key:
-                goal = u.objective
-            else:
-                goal = None
-            if goal is None:
-                u.posture = Posture.HOLD
-                u.halt()
-            elif goal != u.objective or not u.route:
-                u.set_route(goal)
-        smap = m.strength_map()  # routes and postures above do not change it
-        if not self.bound_by_ceasefire:
-            self._maybe_local_attack(smap)
-        self._reinforce(smap)
-
-    def _reinforce(self, smap: dict[str, dict[str, float]]) -> None:
-        """Send one spare unit toward the most endangered friendly city, if any is outmatched."""
-        m = self.model
-        target = m.most_endangered(self.key, smap)
-        if target is None:
-            return
-        unit = m.spare_unit(self.key, target, smap)
-        if unit is None:
-            return
-        unit.posture = Posture.HOLD
-        unit.set_route(target)
-        m.log(
-            "reinforce",
-            target,
-            self.key,
-            0.0,
-            f"{self.key} sends {unit.name} from {unit.node} to {target}",
-        )
-
-    def _maybe_local_attack(self, smap: dict[str, dict[str, float]]) -> None:
-        m = self.model
-        p_day = m.p[f"faction.{self.key}.aggression"]
-        chance = 1.0 - (1.0 - p_day) ** (m.p["faction.decision_interval_hours"] / 24.0)
-        if m.random.random() >= chance:
-            return
-        best = m.best_local_attack(self.key, smap)
-        if best is None:
-            return
-        unit, target = best
-        unit.posture = Posture.ATTACK
-        unit.set_route(target)
-        m.log(
-            "offensive",
-            target,
-            self.key,
-            0.0,
-            f"{self.key} local attack by {unit.name} on {target}",
-        )
+        return lost, civ
 
 
 class Patron(Agent):

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sim.config import Setup, load_scenario
 from sim.params import load_set_file, parse_assignments
-from sim.results import write_results
+from sim.results import check_output, write_results
 from sim.runner import (
     Tables,
     concat_tables,
@@ -76,8 +76,9 @@ def run_to_folder(
     resolve_params(setup, overrides)
     replicates = replicates or setup.scenario.replicates
     seed = setup.scenario.seed if seed is None else seed
-    tables, params = _run(setup, replicates, seed, overrides, workers, progress)
     folder = Path(out) if out is not None else Path("results") / Path(scenario).stem
+    check_output(folder)  # before simulating: a refused folder should cost nothing
+    tables, params = _run(setup, replicates, seed, overrides, workers, progress)
     finish = _write_report if report else None
     write_results(folder, setup, tables, params, overrides, seed, replicates, finish=finish)
     return folder, tables

@@ -7,8 +7,6 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from sim.agents import Place, Unit
 from sim.dynamics import civilians, combat
 
@@ -27,7 +25,8 @@ class Battlefield:
         return node in self.ongoing
 
     def fight(self) -> set[str]:
-        """Hourly Lanchester exchanges at shared places and across short road segments."""
+        """Hourly Lanchester exchanges at shared places and across road segments within fire
+        range, where the truce leaves fire open; returns the places that saw fighting."""
         m = self.model
         occupied: dict[str, dict[str, list[Unit]]] = defaultdict(lambda: defaultdict(list))
         for u in m.units:
@@ -37,55 +36,27 @@ class Battlefield:
         for node, sides in list(occupied.items()):
             if len(sides) >= 2:
                 f1, f2 = sorted(sides)[:2]
-                if self._engage(node, node, sides[f1], sides[f2], 1.0):
+                if m.truce.fire_open(node, f1, node, f2):
+                    self._engage(node, node, sides[f1], sides[f2], 1.0)
                     engaged.add(node)
-        # Each pair of places exchanges fire at most once an hour: within weapon range, or
-        # where a ceasefire violation opened fire (a link may be recorded either way round).
-        pairs = {frozenset(e) for e in m.short_edges}
-        pairs.update(
-            link for link, until in m.violation_links.items() if until > m.time and len(link) == 2
-        )
-        for u_node, v_node in sorted(tuple(sorted(pair)) for pair in pairs):
-            self._ranged(u_node, v_node, occupied, engaged)
+        # Each pair of places exchanges fire at most once an hour, weaker with distance.
+        for u_node, v_node, km in m.fire_edges:
+            if u_node not in occupied or v_node not in occupied:
+                continue
+            for fa, ua in sorted(occupied[u_node].items()):
+                for fb, ub in sorted(occupied[v_node].items()):
+                    if fa == fb or u_node in engaged or v_node in engaged:
+                        continue
+                    if m.truce.fire_open(u_node, fa, v_node, fb):
+                        self._engage(u_node, v_node, ua, ub, m.fire_factor(km))
         return engaged
-
-    def _ranged(self, u_node: str, v_node: str, occupied, engaged: set[str]) -> None:
-        m = self.model
-        if u_node not in occupied or v_node not in occupied:
-            return
-        for fa, ua in occupied[u_node].items():
-            for fb, ub in occupied[v_node].items():
-                if fa != fb and u_node not in engaged and v_node not in engaged:
-                    self._engage(u_node, v_node, ua, ub, m.p["combat.ranged_factor"])
 
     def _engage(
         self, node_a: str, node_b: str, side_a: list[Unit], side_b: list[Unit], factor: float
-    ) -> bool:
-        """One hour of fighting between two groups; returns False when both hold their fire."""
+    ) -> None:
+        """One hour of fighting between two groups, recorded in the battles under way."""
         m = self.model
-        if all(m.restrained(u, node_a) for u in side_a) and all(
-            m.restrained(u, node_b) for u in side_b
-        ):
-            return False
-        p = m.p
-        a = sum(u.personnel for u in side_a)
-        b = sum(u.personnel for u in side_b)
-        ka = factor * sum(m.unit_strength(u) for u in side_a) / a
-        kb = factor * sum(m.unit_strength(u) for u in side_b) / b
-        fort_w = p["combat.fortification_weight"]
-        place_a, place_b = m.places[node_a], m.places[node_b]
-        if place_a.controller == side_a[0].faction:
-            kb *= 1.0 - place_a.fortification * fort_w
-        if place_b.controller == side_b[0].faction:
-            ka *= 1.0 - place_b.fortification * fort_w
-        la, lb = combat.expected_losses(
-            a, b, ka, kb, p["combat.aimed_rate"], p["combat.area_rate"], p["combat.square_weight"]
-        )
-        noise = p["combat.noise"] >= 0.5
-        la = combat.realise(m.rng, a, la, noise)
-        lb = combat.realise(m.rng, b, lb, noise)
-        self._apply_losses(side_a, la)
-        self._apply_losses(side_b, lb)
+        la, lb, _civ = self.exchange(node_a, node_b, side_a, side_b, factor)
         for node, group, lost in ((node_a, side_a, la), (node_b, side_b, lb)):
             battle = self.ongoing.setdefault(
                 node,
@@ -103,26 +74,56 @@ class Battlefield:
             battle["losses"][group[0].faction] += lost
             for other in (side_a[0].faction, side_b[0].faction):
                 battle["losses"][other] += 0.0  # both sides are party to it, even with no loss
-        self._civilian_harm(place_a, (a + b) * factor)
+
+    def exchange(
+        self, node_a: str, node_b: str, side_a: list[Unit], side_b: list[Unit], factor: float
+    ) -> tuple[float, float, float]:
+        """Lanchester fire between two groups at `factor` of an hour's close engagement.
+
+        Returns (losses of A, losses of B, civilian casualties), all counts of people; an empty
+        side neither fires nor bleeds. Used by hourly engagements and by truce incidents."""
+        m = self.model
+        p = m.p
+        a = sum(u.personnel for u in side_a)
+        b = sum(u.personnel for u in side_b)
+        if a <= 0 or b <= 0 or factor <= 0:
+            return 0.0, 0.0, 0.0
+        ka = factor * sum(m.unit_strength(u) for u in side_a) / a
+        kb = factor * sum(m.unit_strength(u) for u in side_b) / b
+        fort_w = p["combat.fortification_weight"]
+        place_a, place_b = m.places[node_a], m.places[node_b]
+        if place_a.controller == side_a[0].faction:
+            kb *= 1.0 - place_a.fortification * fort_w
+        if place_b.controller == side_b[0].faction:
+            ka *= 1.0 - place_b.fortification * fort_w
+        la, lb = combat.expected_losses(
+            a, b, ka, kb, p["combat.aimed_rate"], p["combat.area_rate"], p["combat.square_weight"]
+        )
+        noise = p["combat.noise"] >= 0.5
+        rng = m.streams["combat"]
+        la = combat.realise(rng, a, la, noise)
+        lb = combat.realise(rng, b, lb, noise)
+        self._apply_losses(side_a, la)
+        self._apply_losses(side_b, lb)
+        civ = self._civilian_harm(place_a, (a + b) * factor)
         if node_b != node_a:
-            self._civilian_harm(place_b, (a + b) * factor)
-        return True
+            civ += self._civilian_harm(place_b, (a + b) * factor)
+        return la, lb, civ
 
     def _apply_losses(self, group: list[Unit], total: float) -> None:
-        m = self.model
-        shares = combat.split(total, np.array([u.personnel for u in group]))
+        shares = combat.split(total, [u.personnel for u in group])
         for u, lost in zip(group, shares, strict=True):
-            u.personnel -= lost
-            u.lost_this_hour += lost
-            m.losses[u.faction] += lost
+            self.model.inflict(u, float(lost))
 
-    def _civilian_harm(self, place: Place, engaged_personnel: float) -> None:
+    def _civilian_harm(self, place: Place, engaged_personnel: float) -> float:
+        """Civilian casualties and displacement where fighting reaches a populated place."""
         m = self.model
         if place.population <= 0:
-            return
+            return 0.0
+        rng = m.streams["civilians"]
         level = civilians.intensity(engaged_personnel)
         harm = float(
-            m.rng.poisson(
+            rng.poisson(
                 civilians.expected_harm(place.population, level, m.p["civilians.harm_rate"])
             )
         )
@@ -134,16 +135,16 @@ class Battlefield:
             self.ongoing[place.name]["civ"] += harm
         share = civilians.displaced_share(level, m.p["civilians.displacement_rate"])
         leaving = (
-            float(m.rng.binomial(int(place.population), share)) if place.population >= 1 else 0.0
+            float(rng.binomial(int(place.population), share)) if place.population >= 1 else 0.0
         )
-        if leaving <= 0:
-            return
-        place.population -= leaving
-        place.displaced_out += leaving
-        m.displaced += leaving
-        refuge = self._refuge(place.name)
-        if refuge is not None:
-            m.places[refuge].population += leaving
+        if leaving > 0:
+            place.population -= leaving
+            place.displaced_out += leaving
+            m.displaced += leaving
+            refuge = self._refuge(place.name)
+            if refuge is not None:
+                m.places[refuge].population += leaving
+        return harm
 
     def _refuge(self, node: str) -> str | None:
         """The nearest populated place with no fighting, held by the same side."""

@@ -65,6 +65,11 @@ def check_theater(t: Theater, src: Located) -> None:
     problems.extend(_road_problems(t, src, names))
     for i, name in enumerate(t.front_axis):
         place(("front_axis", i), name)
+    for i, sector in enumerate(t.sectors):
+        for j, name in enumerate(sector.axis):
+            place(("sectors", i, "axis", j), name)
+    if len({sec.name for sec in t.sectors}) != len(t.sectors):
+        problems.append(src.problem(("sectors",), "sector names must be unique"))
     for i, name in enumerate(t.key_places):
         place(("key_places", i), name)
     for i, c in enumerate(t.checks):
@@ -132,20 +137,24 @@ def _road_problems(t: Theater, src: Located, names: PlaceNames) -> list[Problem]
 
 
 def _network_problems(t: Theater, src: Located) -> list[Problem]:
-    """What needs the road graph: the front axis joined by roads, and the theater's own
-    `checks:` distances (road km within their tolerance)."""
+    """What needs the road graph: the front axis and each sector's axis joined by roads, and
+    the theater's own `checks:` distances (road km within their tolerance)."""
     from sim.network import build_network, no_road
 
-    net = build_network(t, axis=False)
+    net = build_network(t, axes=False)
     out: list[Problem] = []
-    axis = [net.resolve(n) for n in t.front_axis]
-    for i in range(1, len(axis)):
-        if no_road(net.graph, axis[i - 1], axis[i]):
-            out.append(
-                src.problem(("front_axis", i), f"no road joins {axis[i - 1]!r} and {axis[i]!r}")
-            )
+    lines = [(("front_axis",), t.front_axis)]
+    lines += [(("sectors", i, "axis"), sec.axis) for i, sec in enumerate(t.sectors)]
+    for loc, names in lines:
+        nodes = [net.resolve(n) for n in names]
+        for i in range(1, len(nodes)):
+            if no_road(net.graph, nodes[i - 1], nodes[i]):
+                out.append(
+                    src.problem((*loc, i), f"no road joins {nodes[i - 1]!r} and {nodes[i]!r}")
+                )
     if out:
         return out
+    axis = [net.resolve(n) for n in t.front_axis]
     # Units move by road: one placed, or sent, where no road joins the front could never get
     # anywhere (the model would fail looking up its path).
     front = net.reachable(axis[0])

@@ -6,15 +6,76 @@ command, so `conflict-sim --help` stays fast.
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+from typing import Any
+
 import typer
+from typer.core import TyperGroup
 
 from sim.commands import core
 
+# Placeholders in --help: typer's own (<int range>, <list[str]>, {scenario}) read as code.
+METAVARS = {"set_": "KEY=VALUE", "set": "KEY=VALUE", "param": "KEY=SPEC", "outcome": "COLUMN"}
+
+
+def plain_metavars(command: Any) -> Any:
+    """Give every argument and option without a metavar a plain one: SCENARIO, N, X, PATH,
+    TEXT, KEY=VALUE, [a|b|c]."""
+    for p in command.params:
+        if isinstance(p.default, Path) and p.default.is_absolute() and p.show_default:
+            # relative to where the user stands, and not cut or bracketed by typer
+            p.help = f"{p.help or ''}  [default: {os.path.relpath(p.default)}]"
+            p.show_default = False
+        if p.metavar is not None or getattr(p, "is_flag", False):
+            continue
+        desc = p.type_descriptor
+        bare = p.bare_type().removeprefix("list[").removesuffix("]")
+        if p.param_type_name == "argument":
+            name = (p.name or "arg").upper()
+            p.metavar = name
+            usage = (name if p.required else f"[{name}]") + ("..." if p.nargs != 1 else "")
+            # typer adds the type (<path>) after the name and braces in the usage line
+            p.display_type_rich = lambda ctx: None
+            p._usage_display_name = lambda usage=usage: usage
+            continue
+        elif p.name in METAVARS:
+            p.metavar = METAVARS[p.name]
+        elif desc.is_choice:
+            p.metavar = "[" + "|".join(str(getattr(c, "value", c)) for c in desc.choices) + "]"
+        else:
+            p.metavar = {"int": "N", "float": "X", "Path": "PATH"}.get(bare, "TEXT")
+    return command
+
+
+class Group(TyperGroup):
+    """The command group, with plain placeholders in each command's help."""
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        cmd = super().get_command(ctx, cmd_name)
+        return plain_metavars(cmd) if cmd is not None else None
+
+    def format_commands(self, ctx: Any, formatter: Any) -> None:
+        """Each command with its whole first help line, wrapped (click cuts it with '...')."""
+        rows = []
+        for name in self.list_commands(ctx):
+            cmd = self.get_command(ctx, name)
+            if cmd is not None and not cmd.hidden:
+                rows.append((name, (cmd.help or "").strip().split("\n")[0]))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
 app = typer.Typer(
+    cls=Group,
     help="Agent-based simulation of armed conflict on a road network (first theater: Libya, January 2020).",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # click's plain help wraps whole option names and defaults at any width (rich's boxes cut
+    # them at 80 columns)
+    rich_markup_mode=None,
 )
 
 for module in (core,):
@@ -34,7 +95,7 @@ def _optional(name: str) -> None:
     mod.register(app)
 
 
-for _name in ("report", "sweep", "validation"):
+for _name in ("report", "sweep", "validation", "data"):
     _optional(_name)
 
 

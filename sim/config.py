@@ -166,6 +166,18 @@ class AirSpec(Strict):
     source: str
 
 
+class SectorSpec(Strict):
+    """A front sector: its axis of places, from one side's rear to the other's.
+
+    The sector's front (`front_km_<name>`) is the road distance along the axis from its first
+    place to the first boundary between the first place's holder and its enemy."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    title: str
+    axis: list[str] = Field(min_length=2)
+    source: str
+
+
 class Theater(Strict):
     name: str
     title: str
@@ -178,6 +190,7 @@ class Theater(Strict):
     places: list[PlaceSpec]
     roads: list[RoadSpec]
     front_axis: list[str] = Field(min_length=1)
+    sectors: list[SectorSpec] = []
     key_places: list[str] = []
     checks: list[CheckSpec] = []
     units: list[UnitSpec] = []
@@ -259,6 +272,22 @@ class SetEvent(EventBase):
     params: dict[str, float]
 
 
+class RecommitEvent(EventBase):
+    """The parties recommit to the ceasefire (a conference, a joint military commission): every
+    sector's truce is restored and its clock restarts (OSCE SMM, Donbas recommitments)."""
+
+    kind: Literal["recommit"]
+
+
+class TalksEvent(EventBase):
+    """A political-track event that scales every party's hazard of resuming offensives by
+    `factor` for `days` (e.g. talks in a capital, a joint commission meeting)."""
+
+    kind: Literal["talks"]
+    factor: float = Field(ge=0, le=10)
+    days: float = Field(gt=0, le=365)
+
+
 class NoteEvent(EventBase):
     """A dated fact with no mechanical effect, logged (e.g. the 8 January call for a ceasefire)."""
 
@@ -272,6 +301,8 @@ Event = Annotated[
     | DeploymentEvent
     | DefectionEvent
     | SetEvent
+    | RecommitEvent
+    | TalksEvent
     | NoteEvent,
     Field(discriminator="kind"),
 ]

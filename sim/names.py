@@ -51,10 +51,12 @@ class PlaceNames:
     def __init__(self, places: Iterable[tuple[str, Iterable[str]]]):
         self.lookup: dict[str, str] = {}
         self.spellings: dict[str, str] = {}  # normalised -> one spelling as written
+        self.written: dict[str, str] = {}  # every spelling, lower-cased -> its place
         self.collisions: list[tuple[str, str, str]] = []
         for name, aliases in places:
             for spelling in [name, *aliases]:
                 key = normalise(spelling)
+                self.written.setdefault(spelling.strip().lower(), name)
                 first = self.lookup.setdefault(key, name)
                 self.spellings.setdefault(key, spelling)
                 if first != name:

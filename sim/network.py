@@ -25,8 +25,16 @@ class RoadNetwork:
     axis: list[str]
     axis_km: dict[str, float]
     places: list[str] = field(default_factory=list)
+    sectors: dict[str, tuple[list[str], dict[str, float]]] = field(default_factory=dict)
+    """Sector name -> (its axis of nodes with waypoints, km of each node from the axis start)."""
     _all_pairs: tuple | None = field(default=None, repr=False)
     _within: dict[tuple[str, float], frozenset[str]] = field(default_factory=dict, repr=False)
+
+    @property
+    def aliases(self) -> dict[str, str]:
+        """Every spelling of every place as written, lower-cased -> the place (match names with
+        `lookup`, which also normalises Arabic script)."""
+        return self.names.written
 
     def lookup(self, name: str) -> str | None:
         """A place from its name or an alternative spelling in any script (see sim.names)."""
@@ -78,6 +86,24 @@ class RoadNetwork:
             )
         return self._within[key]
 
+    def sector_of(self) -> dict[str, str]:
+        """Each node's sector: the one whose axis passes nearest by road (first listed on a tie).
+
+        Nodes no road joins to any axis have none; a theater without sectors gives {}."""
+        if not self.sectors:
+            return {}
+        dist, _ = self.all_pairs()
+        out: dict[str, str] = {}
+        for node in self.graph.nodes:
+            best = None
+            for name, (axis, _km) in self.sectors.items():
+                km = min((dist[node].get(a, math.inf) for a in axis), default=math.inf)
+                if km < math.inf and (best is None or km < best[0]):
+                    best = (km, name)
+            if best is not None:
+                out[node] = best[1]
+        return out
+
     def positions(self) -> dict[str, tuple[float, float]]:
         """(lon, lat) of every node, the layout Mesa's Network needs (no spring layout)."""
         return {n: (d["lon"], d["lat"]) for n, d in self.graph.nodes(data=True)}
@@ -92,10 +118,10 @@ def no_road(graph: nx.Graph, a: str, b: str) -> bool:
     return not nx.has_path(graph, a, b)
 
 
-def build_network(theater: Theater, axis: bool = True) -> RoadNetwork:
+def build_network(theater: Theater, axes: bool = True) -> RoadNetwork:
     """Build the graph; corridor segments are split into evenly spaced waypoints. The theater
-    must have passed its checks (sim.config); `axis=False` skips the front axis (for checking
-    that roads join it)."""
+    must have passed its checks (sim.checks); `axes=False` skips the front axis and the sectors'
+    axes (for checking that roads join them)."""
     g = nx.Graph()
     names = PlaceNames((p.name, p.aliases) for p in theater.places)
     for p in theater.places:
@@ -119,17 +145,30 @@ def build_network(theater: Theater, axis: bool = True) -> RoadNetwork:
             g.add_edge(a, b, km=r.km, route=r.route or "")
             continue
         _split(g, a, b, r.km, pieces, r.route or "")
-    if not axis:
+    if not axes:
         return RoadNetwork(g, names, [], {}, places=theater.place_names())
-    axis_places = [names.lookup[normalise(n)] for n in theater.front_axis]
-    line = [axis_places[0]]
-    for a, b in itertools.pairwise(axis_places):
+
+    def nodes(places: list[str]) -> list[str]:
+        return [names.lookup[normalise(n)] for n in places]
+
+    axis, axis_km = _axis(g, nodes(theater.front_axis))
+    # A theater without sectors has one, along its front axis.
+    sectors = {sec.name: _axis(g, nodes(sec.axis)) for sec in theater.sectors} or {
+        "front": (axis, axis_km)
+    }
+    return RoadNetwork(g, names, axis, axis_km, places=theater.place_names(), sectors=sectors)
+
+
+def _axis(g: nx.Graph, places: list[str]) -> tuple[list[str], dict[str, float]]:
+    """The nodes along the roads joining `places` in order, and each node's km from the first."""
+    line = [places[0]]
+    for a, b in itertools.pairwise(places):
         _, path = nx.single_source_dijkstra(g, a, b, weight="km")
         line.extend(path[1:])
     axis_km = {line[0]: 0.0}
     for a, b in itertools.pairwise(line):
         axis_km[b] = axis_km[a] + g.edges[a, b]["km"]
-    return RoadNetwork(g, names, line, axis_km, places=theater.place_names())
+    return line, axis_km
 
 
 def _split(g: nx.Graph, a: str, b: str, km: float, pieces: int, route: str) -> None:

@@ -57,7 +57,7 @@ EVENT_KINDS = (
 CONTROLLER_STATES = ("contested",)
 # Timeseries columns: per-faction ones are checked against the theater's factions.
 FACTION_SERIES = ("personnel", "casualties", "places")
-PLAIN_SERIES = ("front_km", "civilian_casualties", "displaced", "violations", "tension")
+PLAIN_SERIES = ("front_km", "civilian_casualties", "displaced", "violations", "incident_rate")
 EVENT_METRICS = (
     "event_count",
     "event_casualties",
@@ -79,6 +79,7 @@ class Source(Strict):
     title: str | None = None
     quote: str = ""
     note: str = ""
+    rows: list[str] = Field(default_factory=list)  # ids of the data rows (ACLED, GED) used
 
     def label(self) -> str:
         parts = [self.publication, self.date.isoformat()]

@@ -48,10 +48,70 @@ def write_json(data: Any, path: Path) -> None:
     os.replace(tmp, path)
 
 
+RESULT_MARKERS = ("manifest.json", "calibration.json")
+"""A folder holding one of these, written by conflict-sim, is a results folder of ours."""
+
+
+def _ours(folder: Path) -> str | None:
+    """Why `folder` is not a complete results folder of ours, or None when it is one.
+
+    Ours means: a `manifest.json` (run, validate) or `calibration.json` (calibrate) that parses as
+    JSON, names conflict-sim's version, and says `status: complete`. A sweep folder is ours too but
+    is never replaced by a single run (its runs may have taken hours)."""
+    for name in RESULT_MARKERS:
+        path = folder / name
+        if not path.is_file():
+            continue
+        try:
+            meta = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return f"its {name} is unreadable"
+        if not isinstance(meta, dict) or "conflict-sim" not in meta.get("versions", {}):
+            return f"its {name} was not written by conflict-sim"
+        if "sweep" in meta:
+            return "it is a sweep folder"
+        if meta.get("status") != "complete":
+            return f"its {name} says status {meta.get('status')!r}, not 'complete'"
+        return None
+    return "it is not empty and holds no conflict-sim results (no manifest.json)"
+
+
+def check_output(folder: str | Path, option: str = "--out") -> Path:
+    """Refuse an output path that writing results there would destroy; return it as a Path.
+
+    Allowed: a path that does not exist, an empty folder, or a complete results folder of ours
+    (which the new results replace). Refused: a file, and any other folder, so that a user's own
+    files are never deleted.
+
+    Raises:
+        InputError: one line naming the path and why it is refused.
+    """
+    from sim.errors import InputError, Problem
+
+    folder = Path(folder)
+    reason = None
+    if folder.exists() and not folder.is_dir():
+        reason = "is a file, not a folder"
+    elif folder.is_dir() and any(folder.iterdir()):
+        why = _ours(folder)
+        if why is not None:
+            reason = f"would be replaced, but {why}; choose another folder"
+    if reason is not None:
+        raise InputError(Problem(option, 1, 1, "out", f"{folder} {reason}"))
+    return folder
+
+
 @contextmanager
 def staged_dir(final: Path) -> Iterator[Path]:
-    """Yield a fresh temporary folder that replaces `final` only if the block succeeds."""
-    final = Path(final)
+    """Yield a fresh temporary folder that replaces `final` only if the block succeeds.
+
+    `final` is checked with `check_output` before and again at the swap, so the only thing ever
+    replaced is an empty folder or a complete results folder of ours.
+
+    Raises:
+        InputError: `final` is a file or a folder that is not ours (see `check_output`).
+    """
+    final = check_output(final)
     final.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=final.parent))
     umask = os.umask(0)  # mkdtemp makes the folder private; give it the usual permissions
@@ -59,13 +119,14 @@ def staged_dir(final: Path) -> Iterator[Path]:
     tmp.chmod(0o777 & ~umask)
     try:
         yield tmp
+        check_output(final)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     old = None
     if final.exists():
-        old = final.with_name(f".{final.name}.old")
-        shutil.rmtree(old, ignore_errors=True)
+        # A unique name: two writers never share it, and a stale one is never ours to delete.
+        old = Path(tempfile.mkdtemp(prefix=f".{final.name}.old.", dir=final.parent))
         os.replace(final, old)
     os.replace(tmp, final)
     if old is not None:

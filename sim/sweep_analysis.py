@@ -1,19 +1,27 @@
-"""What a sweep says: outcomes against parameters, a two-parameter heatmap, sensitivity indices.
+"""What a sweep says: outcomes against parameters, a two-parameter heatmap, sensitivity indices,
+feature scores and (with `--discover`) a PRIM box.
 
-Numbers first (DataFrames from the sweep's runs table), then pure figure functions
-(DataFrames in, `go.Figure` out), then one self-contained HTML page through
-`sim.report.html.assemble` and terminal tables with the same numbers.
+This module computes the numbers (DataFrames from the sweep's runs table); `sim.sweep_report`
+draws them (figures, `analysis.html`) and `sim.sweep_terminal` prints them. Labels, units and kinds of outcomes
+come from `sim.report.labels`.
 
-- Outcome vs parameter: runs grouped by the parameter's value (a grid's levels, or quantile bins
-  of a continuous parameter); per bin the number of runs, the mean and the 5th-95th percentile
-  band of the outcome over runs (a band of runs, not a confidence interval of the mean).
-- Heatmap: the mean of one outcome over bins of two parameters; for a 0/1 outcome such as
-  `ceasefire_survived_30d` the mean is the share of runs.
-- Sensitivity: for a Sobol' (Saltelli) design with SALib installed, first-order and total Sobol'
-  indices (`SALib.analyze.sobol`, outcomes averaged over replicates per design point);
-  otherwise partial rank correlation coefficients (PRCC) over runs, which rank parameters by
-  monotone influence with the others held fixed. Morris screening needs its own trajectory
-  design and is not offered.
+- Outcomes: an outcome with no value in any run ("empty", e.g. `ceasefire_collapsed_at` when
+  the ceasefire never collapses) and one with the same value in every run ("constant") are
+  listed, not plotted. An outcome with a value in only some runs (a `*_at` time: missing means
+  never) is analysed over the runs that have one, and the share of runs with a value is shown
+  next to every mean.
+- Outcome vs parameter: runs grouped by the parameter's value (a grid's levels) or, for a
+  continuous design (lhs, sobol), into equal-width bins over the swept range; per bin the number
+  of runs, how many have a value, the mean and the 5th-95th percentile band over runs (a band
+  of runs, not a confidence interval of the mean).
+- Heatmap: the mean of one outcome over two parameters. A continuous design is always binned,
+  into at most `bins` equal-width bins per parameter and fewer when there are few points
+  (about two points per cell), and the figure says so.
+- Sensitivity: for a Sobol' (Saltelli) design with SALib installed, first-order and total
+  Sobol' indices (`SALib.analyze.sobol`, outcomes averaged over replicates per design point);
+  otherwise partial rank correlation coefficients (PRCC) over runs. Indices smaller than
+  `NOISE` in magnitude are numerical noise and reported as 0. With EMA Workbench installed,
+  extra-trees feature scores (`sim.discovery.feature_scores`) too.
 
 `ceasefire_survived_30d` is derived here: 1 when the ceasefire has not collapsed 720 hours after
 it began, 0 when it collapsed within that time, and missing when the scenario window ends before
@@ -22,7 +30,6 @@ the 30 days are up and the ceasefire still held.
 
 from __future__ import annotations
 
-import html
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -33,24 +40,23 @@ import numpy as np
 import pandas as pd
 
 from sim.errors import InputError, Problem, did_you_mean
+from sim.report.labels import is_share
 from sim.sweep import read_design, read_manifest, read_runs
+from sim.sweep_sensitivity import (  # noqa: F401
+    NOISE,
+    as_float,
+    numeric,
+    prcc,
+    sensitivity,
+    sobol_indices,
+)
 
 SURVIVAL_HOURS = 720.0
 SURVIVED = "ceasefire_survived_30d"
 ID_COLUMNS = ("run_id", "point", "replicate", "seed")
 DEFAULT_FOCUS = (SURVIVED, "ceasefire_violations", "front_km_end")
-LABELS = {
-    SURVIVED: "ceasefire survives 30 days (share of runs)",
-    "ceasefire_held": "ceasefire holds to the end (share of runs)",
-    "ceasefire_violations": "ceasefire violations",
-    "ceasefire_collapsed_at": "ceasefire collapse (hours from start, runs where it collapsed)",
-    "front_km_end": "front position at the end (km along the axis)",
-}
-EXACT_LEVELS = 12  # a parameter with at most this many values is grouped by value, not binned
-
-
-def label(outcome: str) -> str:
-    return LABELS.get(outcome, outcome)
+EXACT_LEVELS = 12  # a grid parameter with at most this many values is grouped by value
+CONTINUOUS = ("lhs", "sobol")
 
 
 # --- numbers --------------------------------------------------------------------------------
@@ -74,33 +80,43 @@ def add_derived(runs: pd.DataFrame, meta: Mapping[str, Any]) -> pd.DataFrame:
     return runs
 
 
-def outcome_columns(runs: pd.DataFrame, params: Sequence[str]) -> tuple[list[str], list[str]]:
-    """Numeric (and true/false) outcomes that vary, and those that are constant or empty."""
+@dataclass
+class Outcomes:
+    """The runs table's outcome columns by what can be shown of them."""
+
+    varying: list[str]
+    constant: list[str]  # one value, in every run
+    empty: list[str]  # no value in any run
+    categorical: list[str]  # text outcomes (e.g. controller_end_<place>): PRIM conditions only
+    present: dict[str, int]  # outcome -> runs with a value
+
+
+def outcome_columns(runs: pd.DataFrame, params: Sequence[str]) -> Outcomes:
+    """Sort the outcome columns (see `Outcomes` and the module notes)."""
     skip = set(ID_COLUMNS) | set(params)
-    varying, constant = [], []
+    out = Outcomes([], [], [], [], {})
     for col in runs.columns:
         if col in skip:
             continue
         s = runs[col]
-        if pd.api.types.is_bool_dtype(s) or s.dropna().map(type).isin([bool, np.bool_]).all():
-            s = s.astype("float64") if s.notna().all() else s.map(_as_float)
-        if not pd.api.types.is_numeric_dtype(s):
-            continue
-        x = pd.to_numeric(s, errors="coerce").dropna()
-        (varying if x.nunique() > 1 else constant).append(col)
-    varying.sort(key=lambda c: (c != SURVIVED, not c.startswith("ceasefire")))
-    return varying, constant
-
-
-def _as_float(v: Any) -> float:
-    return np.nan if v is None or (isinstance(v, float) and math.isnan(v)) else float(v)
-
-
-def numeric(runs: pd.DataFrame, col: str) -> pd.Series:
-    s = runs[col]
-    if s.dtype == object:
-        s = s.map(_as_float)
-    return pd.to_numeric(s, errors="coerce").astype("float64")
+        if not (pd.api.types.is_bool_dtype(s) or pd.api.types.is_numeric_dtype(s)):
+            if s.dropna().map(type).isin([bool, np.bool_]).all() and s.notna().any():
+                s = s.map(as_float)
+            else:
+                if s.notna().any():
+                    out.categorical.append(col)
+                continue
+        x = pd.to_numeric(s.astype("float64"), errors="coerce")
+        n = int(x.notna().sum())
+        out.present[col] = n
+        if n == 0:
+            out.empty.append(col)
+        elif n == len(x) and x.nunique() == 1:
+            out.constant.append(col)
+        else:
+            out.varying.append(col)
+    out.varying.sort(key=lambda c: (c != SURVIVED, not c.startswith("ceasefire")))
+    return out
 
 
 @dataclass
@@ -110,53 +126,64 @@ class Bins:
     centers: list[float]
     lows: list[float]
     highs: list[float]
+    binned: bool = False  # equal-width bins of a continuous parameter (not exact values)
 
 
-def bin_values(values: pd.Series, bins: int) -> Bins:
-    """Group by exact value when there are few levels, otherwise into quantile bins."""
+def bin_values(values: pd.Series, bins: int, span: tuple[float, float] | None = None) -> Bins:
+    """Group by exact value (a grid), or, with `span` (a continuous design's range), into
+    `bins` equal-width bins over that range."""
     v = values.to_numpy(dtype=float)
-    levels = np.unique(v[~np.isnan(v)])
-    if len(levels) <= max(bins, EXACT_LEVELS):
+    if span is None:
+        levels = np.unique(v[~np.isnan(v)])
         codes = np.searchsorted(levels, v)
         codes[np.isnan(v)] = -1
         names = [f"{x:g}" for x in levels]
         return Bins(codes, names, list(levels), list(levels), list(levels))
-    edges = np.unique(np.quantile(v[~np.isnan(v)], np.linspace(0, 1, bins + 1)))
-    codes = np.clip(np.searchsorted(edges, v, side="right") - 1, 0, len(edges) - 2)
+    lo, hi = span
+    edges = np.linspace(lo, hi, bins + 1)
+    codes = np.clip(np.searchsorted(edges, v, side="right") - 1, 0, bins - 1)
     codes[np.isnan(v)] = -1
-    centers = [
-        float(np.mean(v[codes == i])) if (codes == i).any() else np.nan
-        for i in range(len(edges) - 1)
-    ]
-    names = [f"{edges[i]:.3g}-{edges[i + 1]:.3g}" for i in range(len(edges) - 1)]
-    return Bins(codes, names, centers, list(edges[:-1]), list(edges[1:]))
+    centers = list((edges[:-1] + edges[1:]) / 2)
+    names = [f"{edges[i]:.3g}–{edges[i + 1]:.3g}" for i in range(bins)]
+    return Bins(codes, names, centers, list(edges[:-1]), list(edges[1:]), binned=True)
+
+
+def spans(meta: Mapping[str, Any]) -> dict[str, tuple[float, float]]:
+    """Swept range of each parameter of a continuous design; {} for a grid."""
+    s = meta["sweep"]
+    if s["design"] not in CONTINUOUS:
+        return {}
+    return {a["key"]: (float(a["low"]), float(a["high"])) for a in s["parameters"]}
+
+
+def heatmap_bins(points: int, bins: int) -> int:
+    """Bins per parameter for a continuous design's heatmap: about two points per cell."""
+    return max(2, min(bins, math.isqrt(max(points // 2, 1))))
 
 
 def by_parameter(
-    runs: pd.DataFrame, params: Sequence[str], outcomes: Sequence[str], bins: int
-) -> pd.DataFrame:
-    """Per parameter bin and outcome: runs, mean, 5th and 95th percentiles."""
+    runs: pd.DataFrame, params: Sequence[str], outcomes: Sequence[str], bins: int,
+    span: Mapping[str, tuple[float, float]] | None = None,
+) -> pd.DataFrame:  # fmt: skip
+    """Per parameter bin and outcome: runs, runs with a value (n), mean, 5th and 95th pct."""
     rows = []
+    span = span or {}
     for p in params:
-        b = bin_values(runs[p], bins)
+        b = bin_values(runs[p], bins, span.get(p))
         for o in outcomes:
             y = numeric(runs, o).to_numpy()
             for i, name in enumerate(b.labels):
-                sel = y[(b.codes == i) & ~np.isnan(y)]
+                inbin = b.codes == i
+                sel = y[inbin & ~np.isnan(y)]
                 rows.append(
                     {
-                        "parameter": p,
-                        "bin": name,
-                        "x": b.centers[i],
-                        "low": b.lows[i],
-                        "high": b.highs[i],
-                        "outcome": o,
-                        "n": len(sel),
-                        "mean": float(sel.mean()) if len(sel) else np.nan,
+                        "parameter": p, "bin": name, "x": b.centers[i], "low": b.lows[i],
+                        "high": b.highs[i], "outcome": o, "runs": int(inbin.sum()),
+                        "n": len(sel), "mean": float(sel.mean()) if len(sel) else np.nan,
                         "p05": float(np.quantile(sel, 0.05)) if len(sel) else np.nan,
                         "p95": float(np.quantile(sel, 0.95)) if len(sel) else np.nan,
                     }
-                )
+                )  # fmt: skip
     return pd.DataFrame(rows)
 
 
@@ -168,148 +195,36 @@ class Heatmap:
     x_labels: list[str]
     y_labels: list[str]
     mean: np.ndarray  # [y, x]
-    n: np.ndarray
+    n: np.ndarray  # runs with a value
+    runs: np.ndarray  # runs in the cell
+    binned: str = ""  # how a continuous design was binned, said on the figure
 
 
-def heatmap_data(runs: pd.DataFrame, x: str, y: str, outcome: str, bins: int) -> Heatmap:
-    bx, by = bin_values(runs[x], bins), bin_values(runs[y], bins)
+def heatmap_data(
+    runs: pd.DataFrame, x: str, y: str, outcome: str, bins: int,
+    span: Mapping[str, tuple[float, float]] | None = None, points: int = 0,
+) -> Heatmap:  # fmt: skip
+    span = span or {}
+    k = heatmap_bins(points, bins) if span else bins
+    bx, by = bin_values(runs[x], k, span.get(x)), bin_values(runs[y], k, span.get(y))
     vals = numeric(runs, outcome).to_numpy()
     mean = np.full((len(by.labels), len(bx.labels)), np.nan)
     n = np.zeros_like(mean, dtype=int)
-    ok = (bx.codes >= 0) & (by.codes >= 0) & ~np.isnan(vals)
+    total = np.zeros_like(mean, dtype=int)
     for j in range(len(by.labels)):
         for i in range(len(bx.labels)):
-            sel = vals[ok & (bx.codes == i) & (by.codes == j)]
-            n[j, i] = len(sel)
+            cell = (bx.codes == i) & (by.codes == j)
+            sel = vals[cell & ~np.isnan(vals)]
+            n[j, i], total[j, i] = len(sel), int(cell.sum())
             if len(sel):
                 mean[j, i] = sel.mean()
-    return Heatmap(x, y, outcome, bx.labels, by.labels, mean, n)
-
-
-def prcc(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Partial rank correlation of y with each column of x (the others partialled out), p-values."""
-    from scipy import stats
-
-    n, d = x.shape
-    rx = np.column_stack([stats.rankdata(x[:, j]) for j in range(d)])
-    ry = stats.rankdata(y)
-    coef, pval = np.full(d, np.nan), np.full(d, np.nan)
-    for j in range(d):
-        others = np.column_stack([np.ones(n), np.delete(rx, j, axis=1)])
-        res_x = rx[:, j] - others @ np.linalg.lstsq(others, rx[:, j], rcond=None)[0]
-        res_y = ry - others @ np.linalg.lstsq(others, ry, rcond=None)[0]
-        if res_x.std() == 0 or res_y.std() == 0:
-            continue
-        r = float(np.corrcoef(res_x, res_y)[0, 1])
-        dof = n - 2 - (d - 1)
-        coef[j] = r
-        if dof > 0 and abs(r) < 1:
-            t = r * math.sqrt(dof / (1 - r * r))
-            pval[j] = float(2 * stats.t.sf(abs(t), dof))
-    return coef, pval
-
-
-def sobol_indices(
-    means: pd.DataFrame, params: Sequence[str], bounds: Sequence[tuple[float, float]],
-    outcome: str, points: int, seed: int,
-) -> pd.DataFrame | None:  # fmt: skip
-    """First-order and total Sobol' indices from the point means, in Saltelli design order."""
-    from SALib.analyze import sobol
-
-    d = len(params)
-    block = d + 2
-    y = means[outcome].reindex(range(points)).to_numpy(dtype=float)
-    complete = 0
-    while complete + block <= points and not np.isnan(y[complete : complete + block]).any():
-        complete += block
-    if complete < 2 * block:
-        return None
-    problem = {"num_vars": d, "names": list(params), "bounds": [list(b) for b in bounds]}
-    res = sobol.analyze(
-        problem, y[:complete], calc_second_order=False, print_to_console=False, seed=seed
-    )
-    rows = []
-    for j, p in enumerate(params):
-        for idx in ("S1", "ST"):
-            rows.append(
-                {
-                    "outcome": outcome,
-                    "parameter": p,
-                    "method": "sobol",
-                    "index": idx,
-                    "value": float(res[idx][j]),
-                    "conf": float(res[f"{idx}_conf"][j]),
-                    "n": complete,
-                }
-            )
-    return pd.DataFrame(rows)
-
-
-def sensitivity(
-    runs: pd.DataFrame,
-    meta: Mapping[str, Any],
-    params: Sequence[str],
-    outcomes: Sequence[str],
-    notes: list[str],
-) -> pd.DataFrame:
-    """Sobol' indices for a Sobol' design (SALib), PRCC otherwise; one row per index."""
-    design = meta["sweep"]["design"]
-    frames: list[pd.DataFrame] = []
-    use_sobol = design == "sobol"
-    if use_sobol:
-        try:
-            import SALib  # noqa: F401
-        except ImportError:
-            use_sobol = False
-            notes.append(
-                "SALib is not installed (pip install 'conflict-sim[sa]'): partial rank "
-                "correlations instead of Sobol' indices."
-            )
-    if use_sobol:
-        bounds = [(a["low"], a["high"]) for a in meta["sweep"]["parameters"]]
-        means = pd.DataFrame({o: numeric(runs, o) for o in outcomes}).groupby(runs["point"]).mean()
-        skipped = []
-        for o in outcomes:
-            df = sobol_indices(means, params, bounds, o, meta["sweep"]["points"], meta["seed"])
-            if df is None:
-                skipped.append(o)
-            else:
-                frames.append(df)
-        if frames:
-            base = int(frames[0]["n"].iloc[0]) // (len(params) + 2)
-            if base < 64:
-                notes.append(
-                    f"Sobol' indices from {base} base samples are rough (see their confidence "
-                    "intervals); use --samples 64 or more for stable estimates."
-                )
-        if skipped:
-            notes.append(
-                "No Sobol' indices (missing values or too few complete Saltelli blocks) for: "
-                + ", ".join(skipped)
-            )
-    else:
-        x_all = runs[list(params)].to_numpy(dtype=float)
-        for o in outcomes:
-            y = numeric(runs, o).to_numpy()
-            ok = ~np.isnan(y)
-            if ok.sum() < len(params) + 3:
-                continue
-            coef, pval = prcc(x_all[ok], y[ok])
-            frames.append(
-                pd.DataFrame(
-                    {
-                        "outcome": o,
-                        "parameter": list(params),
-                        "method": "prcc",
-                        "index": "PRCC",
-                        "value": coef,
-                        "conf": pval,
-                        "n": int(ok.sum()),
-                    }
-                )
-            )
-    cols = ["outcome", "parameter", "method", "index", "value", "conf", "n"]
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=cols)
+    note = ""
+    if span:
+        note = (
+            f"{points} design points binned into {k} equal-width bins per parameter "
+            "over the swept range"
+        )
+    return Heatmap(x, y, outcome, bx.labels, by.labels, mean, n, total, note)
 
 
 @dataclass
@@ -318,13 +233,28 @@ class Analysis:
     meta: dict[str, Any]
     runs: pd.DataFrame
     params: list[str]
-    outcomes: list[str]
+    outcomes: list[str]  # shown: the focus, then every other varying outcome
     focus: list[str]
     by_param: pd.DataFrame
     heatmap: Heatmap | None
     sensitivity: pd.DataFrame
+    columns: Outcomes
     notes: list[str] = field(default_factory=list)
+    scores: pd.DataFrame | None = None  # extra-trees feature scores: outcome, parameter, score
+    discovery: Any = None  # sim.discovery.Discovery
     html_path: Path | None = None
+
+    @property
+    def start(self) -> str:
+        return str(self.meta["scenario"]["start"])
+
+    def share(self, outcome: str) -> bool:
+        return is_share(outcome, numeric(self.runs, outcome))
+
+    def presence(self, outcome: str) -> str:
+        """'in 1 of 8 runs' when some runs have no value, else ''."""
+        n, total = self.columns.present.get(outcome, len(self.runs)), len(self.runs)
+        return "" if n == total else f"a value in {n} of {total} runs"
 
 
 def _pick(name: str, choices: Sequence[str], what: str, flag: str) -> str:
@@ -342,8 +272,13 @@ def analyze_runs(
     x: str | None = None,
     y: str | None = None,
     bins: int = 6,
+    discover: str | None = None,
 ) -> Analysis:
-    """Compute every number of the sweep report (no files written)."""
+    """Compute every number of the sweep report (no files written).
+
+    Raises InputError for a folder that is not a sweep or has no complete run, an unknown
+    outcome or parameter, and a bad `discover` condition (see `sim.discovery`).
+    """
     folder = Path(folder)
     meta = read_manifest(folder)
     params = list(read_design(folder).columns)
@@ -360,264 +295,67 @@ def analyze_runs(
             f"{SURVIVED} is missing for {int(runs[SURVIVED].isna().sum())} runs whose window "
             "ends less than 30 days after the ceasefire while it still held."
         )
-    varying, constant = outcome_columns(runs, params)
-    if constant:
-        notes.append("Constant over the sweep (not shown): " + ", ".join(constant) + ".")
+    cols = outcome_columns(runs, params)
+    condition = None
+    if discover is not None:
+        from sim.discovery import parse_condition
+
+        condition = parse_condition(
+            discover, cols.varying + cols.constant + cols.empty + cols.categorical,
+            cols.categorical,
+        )  # fmt: skip
+    if cols.constant:
+        notes.append("Constant over the sweep (not plotted): " + ", ".join(cols.constant) + ".")
+    if cols.empty:
+        notes.append("No run has a value (not plotted): " + ", ".join(cols.empty) + ".")
+    for o in cols.varying:
+        if cols.present[o] < len(runs):
+            notes.append(
+                f"{o} has a value in {cols.present[o]} of {len(runs)} runs; its means are over "
+                "those runs."
+            )
     if outcomes:
-        focus = [_pick(o, varying + constant, "outcome", "--outcome") for o in outcomes]
+        choices = cols.varying + cols.constant + cols.empty
+        focus = [_pick(o, choices, "outcome", "--outcome") for o in outcomes]
     else:
-        focus = [o for o in DEFAULT_FOCUS if o in varying] or varying[:3]
+        focus = [o for o in DEFAULT_FOCUS if o in cols.varying] or cols.varying[:3]
     x = _pick(x, params, "parameter", "--x") if x else params[0]
     y = _pick(y, params, "parameter", "--y") if y else next((p for p in params if p != x), None)
     if y == x:
         raise InputError(Problem("--y", 1, 1, y, "the heatmap needs two different parameters"))
-    shown = list(dict.fromkeys([*focus, *varying]))
-    table = by_parameter(runs, params, shown, bins)
+    drawable = [o for o in focus if o in cols.varying]
+    shown = list(dict.fromkeys([*drawable, *cols.varying]))
+    span = spans(meta)
+    table = by_parameter(runs, params, shown, bins, span)
     heat = None
-    if y is not None and focus:
-        heat = heatmap_data(runs, x, y, focus[0], bins)
+    if y is not None and drawable:
+        heat = heatmap_data(runs, x, y, drawable[0], bins, span, int(meta["sweep"]["points"]))
     elif y is None:
         notes.append("One swept parameter: no heatmap.")
     sens = sensitivity(runs, meta, params, shown, notes)
-    return Analysis(folder, meta, runs, params, shown, focus, table, heat, sens, notes)
+    a = Analysis(folder, meta, runs, params, shown, focus, table, heat, sens, cols, notes)
+    a.scores = _scores(a)
+    if condition is not None:
+        from sim.discovery import discover as run_prim
+
+        ranges = {
+            a_["key"]: (float(a_["low"]), float(a_["high"]))
+            for a_ in meta["sweep"]["parameters"]
+            if a_.get("low") is not None
+        }
+        a.discovery = run_prim(runs, params, condition, ranges=ranges)
+    return a
 
 
-# --- figures --------------------------------------------------------------------------------
+def _scores(a: Analysis) -> pd.DataFrame | None:
+    from sim.discovery import feature_scores
 
-
-def esc(text: Any) -> str:
-    return html.escape(str(text), quote=True)
-
-
-def outcome_figure(table: pd.DataFrame, outcome: str, params: Sequence[str]):
-    """The outcome against each parameter: mean line and 90% band of runs, one panel each."""
-    import plotly.graph_objects as go
-    from plotly.subplots import make_subplots
-
-    cols = min(3, len(params))
-    rows = math.ceil(len(params) / cols)
-    fig = make_subplots(
-        rows=rows, cols=cols, shared_yaxes=True, subplot_titles=[esc(p) for p in params],
-        horizontal_spacing=0.05, vertical_spacing=0.18 if rows > 1 else 0.1,
-    )  # fmt: skip
-    for k, p in enumerate(params):
-        d = table[(table.parameter == p) & (table.outcome == outcome)].dropna(subset=["mean"])
-        r, c = divmod(k, cols)
-        hover = [
-            f"{esc(p)} {esc(b)}<br>mean {m:.3g}<br>90% of runs {lo:.3g} to {hi:.3g}<br>{n} runs"
-            for b, m, lo, hi, n in zip(d["bin"], d["mean"], d["p05"], d["p95"], d["n"], strict=True)
-        ]
-        fig.add_trace(
-            go.Scatter(x=d["x"], y=d["p95"], mode="lines", line=dict(width=0),
-                       showlegend=False, hoverinfo="skip"),
-            row=r + 1, col=c + 1,
-        )  # fmt: skip
-        fig.add_trace(
-            go.Scatter(x=d["x"], y=d["p05"], mode="lines", line=dict(width=0), fill="tonexty",
-                       fillcolor="rgba(31,119,180,0.2)", name="90% of runs",
-                       showlegend=False, hoverinfo="skip"),
-            row=r + 1, col=c + 1,
-        )  # fmt: skip
-        fig.add_trace(
-            go.Scatter(x=d["x"], y=d["mean"], mode="lines+markers", name="mean",
-                       line=dict(color="#1f77b4"), showlegend=False, text=hover,
-                       hovertemplate="%{text}<extra></extra>"),
-            row=r + 1, col=c + 1,
-        )  # fmt: skip
-    fig.update_layout(
-        title=esc(label(outcome)), height=300 * rows + 80, margin=dict(l=60, r=20, t=80, b=40),
-        template="plotly_white",
-    )  # fmt: skip
-    return fig
-
-
-def heatmap_figure(h: Heatmap):
-    import plotly.graph_objects as go
-
-    share = h.outcome == SURVIVED or set(np.unique(h.mean[~np.isnan(h.mean)])) <= {0.0, 1.0}
-    text = [
-        [
-            "" if n == 0 else (f"{m:.0%}" if share else f"{m:.3g}") + f"<br>({n})"
-            for m, n in zip(mr, nr, strict=True)
-        ]
-        for mr, nr in zip(h.mean, h.n, strict=True)
-    ]
-    fig = go.Figure(
-        go.Heatmap(
-            x=[esc(v) for v in h.x_labels], y=[esc(v) for v in h.y_labels], z=h.mean,
-            text=text, texttemplate="%{text}", colorscale="RdYlGn" if share else "Viridis",
-            zmin=0 if share else None, zmax=1 if share else None,
-            hovertemplate=f"{esc(h.x)} %{{x}}<br>{esc(h.y)} %{{y}}<br>%{{text}}<extra></extra>",
-            colorbar=dict(title="share" if share else "mean", tickformat=".0%" if share else None),
-        )
-    )  # fmt: skip
-    fig.update_layout(
-        title=esc(label(h.outcome)) + " (runs in brackets)", xaxis_title=esc(h.x),
-        yaxis_title=esc(h.y), height=480, template="plotly_white",
-        xaxis=dict(type="category"), yaxis=dict(type="category"),
-    )  # fmt: skip
-    return fig
-
-
-def sensitivity_figure(sens: pd.DataFrame, outcomes: Sequence[str]):
-    """Bars per parameter: S1 and ST (with confidence) for Sobol', PRCC otherwise."""
-    import plotly.graph_objects as go
-
-    fig = go.Figure()
-    for o in outcomes:
-        d = sens[sens.outcome == o]
-        for idx in d["index"].unique():
-            e = d[d["index"] == idx]
-            sobol = idx in ("S1", "ST")
-            fig.add_trace(
-                go.Bar(
-                    x=[esc(p) for p in e["parameter"]], y=e["value"],
-                    name=esc(f"{o}: {idx}" if len(outcomes) > 1 else idx),
-                    error_y=dict(type="data", array=e["conf"]) if sobol else None,
-                    customdata=e["conf"],
-                    hovertemplate=f"{esc(o)}<br>%{{x}}: {idx} %{{y:.3f}}"
-                    + (" ± %{customdata:.3f}" if sobol else "<br>p = %{customdata:.2g}")
-                    + "<extra></extra>",
-                )
-            )  # fmt: skip
-    method = (
-        "Sobol' indices (first order S1, total ST)"
-        if (sens["method"] == "sobol").any()
-        else "partial rank correlation (PRCC)"
-    )
-    fig.update_layout(
-        title=f"Sensitivity: {method}", barmode="group", height=440, template="plotly_white",
-        yaxis_title="index", legend=dict(orientation="h", y=-0.2),
-    )  # fmt: skip
-    return fig
-
-
-def sensitivity_matrix_figure(sens: pd.DataFrame):
-    """All outcomes x parameters: ST (Sobol') or PRCC, as a heatmap."""
-    import plotly.graph_objects as go
-
-    idx = "ST" if (sens["index"] == "ST").any() else "PRCC"
-    d = sens[sens["index"] == idx]
-    m = d.pivot(index="outcome", columns="parameter", values="value")
-    m = m.loc[list(dict.fromkeys(d.outcome))[::-1], list(dict.fromkeys(d.parameter))]
-    fig = go.Figure(
-        go.Heatmap(
-            z=m.to_numpy(), x=[esc(c) for c in m.columns], y=[esc(r) for r in m.index],
-            colorscale="RdBu" if idx == "PRCC" else "Blues", zmid=0 if idx == "PRCC" else None,
-            texttemplate="%{z:.2f}", hovertemplate="%{y}<br>%{x}: %{z:.3f}<extra></extra>",
-        )
-    )  # fmt: skip
-    fig.update_layout(
-        title=f"{idx} of every outcome", height=max(360, 26 * len(m) + 140),
-        template="plotly_white", margin=dict(l=220),
-    )  # fmt: skip
-    return fig
-
-
-# --- HTML and terminal ----------------------------------------------------------------------
-
-
-def _describe(a: Analysis) -> list[str]:
-    m, s = a.meta, a.meta["sweep"]
-    items = [
-        f"Scenario: {m['scenario'].get('title', '')} ({m['scenario']['file']})",
-        f"Design: {s['design']}, {s['points']} points x {s['replicates']} replicates = "
-        f"{s['runs']} runs ({len(a.runs)} complete, status {m['status']}); base seed {m['seed']}",
-        "Parameters: " + "; ".join(f"{p['key']} = {p['spec']}" for p in s["parameters"]),
-    ]
-    return items + list(a.notes)
-
-
-def _table(df: pd.DataFrame, columns: Sequence[str], caption: str, share: bool = False):
-    from sim.report.html import Table
-
-    rows = [
-        [
-            _fmt(v, share) if isinstance(v, float) and c in ("mean", "p05", "p95") else
-            (f"{v:.3f}" if isinstance(v, float) else v)
-            for c, v in zip(columns, r, strict=True)
-        ]
-        for r in df[list(columns)].itertuples(index=False)
-    ]  # fmt: skip
-    align = [
-        "left" if df[c].dtype == object or c in ("bin", "outcome") else "right" for c in columns
-    ]
-    return Table(columns=list(columns), rows=rows, caption=caption, align=align, collapsed=True)
-
-
-def write_html(a: Analysis, path: Path) -> Path:
-    """The sweep report through `sim.report.html` (plotly.js once, all text escaped there)."""
-    from sim.report.html import Section, Table, assemble
-    from sim.report.html import write_html as write_page
-
-    title = f"Sweep: {a.meta['scenario'].get('title') or a.folder.name}"
-    sections = [Section(heading="About this sweep", bullets=_describe(a))]
-    if a.heatmap is not None:
-        h = a.heatmap
-        share = h.outcome == SURVIVED
-        grid = Table(
-            columns=[f"{h.y} \\ {h.x}", *h.x_labels],
-            rows=[
-                [yl, *(_fmt(h.mean[j, i], share) for i in range(len(h.x_labels)))]
-                for j, yl in enumerate(h.y_labels)
-            ],
-            caption="The heatmap's numbers",
-            collapsed=True,
-        )
-        sections.append(
-            Section(
-                heading=f"{label(h.outcome)} over {h.x} and {h.y}",
-                intro="Mean over the runs in each cell (their number in brackets); for a 0/1 "
-                "outcome this is the share of runs.",
-                figures=[heatmap_figure(h)],
-                tables=[grid],
-            )
-        )
-    if not a.sensitivity.empty:
-        sections.append(
-            Section(
-                heading="Sensitivity",
-                intro=_sens_note(a.sensitivity),
-                figures=[
-                    sensitivity_figure(a.sensitivity, a.focus),
-                    sensitivity_matrix_figure(a.sensitivity),
-                ],
-                tables=[
-                    _table(
-                        a.sensitivity, ["outcome", "parameter", "index", "value", "conf", "n"],
-                        "Every index (conf: 95% interval half-width for Sobol', p-value for PRCC)",
-                    )
-                ],
-            )
-        )  # fmt: skip
-    sections.append(
-        Section(
-            heading="Outcomes against each parameter",
-            intro="Line: the mean over runs; shaded band: 90% of runs (5th to 95th percentile), "
-            "per parameter value or bin. Hover for the numbers.",
-            figures=[outcome_figure(a.by_param, o, a.params) for o in a.outcomes],
-            tables=[
-                _table(
-                    a.by_param, ["outcome", "parameter", "bin", "n", "mean", "p05", "p95"],
-                    "Every outcome, parameter and bin",
-                )
-            ],
-        )
-    )  # fmt: skip
-    return write_page(assemble(title, sections, subtitle=str(a.folder)), path)
-
-
-def _sens_note(sens: pd.DataFrame) -> str:
-    if (sens["method"] == "sobol").any():
-        return (
-            "Sobol' indices from SALib on the Saltelli design (outcomes averaged over replicates "
-            "per point): S1 is the share of output variance due to the parameter alone, ST "
-            "includes its interactions; bars show 95% bootstrap confidence."
-        )
-    return (
-        "Partial rank correlation coefficients over runs (-1 to 1): the monotone influence of "
-        "each parameter with the others held fixed; hover for p-values."
-    )
+    frames = []
+    for o in [o for o in a.focus if o in a.columns.varying]:
+        df = feature_scores(a.runs, a.params, numeric(a.runs, o), a.share(o), int(a.meta["seed"]))
+        if df is not None:
+            frames.append(df.assign(outcome=o))
+    return pd.concat(frames, ignore_index=True) if frames else None
 
 
 def analyze_sweep(
@@ -627,82 +365,11 @@ def analyze_sweep(
     y: str | None = None,
     bins: int = 6,
     out: str | Path | None = None,
+    discover: str | None = None,
 ) -> Analysis:
     """Compute the sweep report and write it (default SWEEP_DIR/analysis.html)."""
-    a = analyze_runs(folder, outcomes, x, y, bins)
+    from sim.sweep_report import write_html
+
+    a = analyze_runs(folder, outcomes, x, y, bins, discover)
     a.html_path = write_html(a, Path(out) if out else Path(folder) / "analysis.html")
     return a
-
-
-def _fmt(x: float, share: bool = False) -> str:
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "-"
-    if share:
-        return f"{x:.0%}"
-    return f"{x:,.0f}" if abs(x) >= 100 else f"{x:.3g}"
-
-
-def print_analysis(a: Analysis, console: Any = None) -> None:
-    """The report's numbers as terminal tables (rich)."""
-    from rich.console import Console
-    from rich.table import Table
-    from rich.text import Text
-
-    console = console or Console(width=120)
-    s = a.meta["sweep"]
-    console.print(
-        f"[bold]{a.folder}[/]: {s['design']} design, {s['points']} points x {s['replicates']} "
-        f"replicates, {len(a.runs)} of {s['runs']} runs, status {a.meta['status']}",
-        markup=True,
-        highlight=False,
-    )
-    for note in a.notes:
-        console.print(f"note: {note}", markup=False, highlight=False)
-    for o in a.focus:
-        share = o == SURVIVED
-        console.print(Text(f"{label(o)}: mean and 90% of runs", style="bold"))
-        t = Table()
-        for col in ("parameter", "value", "runs", "mean", "5%", "95%"):
-            t.add_column(col, justify="left" if col in ("parameter", "value") else "right")
-        d = a.by_param[a.by_param.outcome == o]
-        for p in a.params:
-            for r in d[d.parameter == p].itertuples():
-                t.add_row(
-                    p, r.bin, str(r.n), _fmt(r.mean, share), _fmt(r.p05, share), _fmt(r.p95, share)
-                )
-        console.print(t)
-    if a.heatmap is not None:
-        h = a.heatmap
-        share = h.outcome == SURVIVED
-        console.print(Text(f"{label(h.outcome)}: {h.y} (rows) x {h.x} (columns)", style="bold"))
-        t = Table()
-        t.add_column(f"{h.y} \\ {h.x}", justify="left")
-        for xl in h.x_labels:
-            t.add_column(xl, justify="right")
-        for j, yl in enumerate(h.y_labels):
-            t.add_row(yl, *(_fmt(h.mean[j, i], share) for i in range(len(h.x_labels))))
-        console.print(t)
-    if not a.sensitivity.empty:
-        sens = a.sensitivity[a.sensitivity.outcome.isin(a.focus)]
-        console.print(Text(f"Sensitivity ({_method(sens)})", style="bold"))
-        t = Table()
-        t.add_column("parameter", justify="left")
-        cols = list(dict.fromkeys(zip(sens.outcome, sens["index"], strict=True)))
-        for o, idx in cols:
-            t.add_column(f"{o} {idx}", justify="right")
-        for p in a.params:
-            cells = []
-            for o, idx in cols:
-                r = sens[(sens.outcome == o) & (sens["index"] == idx) & (sens.parameter == p)]
-                if r.empty or pd.isna(r.value.iloc[0]):
-                    cells.append("-")
-                elif idx in ("S1", "ST"):
-                    cells.append(f"{r.value.iloc[0]:.2f} ± {r.conf.iloc[0]:.2f}")
-                else:
-                    cells.append(f"{r.value.iloc[0]:+.2f}")
-            t.add_row(p, *cells)
-        console.print(t)
-
-
-def _method(sens: pd.DataFrame) -> str:
-    return "Sobol' S1/ST ± 95% conf." if (sens["method"] == "sobol").any() else "PRCC"

@@ -274,7 +274,9 @@ def select_events(events: pd.DataFrame, flt: EventFilter, start: float, end: flo
         mask &= ev["kind"] == flt.kind
     if flt.places is not None:
         mask &= ev["place"].isin(flt.places)
-    mask &= (ev["hour"] <= end + 1e-9) & (event_end_hours(ev) >= start - 1e-9)
+    # An event of N hours covers [hour, hour + N): one ending as a window starts is not in it.
+    ongoing = (event_end_hours(ev) > start + 1e-9) | (ev["hour"] >= start - 1e-9)
+    mask &= (ev["hour"] <= end + 1e-9) & ongoing
     if flt.min_casualties > 0:
         mask &= ev["casualties"].fillna(0) >= flt.min_casualties
     if flt.factions or flt.attacker or flt.target:
@@ -449,6 +451,12 @@ class ValidationRun:
     scores: pd.DataFrame
     summary: dict[str, float]
     seconds: float
+    origin: Any = None  # sim.baseline.Origin: where the no-change baseline starts
+    comparison: dict[str, Any] = field(default_factory=dict)  # sim.baseline.compare
+
+    @property
+    def baseline_note(self) -> str:
+        return self.origin.note(self.run_setup.scenario.start) if self.origin else ""
 
     @property
     def cut(self) -> bool:
@@ -465,7 +473,8 @@ def run_validation(
     full_window: bool = False,
     progress: bool = False,
 ) -> ValidationRun:
-    """Load (or take) a scenario and an observations file, run the ensemble and score it.
+    """Load (or take) a scenario and an observations file, run the ensemble and score it,
+    next to the no-change baseline of `sim.baseline` (made from each run's own state).
 
     Unless `full_window`, the scenario is cut to end a day after the last observation, so that
     a week of observations does not cost two months of simulation.
@@ -473,6 +482,7 @@ def run_validation(
     import time
     from pathlib import Path
 
+    from sim.baseline import compare, forecast_origin, with_baseline
     from sim.config import Setup, load_scenario
     from sim.execution import run_specs
     from sim.observations import cut_setup, load_observations
@@ -495,7 +505,10 @@ def run_validation(
     with progress_bar("replicates", len(specs), enabled=progress) as update:
         outputs = run_specs(run_setup, specs, params, workers=workers, on_progress=update)
     tables = to_tables(run_setup, outputs)
-    scores = score_targets(resolve_targets(obs, run_setup, network_for(run_setup)), tables)
+    targets = resolve_targets(obs, run_setup, network_for(run_setup))
+    model_scores = score_targets(targets, tables)
+    origin = forecast_origin(targets)
+    scores = with_baseline(model_scores, targets, tables, obs, origin)
     return ValidationRun(
         setup=setup,
         run_setup=run_setup,
@@ -506,9 +519,17 @@ def run_validation(
         seed=seed,
         tables=tables,
         scores=scores,
-        summary=overall(scores),
+        summary=overall(model_scores),
         seconds=time.perf_counter() - started,
+        origin=origin,
+        comparison=compare(scores),
     )
+
+
+def _iso(start: datetime, origin: Any) -> str | None:
+    from datetime import timedelta
+
+    return (start + timedelta(hours=origin.hour)).isoformat() if origin is not None else None
 
 
 def write_validation(folder: Any, run: ValidationRun, report: bool = True) -> Any:
@@ -525,6 +546,11 @@ def write_validation(folder: Any, run: ValidationRun, report: bool = True) -> An
             "cut_to_observations": run.cut,
             "seconds": round(run.seconds, 2),
             **run.summary,
+            **run.comparison,
+            "observations_file": str(run.observations.path),
+            "baseline_origin": _iso(run.run_setup.scenario.start, run.origin),
+            "baseline_lookback_hours": run.origin.lookback if run.origin else None,
+            "baseline_note": run.baseline_note,
         }
     }
     return write_results(

@@ -149,8 +149,11 @@ def test_interrupted_write_leaves_nothing_half_written(tmp_path, monkeypatch, sh
 
 def test_existing_results_are_replaced_whole(tmp_path, short_path):
     out = tmp_path / "out"
-    out.mkdir()
-    (out / "stale.txt").write_text("old")
+    first = runner.invoke(
+        app, ["run", str(short_path), "--out", str(out), "-n", "1", "--no-report"]
+    )
+    assert first.exit_code == 0, first.output
+    (out / "stale.txt").write_text("old")  # inside a results folder of ours: replaced with it
     result = runner.invoke(
         app, ["run", str(short_path), "--out", str(out), "-n", "1", "--no-report"]
     )

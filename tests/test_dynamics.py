@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.integrate import solve_ivp
 
-from sim.dynamics import air, ceasefire, civilians, combat, morale, supply
+from sim.dynamics import air, civilians, combat, morale, supply
 
 ALPHA_A, ALPHA_B = 0.002, 0.003  # per-hour kill rates of A's and B's fighters
 
@@ -149,21 +149,6 @@ def test_supply_is_traced_through_friendly_ground_only():
     assert supply.update_supply(0.5, True, 0.01, 0.05) == pytest.approx(0.55)
     assert supply.update_supply(0.005, False, 0.01, 0.05) == 0.0
     assert supply.speed_factor(0.0) == 0.5 and supply.speed_factor(1.0) == 1.0
-
-
-def test_violation_hazard_rises_with_proximity_and_advantage():
-    far = ceasefire.violation_probability(1.0, 100, 15, 1.0, 0.5, 1.0)
-    near = ceasefire.violation_probability(1.0, 0, 15, 1.0, 0.5, 1.0)
-    strong = ceasefire.violation_probability(1.0, 0, 15, 3.0, 0.5, 1.0)
-    capped = ceasefire.violation_probability(1.0, 0, 15, 30.0, 0.5, 1.0)
-    assert 0 < far < near < strong == capped
-    assert ceasefire.violation_probability(0.0, 0, 15, 3.0, 0.5, 2.0) == 0.0
-    assert near == pytest.approx(1 - math.exp(-2.0 / 24))
-
-
-def test_tension_halves_each_half_life_and_collapse_is_a_threshold():
-    assert ceasefire.decay_tension(8.0, 72, 3) == pytest.approx(4.0)
-    assert ceasefire.collapses(10.01, 10) and not ceasefire.collapses(10.0, 10)
 
 
 def test_civilian_harm_and_displacement_scale_with_population_and_intensity():

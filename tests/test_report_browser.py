@@ -81,7 +81,7 @@ def test_report_renders_offline_and_slider_moves_map(browser, small_results, tmp
             id: gd.id, data: gd.data.length,
             drawn: gd.querySelectorAll('.trace, .hm').length}))"""
     )
-    assert len(plots) == 6
+    assert len(plots) == 7  # six figures and the validation chart (inject() adds validation)
     for p in plots:
         assert p["data"] > 0 and p["drawn"] > 0, p
 

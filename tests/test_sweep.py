@@ -328,10 +328,10 @@ def test_ctrl_c_leaves_a_partial_manifest_and_whole_parts(scenario, reference, t
 
 
 def test_analyze_writes_html_and_prints_the_table(reference):
-    res = CliRunner().invoke(app, ["analyze", str(reference), "--outcome", "front_km_end"])
+    res = CliRunner().invoke(app, ["analyze", str(reference), "--outcome", "losses_gna"])
     assert res.exit_code == 0, res.output
     out = res.stdout
-    assert "front position at the end (km along the axis): mean and 90% of runs" in out
+    assert "losses of the GNA (losses_gna, people): mean and 90% of runs" in out
     assert "faction.LNA.aggression" in out and "Sensitivity (PRCC)" in out
     page = (reference / "analysis.html").read_text()
     assert page.count("<script") >= 2 and "Plotly.newPlot" in page

@@ -44,3 +44,32 @@ def input_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
             raise typer.Exit(2) from None
 
     return wrapper
+
+
+def shown_path(path: Path) -> str:
+    """A path as the user should read it: relative to the working directory."""
+    import os
+
+    return os.path.relpath(path) if Path(path).is_absolute() else str(path)
+
+
+def scenario_file(value: Path) -> Path:
+    """A scenario given as a file, or by the id `conflict-sim list` prints (`ceasefire_jan12`
+    is `scenarios/ceasefire_jan12.yaml`). Every command that takes a scenario resolves it here.
+
+    Raises InputError naming the closest id when the value is neither a file nor an id.
+    """
+    from sim.config import SCENARIO_DIR
+    from sim.errors import InputError, Problem, did_you_mean
+
+    value = Path(value)
+    if value.exists() or value.suffix in (".yaml", ".yml"):
+        return value  # a file (a missing .yaml is reported by the loader, located)
+    candidate = SCENARIO_DIR / f"{value}.yaml"
+    if len(value.parts) == 1 and candidate.is_file():
+        return Path(shown_path(candidate))
+    ids = sorted(p.stem for p in SCENARIO_DIR.glob("*.yaml"))
+    raise InputError(
+        Problem(str(value), 1, 1, "scenario", "no such file or scenario id"
+                f"{did_you_mean(str(value), ids)}; `conflict-sim list` shows the ids")
+    )  # fmt: skip

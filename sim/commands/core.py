@@ -8,7 +8,16 @@ from typing import Annotated
 
 import typer
 
-from sim.commands import Replicates, Seed, SetFile, SetItems, Workers, input_errors
+from sim.commands import (
+    Replicates,
+    Seed,
+    SetFile,
+    SetItems,
+    Workers,
+    input_errors,
+    scenario_file,
+    shown_path,
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -25,7 +34,7 @@ def list_files() -> None:
     from sim.config import SCENARIO_DIR, THEATER_DIR, list_files
 
     for label, folder in (("Theaters", THEATER_DIR), ("Scenarios", SCENARIO_DIR)):
-        typer.echo(f"{label} ({folder}):")
+        typer.echo(f"{label} ({shown_path(folder)}):")
         for name, _path, desc in list_files(folder):
             typer.echo(f"  {name:<22} {desc}")
 
@@ -54,7 +63,8 @@ def route(
 @input_errors
 def check(
     files: Annotated[
-        list[Path], typer.Argument(help="Theater, scenario or observation YAML files")
+        list[Path],
+        typer.Argument(help="Theater, scenario or observation YAML files, or scenario ids"),
     ],
 ) -> None:
     """Validate theater, scenario or observation files; print each error as file:line:col, exit 2.
@@ -68,6 +78,7 @@ def check(
     problems = []
     for f in files:
         try:
+            f = scenario_file(f)
             if is_observations_file(f):
                 obs = load_observations(f)
                 typer.echo(f"{f}: observations ok ({len(obs.data.observations)} facts)")
@@ -91,7 +102,9 @@ def check(
 
 @input_errors
 def params(
-    scenario: Annotated[Path | None, typer.Argument(help="Scenario: show its values too")] = None,
+    scenario: Annotated[
+        Path | None, typer.Argument(help="Scenario file or id: show its values too")
+    ] = None,
     theater: Annotated[str, typer.Option(help="Theater id or file (without a scenario)")] = "libya",
 ) -> None:
     """List every parameter with its default, unit, valid range and source."""
@@ -99,7 +112,7 @@ def params(
     from sim.params import ParamRegistry
 
     if scenario is not None:
-        setup = load_scenario(scenario)
+        setup = load_scenario(scenario_file(scenario))
         registry, values = ParamRegistry.load(setup.theater), setup.scenario.set
     else:
         registry, values = ParamRegistry.load(load_theater(resolve_theater_path(theater))), {}
@@ -111,7 +124,7 @@ def params(
 
 @input_errors
 def run(
-    scenario: Annotated[Path, typer.Argument(help="Scenario YAML file")],
+    scenario: Annotated[Path, typer.Argument(help="Scenario YAML file or id (see `list`)")],
     replicates: Replicates = None,
     seed: Seed = None,
     out: Annotated[
@@ -127,7 +140,7 @@ def run(
     from sim import api
 
     folder, tables = api.run_to_folder(
-        scenario, replicates=replicates, seed=seed, out=out, set_items=set_ or [],
+        scenario_file(scenario), replicates=replicates, seed=seed, out=out, set_items=set_ or [],
         set_file=set_file, workers=workers, report=report, progress=not quiet,
     )  # fmt: skip
     print_summary(

@@ -61,4 +61,12 @@ def plot(
     if open_:
         import webbrowser
 
-        webbrowser.open(paths[0].resolve().as_uri())
+        try:
+            opened = webbrowser.open(paths[0].resolve().as_uri())
+        except webbrowser.Error:
+            opened = False
+        if not opened:
+            typer.echo(
+                f"no browser found to open {paths[0]}: open it by hand, or set BROWSER",
+                err=True,
+            )

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from sim.commands import Seed, input_errors
+from sim.commands import Seed, input_errors, scenario_file
 
 
 def register(app: typer.Typer) -> None:
@@ -17,7 +17,7 @@ def register(app: typer.Typer) -> None:
 
 @input_errors
 def sweep(
-    scenario: Annotated[Path, typer.Argument(help="Scenario YAML file")],
+    scenario: Annotated[Path, typer.Argument(help="Scenario YAML file or id (see `list`)")],
     param: Annotated[
         list[str] | None,
         typer.Option(
@@ -86,7 +86,7 @@ def sweep(
     keep = [t.strip() for t in tables.split(",") if t.strip()] if tables else None
     try:
         result = run_sweep(
-            scenario, param or [], design=design, samples=samples, replicates=replicates,
+            scenario_file(scenario), param or [], design=design, samples=samples, replicates=replicates,
             seed=seed, out=out, workers=workers, scheduler=scheduler, resume=resume,
             batch_size=batch_size, set_items=set_ or [], tables=keep, progress=not quiet,
         )  # fmt: skip
@@ -125,10 +125,21 @@ def analyze(
     out: Annotated[
         Path | None, typer.Option(help="HTML file (default SWEEP_DIR/analysis.html)")
     ] = None,
+    discover: Annotated[
+        str | None,
+        typer.Option(
+            help="Scenario discovery (PRIM) for the runs where a condition holds, e.g. "
+            "'ceasefire_survived_30d == True' or 'front_km_end < 300'",
+            metavar="CONDITION",
+        ),
+    ] = None,
 ) -> None:
     """Outcomes against each parameter (mean, 90% band), a heatmap, sensitivity; HTML + table."""
-    from sim.sweep_analysis import analyze_sweep, print_analysis
+    from sim.sweep_analysis import analyze_sweep
+    from sim.sweep_terminal import print_analysis
 
-    result = analyze_sweep(sweep_dir, outcomes=outcome, x=x, y=y, bins=bins, out=out)
+    result = analyze_sweep(
+        sweep_dir, outcomes=outcome, x=x, y=y, bins=bins, out=out, discover=discover
+    )
     print_analysis(result)
     typer.echo(f"report: {result.html_path}")

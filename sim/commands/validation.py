@@ -31,10 +31,11 @@ def _overrides(set_items: list[str] | None, set_file: Path | None) -> dict[str, 
 
 def _prepare(scenario: Path, observations: Path, full_window: bool) -> tuple[Any, Any, Any]:
     """Load and cross-check; cut the scenario to the last observation plus a day."""
+    from sim.commands import scenario_file
     from sim.config import load_scenario
     from sim.observations import cut_setup, load_observations
 
-    setup = load_scenario(scenario)
+    setup = load_scenario(scenario_file(scenario))
     obs = load_observations(observations, setup)
     run_setup = setup if full_window else cut_setup(setup, obs.last_time())
     return setup, obs, run_setup
@@ -73,59 +74,107 @@ def validate(
     ] = True,
     quiet: Annotated[bool, typer.Option(help="No progress bar")] = False,
 ) -> None:
-    """Score a scenario against observed facts: share of replicates matching each, Brier/CRPS."""
+    """Score a scenario against observed facts (share of replicates matching each, Brier/CRPS),
+    next to a no-change baseline from each run's state at the observations' start."""
+    from sim.results import check_output
     from sim.validation import run_validation, write_validation
 
     setup, obs, run_setup = _prepare(scenario, observations, full_window)
+    folder = out if out is not None else Path("results") / f"{Path(scenario).stem}-validation"
+    check_output(folder)
     typer.echo(_window_note(setup, run_setup), err=True)
     run = run_validation(
         setup, obs, replicates=replicates, seed=seed, overrides=_overrides(set_, set_file),
         workers=workers, full_window=full_window, progress=not quiet,
     )  # fmt: skip
-    print_scores(run.scores, run.summary, title=f"{obs.data.title} ({run.replicates} replicates)")
-    folder = out if out is not None else Path("results") / f"{Path(scenario).stem}-validation"
+    print_scores(
+        run.scores, run.summary, title=f"{obs.data.title} ({run.replicates} replicates)",
+        comparison=run.comparison, baseline_note=run.baseline_note,
+    )  # fmt: skip
     write_validation(folder, run, report=report)
     typer.echo(f"results: {folder}  ({run.seconds:.1f} s)")
 
 
-def print_scores(scores: Any, summary: dict[str, float], title: str) -> None:
+def _fmt(v: Any, digits: int = 3) -> str:
+    return "n/a" if v is None or v != v else f"{v:.{digits}f}"
+
+
+def _window(row: Any) -> str:
+    from datetime import datetime
+
+    start, end = getattr(row, "window_start", None), getattr(row, "window_end", None)
+    if not isinstance(start, str) or not isinstance(end, str):
+        return ""
+    a, b = datetime.fromisoformat(start), datetime.fromisoformat(end)
+    return a.strftime("%d %b %H:%M") + ("" if a == b else b.strftime("..%d %b %H:%M"))
+
+
+def print_scores(
+    scores: Any,
+    summary: dict[str, float],
+    title: str,
+    comparison: dict[str, Any] | None = None,
+    baseline_note: str = "",
+) -> None:
+    """The terminal table: each fact's window, sample, model and baseline scores, then the
+    overall scores and the skill against the no-change baseline."""
     from rich.console import Console
     from rich.table import Table
 
+    baseline = "baseline_score" in scores.columns
     table = Table(title=title)
-    for col, just in (
+    columns = [
         ("id", "left"),
-        ("kind", "left"),
+        ("window", "left"),
         ("observed", "left"),
         ("simulated", "left"),
         ("share", "right"),
         ("score", "right"),
-    ):
+    ]
+    if baseline:
+        columns += [("baseline share", "right"), ("baseline score", "right")]
+    for col, just in columns:
         table.add_column(col, justify=just)  # type: ignore[arg-type]
     for row in scores.itertuples():
         flag = " *" if row.after_ceasefire else ""
         kind = "Brier" if row.score_kind == "brier" else "CRPS/scale"
-        table.add_row(
+        cells = [
             f"{row.id}{flag}",
-            row.kind,
+            _window(row),
             row.observed,
             row.simulated,
             f"{row.share_matching:.2f}",
-            f"{row.score:.3f} {kind}",
-        )
-    console = Console(width=160)
+            f"{_fmt(row.score)} {kind}",
+        ]
+        if baseline:
+            cells += [_fmt(row.baseline_share_matching, 2), _fmt(row.baseline_score)]
+        table.add_row(*cells)
+    console = Console(width=180)
     console.print(table)
-
-    def fmt(v: float) -> str:
-        return "n/a" if v != v else f"{v:.3f}"
-
     console.print(
-        f"overall score {fmt(summary['score'])} (lower is better; 0 = every run matches every fact): "
-        f"mean Brier {fmt(summary['brier'])}, mean normalised CRPS {fmt(summary['crps_normalised'])}, "
-        f"mean share matching {fmt(summary['share_matching'])} over {summary['observations']} observations"
+        f"model: overall score {_fmt(summary['score'])} (lower is better; 0 = every run matches every fact): "
+        f"mean Brier {_fmt(summary['brier'])}, mean normalised CRPS {_fmt(summary['crps_normalised'])}, "
+        f"mean share matching {_fmt(summary['share_matching'])} over {summary['observations']} observations"
     )
+    if comparison:
+        m, b, k = comparison["model"], comparison["baseline"], comparison["skill"]
+        console.print(
+            f"no-change baseline over the {comparison['facts_compared']} facts both score: "
+            f"Brier {_fmt(b['brier'])} (model {_fmt(m['brier'])}), normalised CRPS "
+            f"{_fmt(b['crps_normalised'])} (model {_fmt(m['crps_normalised'])}), share matching "
+            f"{_fmt(b['share_matching'])} (model {_fmt(m['share_matching'])}), overall "
+            f"{_fmt(b['score'])} (model {_fmt(m['score'])})"
+        )
+        console.print(
+            f"skill 1 - model/baseline (> 0: the model beats 'nothing changes'): overall "
+            f"{_fmt(k['score'])}, Brier {_fmt(k['brier'])}, CRPS {_fmt(k['crps_normalised'])}"
+        )
+    if baseline_note:
+        console.print(baseline_note)
     if scores["after_ceasefire"].any():
-        console.print("* dated after the ceasefire began: out of sample, not for calibration")
+        console.print(
+            "* out of sample: dated after the ceasefire began, not for calibration (the others are in sample)"
+        )
 
 
 @input_errors
@@ -173,6 +222,9 @@ def calibrate(
         ),
     ] = False,
     quiet: Annotated[bool, typer.Option(help="No progress bar")] = False,
+    always_write: Annotated[
+        bool, typer.Option(help="Write calibrated.yaml even when nothing beats the defaults")
+    ] = False,
 ) -> None:
     """Fit parameters to observations (common random numbers); write calibrated.yaml."""
     from sim import calibration as cal
@@ -180,7 +232,7 @@ def calibrate(
     from sim.observations import check_in_sample
     from sim.params import ParamRegistry
     from sim.progress import progress
-    from sim.results import staged_dir, write_json, write_parquet
+    from sim.results import check_output, staged_dir, versions, write_json, write_parquet
     from sim.runner import network_for
     from sim.validation import resolve_targets
 
@@ -201,6 +253,8 @@ def calibrate(
             Problem("--set", 1, 1, clash[0], "is both fixed (--set) and fitted (--param)")
         )
     seed = setup.scenario.seed if seed is None else seed
+    folder = out if out is not None else Path("results") / f"{Path(scenario).stem}-calibration"
+    check_output(folder)
     targets = resolve_targets(obs, run_setup, network_for(run_setup))
     typer.echo(_window_note(setup, run_setup), err=True)
     total = cal.planned_evaluations(budget, len(ranges), method) * replicates
@@ -211,8 +265,13 @@ def calibrate(
             on_progress=update,
         )  # fmt: skip
     print_calibration(result)
+    if not result.best_score["score"] < result.default_score["score"] and not always_write:
+        typer.echo(
+            f"no improvement over the defaults (score {result.default_score['score']:.4f}, best "
+            f"found {result.best_score['score']:.4f}): nothing written (--always-write to keep it)"
+        )
+        return
 
-    folder = out if out is not None else Path("results") / f"{Path(scenario).stem}-calibration"
     header = [
         f"conflict-sim calibrate {scenario} --observations {observations} ({result.method}, "
         f"budget {budget}, {replicates} replicates, seed {seed})",
@@ -239,6 +298,8 @@ def calibrate(
         "posterior": result.posterior(),
         "details": result.details,
         "allow_after_ceasefire": allow_after_ceasefire,
+        "versions": versions(),
+        "status": "complete",
     }
     with staged_dir(folder) as tmp:
         (tmp / "calibrated.yaml").write_text(
@@ -270,6 +331,10 @@ def print_calibration(result: Any) -> None:
         )
     console = Console(width=140)
     console.print(table)
+    if result.accepted is not None:
+        n = len(result.accepted)
+        few = " (too few for a stable interval: raise --budget or --accept)" if n < 30 else ""
+        console.print(f"ABC posterior from {n} accepted samples{few}", highlight=False)
     b, d = result.best_score, result.default_score
     console.print(
         f"score: best {b['score']:.4f} (Brier {b['brier']:.3f}, CRPS/scale {b['crps_normalised']:.3f}) "

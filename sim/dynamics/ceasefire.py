@@ -1,33 +1,121 @@
-"""Ceasefire: violation hazard per front-line contact, tension that builds and decays, collapse."""
+"""Ceasefire maths: incidents as a self-exciting (Hawkes) process, and each party's hazard of
+resuming offensives. Pure functions over floats; `sim.truce` applies them to the model.
+
+Incidents in a sector, per party and hour (Hawkes 1971; for conflict events Lewis et al. 2012,
+Iraq; Zammit-Mangion et al. 2012, Afghanistan):
+
+    lambda(t) = mu_war * rho(t) + sum_i n * (s_i / s_mean) * exp(-(t - t_i) / tau) / tau
+    rho(t)    = rho0 + (1 - rho0) * (1 - exp(-t / T))
+
+mu_war is the war-time rate, rho(t) the truce's suppression eroding back toward war over T
+(OSCE SMM: about two weeks back to the prior level after Donbas recommitments), n the branching
+ratio (expected direct offspring of an incident of mean severity; n < 1 keeps it stationary).
+
+Resuming offensives, per party and day (Fortna 2003, 2004: the hazard of a truce's failure falls
+with time; Fearon 1995, Powell 2006: a side expecting to lose relative power strikes early):
+
+    h(t) = h0 * w(t) * G * 2 ** (dP / shift_per_doubling) * recip ** V * prod(1 - L_patron) * M
+    w(t) = (max(t, 1 day) / ref) ** (k - 1)          (Weibull shape k < 1: falls with time)
+"""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 
 
-def violation_probability(
-    rate_per_day: float,
-    distance_km: float,
-    scale_km: float,
-    force_ratio: float,
-    ratio_weight: float,
-    spoiler: float,
-    hours: float = 1.0,
-) -> float:
-    """Chance that one side of a contact violates within `hours`.
+def erosion(t_days: float, rho0: float, erosion_days: float) -> float:
+    """rho(t): the share of the war-time incident rate left under a truce `t_days` old.
 
-    The hazard is the base rate, doubled at zero distance (decaying with `scale_km`), raised
-    when the side has the local advantage (up to 3:1, beyond which it adds nothing), and scaled by its spoiler propensity.
+    rho0 at the start, rising toward 1 with time constant `erosion_days`; 1 when no truce holds.
     """
-    proximity = 1.0 + math.exp(-max(distance_km, 0.0) / scale_km)
-    temptation = 1.0 + ratio_weight * (min(max(force_ratio, 1.0), 3.0) - 1.0)
-    hazard = rate_per_day / 24.0 * proximity * temptation * spoiler
-    return 1.0 - math.exp(-hazard * hours)
+    if t_days <= 0:
+        return rho0
+    if erosion_days <= 0:
+        return 1.0
+    return rho0 + (1.0 - rho0) * (1.0 - math.exp(-t_days / erosion_days))
 
 
-def decay_tension(tension: float, hours: float, half_life_days: float) -> float:
-    return tension * 0.5 ** (hours / (24.0 * half_life_days))
+def excitation(
+    now_hours: float,
+    past: Iterable[tuple[float, float]],
+    branching: float,
+    mean_severity: float,
+    decay_hours: float,
+) -> float:
+    """Self-excitation per hour at `now_hours` from past incidents `(hour, severity)`.
+
+    Each incident adds `branching * severity / mean_severity` expected offspring, spread over an
+    exponential kernel of mean `decay_hours`; incidents at or after `now_hours` add nothing.
+    """
+    if branching <= 0 or decay_hours <= 0:
+        return 0.0
+    total = 0.0
+    for t, sev in past:
+        dt = now_hours - t
+        if dt > 0:
+            total += sev * math.exp(-dt / decay_hours)
+    return branching / mean_severity * total / decay_hours
 
 
-def collapses(tension: float, threshold: float) -> bool:
-    return tension > threshold
+def intensity(
+    war_rate_per_day: float,
+    rho: float,
+    excitation_per_hour: float,
+) -> float:
+    """lambda(t) in incidents per hour: suppressed base rate plus self-excitation."""
+    return max(war_rate_per_day, 0.0) / 24.0 * rho + max(excitation_per_hour, 0.0)
+
+
+def weibull_profile(t_days: float, shape: float, ref_days: float) -> float:
+    """w(t) = (max(t, 1 day) / ref) ** (shape - 1): 1 at `ref_days`, higher before if shape < 1."""
+    return (max(t_days, 1.0) / ref_days) ** (shape - 1.0)
+
+
+def resume_hazard(
+    h0_per_day: float,
+    t_days: float,
+    shape: float,
+    ref_days: float,
+    best_odds: float,
+    attack_ratio: float,
+    gain_exponent: float,
+    power_shift: float,
+    shift_per_doubling: float,
+    severe_incidents: int,
+    recip_factor: float,
+    leverages: Iterable[float],
+    monitoring: float,
+    talks: float = 1.0,
+) -> float:
+    """A party's hazard per day of resuming offensives under a truce `t_days` old.
+
+    - best_odds / attack_ratio: its best local odds against what it needs to attack, raised to
+      `gain_exponent` and bounded to [1/4, 4] (gain, Greenhill & Major 2006/07 on spoilers);
+    - power_shift: its projected loss of relative power share over the coming weeks (>= 0), one
+      doubling per `shift_per_doubling` (commitment problem, Fearon 1995; Powell 2006);
+    - severe_incidents: severe incidents by the other side in the last days, x recip_factor each;
+    - leverages: each patron removes that share of its client's hazard (Walter 1997: guarantees);
+    - monitoring and talks: multipliers, 1 with none (Fortna 2003).
+    """
+    gain = (max(best_odds, 1e-9) / attack_ratio) ** gain_exponent
+    gain = min(max(gain, 0.25), 4.0)
+    shift = 2.0 ** (max(power_shift, 0.0) / shift_per_doubling)
+    restraint = 1.0
+    for lev in leverages:
+        restraint *= 1.0 - min(max(lev, 0.0), 1.0)
+    return (
+        max(h0_per_day, 0.0)
+        * weibull_profile(t_days, shape, ref_days)
+        * gain
+        * shift
+        * recip_factor ** max(severe_incidents, 0)
+        * restraint
+        * monitoring
+        * talks
+    )
+
+
+def probability_within(hazard_per_day: float, hours: float) -> float:
+    """Chance that a constant hazard fires within `hours`."""
+    return 1.0 - math.exp(-max(hazard_per_day, 0.0) * hours / 24.0)

@@ -6,6 +6,7 @@ validation.parquet) and writes `folder/report.html` atomically. Modules:
 - `sim.report.figures`: one pure function per figure (DataFrames in, plotly Figure out);
 - `sim.report.tables`: summary metrics with bootstrap intervals, parameters, validation;
 - `sim.report.html`: `assemble(title, sections)`, reusable by other reports;
+- `sim.report.validation_section`: the validation section (findings, score chart, tables);
 - `sim.report.build`: reading a folder and putting the sections together;
 - `sim.report.export`: static PNG/SVG/PDF export through kaleido and Chromium.
 

@@ -83,12 +83,7 @@ def figures(data: ReportData) -> dict[str, Any]:
 
 def sections(data: ReportData, figs: dict[str, Any] | None = None) -> list[Section]:
     from sim.report.figures import ceasefire_hour, clock, fmt_day, sides
-    from sim.report.tables import (
-        metric_tables,
-        parameter_table,
-        run_table,
-        validation_table,
-    )
+    from sim.report.tables import metric_tables, parameter_table, run_table
 
     figs = figures(data) if figs is None else figs
     m, t, n = data.manifest, data.tables, data.n_runs
@@ -125,12 +120,15 @@ def sections(data: ReportData, figs: dict[str, Any] | None = None) -> list[Secti
                 + (
                     f"Places are coloured by the share of runs in which the {east} holds them "
                     f"(white: half of them); the units shown are those of run "
-                    f"{int(t.runs['run_id'].min())}, squares sized by personnel."
+                    f"{int(t.runs['run_id'].min())}: open markers, one shape per faction, sized by "
+                    "personnel."
                     if ensemble
                     else f"Places are coloured by controller ({west}, contested in white, {east});"
-                    " unit squares are sized by personnel."
+                    " units are open markers, one shape per faction, sized by personnel."
                 )
-                + " Hover a place for its holder, the units there and the losses so far."
+                + " Hover a place for its holder, the units there and the losses so far. The "
+                "buttons at the top left zoom on the densest cluster of places and back; the bar "
+                "in the lower left is the scale."
             ),
             figures=[figs["map"]],
         ),
@@ -180,20 +178,19 @@ def sections(data: ReportData, figs: dict[str, Any] | None = None) -> list[Secti
             intro=(
                 "Engagements, strikes, withdrawals, changes of control, ceasefire violations and "
                 "scenario events; marker size grows with casualties. Hover for details."
-                + (" Choose a run from the menu at the top right." if ensemble else "")
+                + (
+                    " Type any run's number in the box above the chart to see its events."
+                    if ensemble
+                    else ""
+                )
             ),
             figures=[figs["events"]],
         ),
     ]
     if data.validation is not None:
-        out.append(
-            Section(
-                heading="Validation against the record",
-                id="validation",
-                intro="How often the runs match what is known to have happened.",
-                tables=[validation_table(data.validation)],
-            )
-        )
+        from sim.report.validation_section import validation_section
+
+        out.append(validation_section(data.validation, m))
     return out
 
 

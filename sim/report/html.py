@@ -38,7 +38,8 @@ What it guarantees:
 - When every figure has drawn, `<html data-plots="ready">` is set ("error" if one failed): the
   browser test and timing measurements wait for it.
 
-`Table` takes columns, rows of cells (any value; shown with `str`, escaped), an optional caption,
+`Table` takes columns, rows of cells (any value; shown with `str`, escaped; a `Link` becomes an
+escaped http(s) link opening in a new tab), an optional caption,
 per-column alignment and `collapsed=True` to fold it into a <details> element. A pandas DataFrame
 is also accepted in `Section.tables` and shown as is.
 """
@@ -69,6 +70,18 @@ class Table:
     caption: str = ""
     align: Sequence[str] | None = None  # "left" | "right" per column
     collapsed: bool = False
+
+
+@dataclass(frozen=True)
+class Link:
+    """A table cell that links out: `text` shown, `href` opened in a new tab. Only http(s)
+    addresses become links (anything else is shown as text); both are escaped."""
+
+    text: str
+    href: str
+
+    def __str__(self) -> str:
+        return self.text
 
 
 @dataclass
@@ -163,6 +176,15 @@ def _slug(text: str, used: set[str]) -> str:
     return out
 
 
+def _cell(value: Any) -> str:
+    if isinstance(value, Link) and re.fullmatch(r"https?://[^\s\"'<>]+", value.href):
+        return (
+            f'<a href="{esc(value.href)}" target="_blank" rel="noopener noreferrer">'
+            f"{esc(value.text)}</a>"
+        )
+    return esc(value)
+
+
 def render_table(table: Any) -> str:
     if not isinstance(table, Table):  # a DataFrame
         table = Table(columns=[str(c) for c in table.columns], rows=table.astype(object).values)
@@ -171,7 +193,9 @@ def render_table(table: Any) -> str:
     cls += [""] * (len(table.columns) - len(cls))
     head = "".join(f"<th{c}>{esc(col)}</th>" for col, c in zip(table.columns, cls, strict=False))
     body = "\n".join(
-        "<tr>" + "".join(f"<td{c}>{esc(v)}</td>" for v, c in zip(row, cls, strict=False)) + "</tr>"
+        "<tr>"
+        + "".join(f"<td{c}>{_cell(v)}</td>" for v, c in zip(row, cls, strict=False))
+        + "</tr>"
         for row in table.rows
     )
     caption = f"<caption>{esc(table.caption)}</caption>" if table.caption else ""
@@ -196,6 +220,8 @@ main { max-width: 1200px; margin: 0 auto; padding: 8px 24px 48px; }
 section { background: #fff; border: 1px solid var(--line); border-radius: 6px;
           margin: 20px 0; padding: 8px 24px 20px; }
 section h2 { font-size: 20px; margin: 14px 0 6px; }
+.run-picker { margin: 4px 0; font-size: 14px; }
+.run-picker input { width: 5em; }
 section p { max-width: 80ch; margin: 6px 0; }
 .fig { width: 100%; margin: 10px 0; }
 .tw { overflow-x: auto; }
@@ -212,10 +238,55 @@ footer { color: var(--muted); font-size: 13px; text-align: center; padding: 0 0 
 RENDER_JS = """
 (function () {
   var CONFIG = {responsive: true, displaylogo: false};
+  var MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+  function pad(n) { return (n < 10 ? "0" : "") + n; }
+  // The events timeline's run picker (sim.report.events): rebuild the one trace from the
+  // compact columns of every run; strings in the dictionaries are escaped already.
+  function runPicker(gd, d) {
+    var t0 = Date.parse(d.start + "Z");
+    var box = document.createElement("div");
+    box.className = "run-picker";
+    var label = document.createElement("label");
+    label.textContent = "Run ";
+    var input = document.createElement("input");
+    input.type = "number"; input.step = "1"; input.value = String(d.runs[0]);
+    input.min = String(Math.min.apply(null, d.runs)); input.max = String(Math.max.apply(null, d.runs));
+    input.setAttribute("aria-label", "run to show");
+    label.appendChild(input);
+    var note = document.createElement("span");
+    note.textContent = " of " + d.runs.length + " runs (ids " + input.min + "-" + input.max + ")";
+    box.appendChild(label); box.appendChild(note);
+    gd.parentNode.insertBefore(box, gd);
+    function show() {
+      var k = d.runs.indexOf(parseInt(input.value, 10));
+      if (k < 0) { note.textContent = " no run " + input.value; return; }
+      note.textContent = " of " + d.runs.length + " runs (ids " + input.min + "-" + input.max + ")";
+      var x = [], y = [], c = [], z = [], h = [];
+      for (var i = d.offsets[k]; i < d.offsets[k + 1]; i++) {
+        var t = new Date(t0 + d.hour[i] * 3600000);
+        var when = pad(t.getUTCDate()) + " " + MONTHS[t.getUTCMonth()] + " " + t.getUTCFullYear() +
+          " " + pad(t.getUTCHours()) + ":" + pad(t.getUTCMinutes());
+        var kind = d.kinds[d.kind[i]], place = d.places[d.place[i]], who = d.factions[d.faction[i]];
+        x.push(t.toISOString().slice(0, 19).replace("T", " "));
+        y.push(kind); c.push(d.colors[d.kind[i]]);
+        z.push(Math.min(22, Math.max(5, 5 + 2.2 * Math.sqrt(d.cas[i] + d.civ[i]))));
+        h.push("<b>" + kind + "</b> · " + when + (place ? " · " + place : "") +
+          (who ? "<br>" + who : "") + (d.cas[i] ? "<br>casualties " + d.cas[i].toLocaleString("en") : "") +
+          (d.civ[i] ? ", civilians " + d.civ[i].toLocaleString("en") : "") + "<br>" + d.texts[d.text[i]]);
+      }
+      Plotly.restyle(gd, {x: [x], y: [y], hovertext: [h], "marker.color": [c], "marker.size": [z],
+        name: ["run " + d.runs[k]]}, [0]);
+      Plotly.relayout(gd, {"title.text": "Events of run " + d.runs[k] + " (pick any of the " +
+        d.runs.length + " runs above the chart)"});
+    }
+    input.addEventListener("change", show);
+  }
   var nodes = document.querySelectorAll("div.fig[data-spec]");
   var jobs = Array.prototype.map.call(nodes, function (el) {
     var spec = JSON.parse(document.getElementById(el.getAttribute("data-spec")).textContent);
     return Plotly.newPlot(el, spec.data, spec.layout, CONFIG).then(function (gd) {
+      var meta = spec.layout.meta;
+      if (meta && meta.eventRuns) runPicker(gd, meta.eventRuns);
       return spec.frames && spec.frames.length ? Plotly.addFrames(gd, spec.frames) : gd;
     });
   });

@@ -4,6 +4,7 @@ the optional validation table. DataFrames and dicts in, `sim.report.html.Table` 
 from __future__ import annotations
 
 import math
+import re
 import warnings
 from collections.abc import Mapping
 from typing import Any
@@ -11,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.report.html import Table
+from sim.report.html import Link, Table
 
 ID_COLUMNS = ("run_id", "point", "replicate", "seed")
 BOOTSTRAP_RESAMPLES = 2000
@@ -73,31 +74,10 @@ def slug(name: str) -> str:
 
 
 def metric_label(col: str, places: Mapping[str, str]) -> str:
-    """A readable label: place slugs back to names, hours-since-start metrics named as times."""
-    if col.startswith("controller_end_"):
-        s = col[len("controller_end_") :]
-        return f"Holder of {places.get(s, s)} at the end"
-    if col.endswith("_captured_at"):
-        s = col[: -len("_captured_at")]
-        return f"{places.get(s, s)} first changed hands"
-    labels = {
-        "front_km_end": "Front at the end (km)",
-        "front_km_min": "Front, westmost (km)",
-        "front_km_max": "Front, eastmost (km)",
-        "civilian_casualties": "Civilian casualties",
-        "displaced": "Displaced people",
-        "ceasefire_violations": "Ceasefire violations",
-        "ceasefire_first_violation_at": "First ceasefire violation",
-        "ceasefire_collapsed_at": "Ceasefire collapsed",
-        "ceasefire_held": "Ceasefire held to the end",
-        "patron_deployments": "Patron deployments",
-    }
-    if col in labels:
-        return labels[col]
-    for prefix, word in (("losses_", "Losses"), ("personnel_end_", "Personnel at the end")):
-        if col.startswith(prefix):
-            return f"{word}, {col[len(prefix) :].upper()}"
-    return col.replace("_", " ")
+    """A readable label from the one table of outcome labels (`sim.report.labels`)."""
+    from sim.report.labels import table_label
+
+    return table_label(col, places)
 
 
 def is_time_metric(col: str) -> bool:
@@ -219,24 +199,114 @@ VALIDATION_COLUMNS = (
     "score",
     "score_kind",
 )
+_URL = re.compile(r"https?://[^\s,\"'<>]+")
+
+
+def fact_window(row: Mapping[str, Any]) -> str:
+    """'07 Jan 2020 12:00 – 08 Jan 00:00' (or one time) from ISO window columns."""
+    start, end = row.get("window_start"), row.get("window_end")
+    if not isinstance(start, str) or not isinstance(end, str):
+        return ""
+    a, b = pd.Timestamp(start), pd.Timestamp(end)
+    fmt = "%d %b %Y %H:%M"
+    if a == b:
+        return a.strftime(fmt)
+    return f"{a.strftime(fmt)} – {b.strftime('%d %b %H:%M' if a.year == b.year else fmt)}"
+
+
+def source_cell(row: Mapping[str, Any]) -> Any:
+    """The source label, as a link to its URL (`source_url`, else the first URL in the label)."""
+    label = str(row.get("source") or "")
+    url = row.get("source_url")
+    if not isinstance(url, str) or not url:
+        m = _URL.search(label)
+        url = m.group(0) if m else None
+    if not url:
+        return label
+    text = label.replace(url, "").strip().rstrip(",").strip() or url
+    return Link(text=text, href=url)
+
+
+def _score(v: Any, kind: Any = "") -> str:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "–"
+    unit = {"brier": "Brier", "crps_normalised": "CRPS/scale"}.get(str(kind), "")
+    return f"{v:.3f} {unit}".strip()
+
+
+def _share(v: Any) -> str:
+    return "–" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.0%}"
 
 
 def validation_table(df: pd.DataFrame) -> Table:
-    cols = [c for c in VALIDATION_COLUMNS if c in df.columns]
+    """One row per fact: its window, in- or out-of-sample, what was observed, the share of runs
+    matching and the score of the model and of the no-change baseline (when validation.parquet
+    has them), and the source as a link."""
+    baseline = "baseline_score" in df.columns
+    columns = ["id", "window", "sample", "description", "score", "model: share, score"]
+    if baseline:
+        columns.append("baseline: share, score")
+    columns.append("source")
     rows = []
-    for r in df.itertuples(index=False):
-        row = []
-        for c in cols:
-            v = getattr(r, c)
-            if c == "share_matching" and isinstance(v, int | float) and not pd.isna(v):
-                row.append(f"{v:.0%}")
-            elif isinstance(v, float):
-                row.append(fmt_num(v))
-            else:
-                row.append("" if v is None or (isinstance(v, float) and math.isnan(v)) else str(v))
+    for r in df.to_dict("records"):
+        sample = r.get("sample")
+        if not isinstance(sample, str):
+            ac = r.get("after_ceasefire")
+            sample = "" if ac is None else ("out-of-sample" if ac else "in-sample")
+        kind = {"brier": "Brier", "crps_normalised": "CRPS/scale"}.get(str(r.get("score_kind")))
+        row = [
+            str(r.get("id", "")),
+            fact_window(r),
+            sample,
+            str(r.get("description") or ""),
+            kind or str(r.get("score_kind") or ""),
+            f"{_share(r.get('share_matching'))}, {_score(r.get('score'))}",
+        ]
+        if baseline:
+            row.append(
+                f"{_share(r.get('baseline_share_matching'))}, {_score(r.get('baseline_score'))}"
+            )
+        row.append(source_cell(r))
         rows.append(row)
     return Table(
-        columns=[c.replace("_", " ") for c in cols],
+        columns=columns,
         rows=rows,
-        caption="Checks against the historical record (from validation.parquet)",
+        caption=(
+            "Each fact (from validation.parquet): the share of runs matching it and its score, "
+            "lower is better, 0 when every run matches"
+            + (", for the model and the no-change baseline" if baseline else "")
+        ),
+        align=["left"] * 5 + ["right"] * (2 if baseline else 1) + ["left"],
+    )
+
+
+def validation_summary_table(summary: Mapping[str, Any]) -> Table:
+    """Overall scores of the model and the baseline with the skill, from `sim.baseline.compare`
+    (or, without a baseline, the model's `sim.validation.overall`)."""
+    model = summary.get("model") or summary
+    base = summary.get("baseline") or {}
+    skill = summary.get("skill") or {}
+    rows = []
+    for key, label in (
+        ("brier", "mean Brier score (yes/no facts)"),
+        ("crps_normalised", "mean CRPS / scale (numbers)"),
+        ("score", "overall score"),
+        ("share_matching", "mean share of runs matching"),
+    ):
+        fmt = _share if key == "share_matching" else _score
+        row = [label, fmt(model.get(key))]
+        if base:
+            k = skill.get(key)
+            row += [fmt(base.get(key)), "" if k is None else _score(k)]
+        rows.append(row)
+    columns = ["", "model"] + (["no-change baseline", "skill (1 - model/baseline)"] if base else [])
+    n = summary.get("facts_compared")
+    return Table(
+        columns=columns,
+        rows=rows,
+        caption=(
+            "Overall scores (lower is better; skill above 0: the model beats 'nothing changes')"
+            + (f", over the {n} facts both score" if n is not None else "")
+        ),
+        align=["left"] + ["right"] * (len(columns) - 1),
     )

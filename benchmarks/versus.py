@@ -1,0 +1,95 @@
+"""One replicate of a scenario on this working tree against another commit, in one command.
+
+    .venv/bin/python benchmarks/versus.py                  # against HEAD~1
+    .venv/bin/python benchmarks/versus.py --rev 9c1d348 --rounds 5
+
+The other commit is checked out into a temporary git worktree; each round times one replicate
+of each side (after a warm-up run) in a fresh interpreter, the two sides back to back in
+alternating order, so both see the same machine. Reports the medians in ms per run and µs per
+simulated hour, the median of the per-round ratios, and the load average before and after.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+CHILD = r"""
+import json, sys, time
+from sim.config import load_scenario
+from sim.runner import ensemble_specs, resolve_params, run_one
+setup = load_scenario(sys.argv[1])
+params = resolve_params(setup)
+specs = ensemble_specs(2, int(sys.argv[2]))
+run_one(setup, specs[0], params)
+t = time.perf_counter()
+run_one(setup, specs[1], params)
+print(json.dumps({"seconds": time.perf_counter() - t, "hours": setup.scenario.hours}))
+"""
+
+
+def time_one(tree: Path, scenario: Path, seed: int) -> dict:
+    env = {**os.environ, "PYTHONPATH": str(tree)}
+    out = subprocess.run(
+        [sys.executable, "-c", CHILD, str(scenario), str(seed)],
+        cwd=tree, env=env, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--rev", default="HEAD~1", help="the commit to compare with")
+    ap.add_argument("--scenario", default="scenarios/ceasefire_jan12.yaml")
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--seed", type=int, default=20200112)
+    args = ap.parse_args()
+    load_before = os.getloadavg()
+    with tempfile.TemporaryDirectory() as tmp:
+        old = Path(tmp) / "old"
+        subprocess.run(
+            ["git", "worktree", "add", "--detach", str(old), args.rev],
+            cwd=ROOT, check=True, capture_output=True,
+        )  # fmt: skip
+        try:
+            new_t, old_t, ratios, hours = [], [], [], 0
+            for r in range(args.rounds):
+                order = (
+                    [("new", ROOT), ("old", old)] if r % 2 == 0 else [("old", old), ("new", ROOT)]
+                )
+                got = {}
+                for name, tree in order:
+                    res = time_one(tree, tree / args.scenario, args.seed)
+                    got[name], hours = res["seconds"], res["hours"]
+                new_t.append(got["new"])
+                old_t.append(got["old"])
+                ratios.append(got["new"] / got["old"])
+        finally:
+            subprocess.run(
+                ["git", "worktree", "remove", "--force", str(old)], cwd=ROOT, check=False
+            )
+    load_after = os.getloadavg()
+    new_ms, old_ms = 1000 * statistics.median(new_t), 1000 * statistics.median(old_t)
+    print(f"one replicate of {args.scenario} ({hours} simulated hours), {args.rounds} rounds")
+    print(f"  this tree : {new_ms:8.0f} ms  ({1000 * new_ms / hours:6.0f} µs per simulated hour)")
+    print(
+        f"  {args.rev:<10}: {old_ms:8.0f} ms  ({1000 * old_ms / hours:6.0f} µs per simulated hour)"
+    )
+    print(f"  ratio this/{args.rev}: median of rounds {statistics.median(ratios):.2f} "
+          f"(min {min(ratios):.2f}, max {max(ratios):.2f})")  # fmt: skip
+    print(
+        f"  load average before {load_before[0]:.2f} {load_before[1]:.2f}, "
+        f"after {load_after[0]:.2f} {load_after[1]:.2f}"
+    )
+
+
+if __name__ == "__main__":
+    main()

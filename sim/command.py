@@ -1,0 +1,316 @@
+"""Operational command: each faction's decisions under uncertainty, every few hours.
+
+- Offensives: units of an offensive head for its next target; an offensive stalled for
+  `command.stall_days` launches probing attacks, and one stalled for `command.abandon_days` is
+  abandoned and its units become reserves.
+- Local attacks: where a faction sees an opportunity (chance per day = aggression, raised before
+  a truce takes effect: the land grab before a ceasefire, as at Debaltseve around Minsk II in
+  February 2015), it commits the units it can spare and decides go or no-go by a logistic rule
+  on a noisy estimate of the odds of the force it actually commits.
+- Reserves: one spare unit a decision goes where the faction is most outmatched, counting the
+  main effort (an offensive short of its attack ratio), by roads through friendly ground.
+A truce binds none of this but the attacks: units move, rotate and reinforce during a truce.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+import networkx as nx
+from mesa import Agent
+
+from sim.agents import Posture, Unit
+from sim.config import CeasefireEvent
+
+if TYPE_CHECKING:
+    from sim.model import ConflictModel
+
+StrengthMap = dict[str, dict[str, float]]
+
+
+def go_probability(estimated_odds: float, attack_ratio: float, decisiveness: float) -> float:
+    """Chance of a go: logistic in log(estimated odds / attack ratio); 0.5 at the ratio."""
+    if estimated_odds <= 0:
+        return 0.0
+    if math.isinf(estimated_odds):
+        return 1.0
+    z = decisiveness * (math.log(estimated_odds) - math.log(attack_ratio))
+    return 1.0 / (1.0 + math.exp(-z))
+
+
+class Faction(Agent):
+    """A side: its offensive targets, and the decisions that turn them into unit routes."""
+
+    def __init__(self, model: ConflictModel, key: str, name: str, capital: str):
+        super().__init__(model)
+        self.key = key
+        self.name = name
+        self.capital = capital
+        self.targets: list[str] = []
+        self.offensive_units: set[str] = set()
+        self.bound_by_ceasefire = False
+        self.target_since: float = 0.0
+        self._target: str | None = None
+        self._friendly: tuple[int, nx.Graph | None, dict] = (-1, None, {})
+
+    def units(self) -> list[Unit]:
+        return [u for u in self.model.units if u.faction == self.key and u.active]
+
+    def current_target(self) -> str | None:
+        for t in self.targets:
+            if self.model.places[t].controller != self.key:
+                return t
+        return None
+
+    def start_offensive(self, targets: list[str], units: list[Unit]) -> None:
+        self.targets = targets
+        for u in units:
+            if u.faction == self.key and u.active:
+                u.posture = Posture.ATTACK
+                self.offensive_units.add(u.uid)
+
+    def decide(self) -> None:
+        """Route attackers to their targets; probe, abandon, attack locally, reinforce."""
+        m = self.model
+        target = self.current_target()
+        if target != self._target:
+            self._target, self.target_since = target, m.time
+        regroup = m.p["faction.regroup_morale"]
+        for u in self.units():
+            if u.uid in self.offensive_units and u.posture == Posture.HOLD and u.morale >= regroup:
+                u.posture = Posture.ATTACK  # back to the offensive once it has regrouped
+            if u.posture != Posture.ATTACK:
+                continue
+            if u.uid in self.offensive_units:
+                goal = target
+            elif u.objective and m.places[u.objective].controller != self.key:
+                goal = u.objective
+            else:
+                goal = None
+            if goal is None:
+                u.posture = Posture.HOLD
+                u.halt()
+            elif goal != u.objective or not u.route:
+                u.set_route(goal)
+        smap = m.strength_map()  # routes and postures above do not change it
+        if target is not None:
+            self._stalled_offensive(target, smap)
+        self._maybe_local_attack(smap)
+        self._reinforce(smap)
+
+    # --- offensives -----------------------------------------------------------------------
+
+    def _stalled_offensive(self, target: str, smap: StrengthMap) -> None:
+        m, p = self.model, self.model.p
+        stalled_days = (m.time - self.target_since) / 24.0
+        if stalled_days < p["command.stall_days"] or m.truce.bound(self.key, target):
+            return
+        if stalled_days >= p["command.abandon_days"]:
+            self._abandon(target)
+            return
+        rng = m.streams["command"]
+        chance = 1.0 - math.exp(
+            -p["command.probe_per_day"] * p["faction.decision_interval_hours"] / 24
+        )
+        if rng.random() >= chance:
+            return
+        front = self._lead_node(target)
+        if front is None:
+            return
+        near = [n for n, km in m.dist[front].items() if 0 < km <= p["combat.max_fire_km"]]
+        near = [n for n in sorted(near) if m.hostile_present(n, self.key)] or [target]
+        node = min(near, key=lambda n: (m.dist[n].get(target, math.inf), n))
+        probers = [u for u in m.units_at(front) if u.faction == self.key]
+        enemy = [u for u in m.units_at(node) if u.faction != self.key]
+        if not probers or not enemy:
+            return
+        hours = p["command.probe_hours"]
+        # A probe closes with the enemy: close-engagement fire, not fire across the distance.
+        factor = p["command.probe_intensity"] * hours
+        la, lb, civ = m.battlefield.exchange(front, node, probers, enemy, factor)
+        m.log(
+            "offensive", node, f"{self.key},{enemy[0].faction}", la + lb,
+            f"{self.key} probes {node} from {front} ({hours:.0f} h): {la + lb:.0f} killed or wounded",
+            civilian=civ, duration=hours, detail="probe",
+        )  # fmt: skip
+
+    def _lead_node(self, target: str) -> str | None:
+        m = self.model
+        nodes = [u.node for u in self.units() if u.uid in self.offensive_units]
+        return min(nodes, key=lambda n: (m.dist[n].get(target, math.inf), n)) if nodes else None
+
+    def _abandon(self, target: str) -> None:
+        m = self.model
+        for u in self.units():
+            if u.uid in self.offensive_units:
+                u.posture = Posture.HOLD
+                u.halt()
+        self.offensive_units.clear()
+        self.targets = []
+        m.log(
+            "offensive", target, self.key, 0.0,
+            f"{self.key} abandons its offensive on {target}", detail="abandoned",
+        )  # fmt: skip
+
+    # --- local attacks --------------------------------------------------------------------
+
+    def _maybe_local_attack(self, smap: StrengthMap) -> None:
+        m, p = self.model, self.model.p
+        rng = m.streams["command"]
+        p_day = p[f"faction.{self.key}.aggression"]
+        if self._truce_due():
+            p_day = min(1.0, p_day * p["command.land_grab_factor"])
+        chance = 1.0 - (1.0 - p_day) ** (p["faction.decision_interval_hours"] / 24.0)
+        if rng.random() >= chance:
+            return
+        best = self.best_local_attack(smap)
+        if best is None:
+            return
+        committed, target, own, enemy = best
+        noise = math.exp(rng.normal(0.0, p["command.estimate_noise"]))
+        estimate = own / enemy * noise if enemy > 0 else math.inf
+        go = go_probability(
+            estimate, p[f"faction.{self.key}.attack_ratio"], p["command.decisiveness"]
+        )
+        if rng.random() >= go:
+            return
+        for u in committed:
+            u.posture = Posture.ATTACK
+            u.set_route(target)
+        m.log(
+            "offensive", target, self.key, 0.0,
+            f"{self.key} local attack on {target} by {', '.join(u.name for u in committed)} "
+            f"(estimated odds {estimate:.2f}:1, true {own / enemy if enemy else math.inf:.2f}:1)",
+            detail="local",
+        )  # fmt: skip
+
+    def _truce_due(self) -> bool:
+        """A ceasefire this faction is party to takes effect within `command.land_grab_hours`."""
+        m = self.model
+        ahead = m.p["command.land_grab_hours"]
+        return any(
+            isinstance(ev, CeasefireEvent)
+            and self.key in ev.parties
+            and 0 < m.sc.hour_of(ev.at) - m.time <= ahead
+            for ev in m.sc.events
+        )
+
+    def best_local_attack(self, smap: StrengthMap) -> tuple[list[Unit], str, float, float] | None:
+        """The most valuable reachable enemy place for the units one place can spare.
+
+        Returns (units committed, target, their strength, the enemy's strength there), or None.
+        The committed force is what the faction can take away without its region falling below
+        even: the odds are those of this force, not of the whole stack."""
+        m, p = self.model, self.model.p
+        best, best_score = None, 0.0
+        by_node: dict[str, list[Unit]] = {}
+        for u in self.units():
+            if u.local or u.posture != Posture.HOLD or u.route:
+                continue
+            by_node.setdefault(u.node, []).append(u)
+        for node in sorted(by_node):
+            committed = m.spare_group(sorted(by_node[node], key=lambda u: u.uid), smap)
+            if not committed:
+                continue
+            own = sum(m.unit_strength(u) for u in committed)
+            for nb, edge in sorted(m.network.graph[node].items()):
+                if edge["km"] > p["faction.threat_km"] or m.truce.bound(self.key, nb):
+                    continue
+                place = m.places[nb]
+                if place.controller == self.key and not m.hostile_present(nb, self.key):
+                    continue
+                enemy = sum(smap[f].get(nb, 0.0) for f in smap if f != self.key)
+                if place.controller == self.key or enemy <= 0:
+                    fort = 1.0
+                else:
+                    fort = 1.0 - place.fortification * p["combat.fortification_weight"]
+                enemy_eff = enemy / max(fort, 1e-9)
+                score = (place.value + 1.0) / (1.0 + enemy_eff / own)
+                if score > best_score:
+                    best, best_score = (committed, nb, own, enemy_eff), score
+        return best
+
+    # --- reserves -------------------------------------------------------------------------
+
+    def _reinforce(self, smap: StrengthMap) -> None:
+        """Send one spare unit where the faction is most outmatched and a unit can get to,
+        the main effort (an offensive short of its attack ratio) included."""
+        m = self.model
+        needs = [(ratio, name, False) for name, ratio in m.endangered(self.key, smap)]
+        main = self._main_effort_need(smap)
+        if main is not None:
+            needs.append((main[1], main[0], True))
+        for _ratio, target, joins_offensive in sorted(needs, key=lambda x: (-x[0], x[1])):
+            unit = self._spare_unit(target, smap)
+            if unit is None:
+                continue
+            if joins_offensive:
+                unit.posture = Posture.ATTACK
+                self.offensive_units.add(unit.uid)
+            else:
+                unit.posture = Posture.HOLD
+            unit.set_route(target, self._friendly_path(unit.node, target))
+            m.log(
+                "reinforce", target, self.key, 0.0,
+                f"{self.key} sends {unit.name} from {unit.node} to {target}",
+            )  # fmt: skip
+            return
+
+    def _main_effort_need(self, smap: StrengthMap) -> tuple[str, float] | None:
+        """(the offensive's lead node, how far it is short of the attack ratio), if it is."""
+        m = self.model
+        target = self.current_target()
+        if target is None:
+            return None
+        lead = self._lead_node(target)
+        if lead is None:
+            return None
+        enemy = sum(smap[f].get(target, 0.0) for f in smap if f != self.key)
+        own = sum(smap[self.key].get(n, 0.0) for n in (lead, target))
+        short = m.p[f"faction.{self.key}.attack_ratio"] * enemy / max(own, 1.0)
+        return (lead, short) if short > 1.0 else None
+
+    def _friendly_graph(self) -> nx.Graph:
+        """The roads through ground this faction holds (cached until control changes)."""
+        m = self.model
+        if self._friendly[0] != m._control_version:
+            g = m.network.graph.subgraph(n for n, p in m.places.items() if p.status == self.key)
+            self._friendly = (m._control_version, g, {})
+        return self._friendly[1]
+
+    def _friendly_km(self, target: str) -> dict[str, float]:
+        """Road km to `target` through friendly ground, from every node that has such a road."""
+        g = self._friendly_graph()
+        cache = self._friendly[2]
+        if target not in cache:
+            cache[target] = nx.single_source_dijkstra_path_length(g, target, weight="km")
+        return cache[target]
+
+    def _friendly_path(self, a: str, b: str) -> list[str] | None:
+        try:
+            return nx.shortest_path(self._friendly_graph(), a, b, weight="km")
+        except (nx.NetworkXNoPath, nx.NodeNotFound):
+            return None
+
+    def _spare_unit(self, target: str, smap: StrengthMap) -> Unit | None:
+        """The nearest spare unit by a road through friendly ground; reserves, and units with no
+        enemy in their region (idle garrisons), come from any distance, others from within
+        `faction.reinforce_km`."""
+        m = self.model
+        if target not in self._friendly_graph():
+            return None
+        dist = self._friendly_km(target)
+        reach = m.p["faction.reinforce_km"]
+        options = []
+        for u in self.units():
+            if u.local or u.route or u.node == target or u.uid in self.offensive_units:
+                continue
+            if u.posture not in (Posture.HOLD, Posture.RESERVE) or not m.can_spare(u, smap):
+                continue
+            km = dist.get(u.node)
+            idle = u.posture == Posture.RESERVE or m.regional(u.node, self.key, smap)[1] <= 0
+            if km is None or (km > reach and not idle):
+                continue
+            options.append((km, u.uid, u))
+        return min(options)[2] if options else None

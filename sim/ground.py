@@ -1,0 +1,119 @@
+"""The ground systems of an hour, after the fighting: supply, morale and withdrawal, control.
+
+Functions over the model (as Mesa's examples keep per-step systems apart from the wiring); the
+maths is in `sim.dynamics.supply` and `sim.dynamics.morale`.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import TYPE_CHECKING
+
+import networkx as nx
+
+from sim.agents import Posture, Unit
+from sim.dynamics import morale, supply
+
+if TYPE_CHECKING:
+    from sim.model import ConflictModel
+
+
+def update_supply(m: ConflictModel) -> None:
+    """Trace supply from depots through friendly ground (recomputed when control changes)."""
+    if m._supply_version != m._control_version:
+        g = m.network.graph
+        for f in m.factions:
+            friendly = {n for n, p in m.places.items() if p.controller == f}
+            depots = [n for n in friendly if m.places[n].depot]
+            m._supplied[f] = supply.supplied_nodes(g, friendly, depots, m.p["supply.max_trace_km"])
+        m._supply_version = m._control_version
+    for u in m.units:
+        connected = u.node in m._supplied.get(u.faction, {})
+        u.encircled = not connected
+        u.supply = supply.update_supply(
+            u.supply, connected, m.p["supply.decay_per_hour"], m.p["supply.resupply_per_hour"]
+        )
+
+
+def morale_and_withdrawal(m: ConflictModel) -> None:
+    """Morale after the hour's losses; units whose morale or odds break their faction's
+    thresholds withdraw; local militias and cut-off broken units surrender."""
+    p = m.p
+    smap = m.strength_map()  # one snapshot, so the order of units does not matter
+    for u in m.units:
+        if u.personnel <= 0:
+            continue
+        enemy = sum(smap[f].get(u.node, 0.0) for f in smap if f != u.faction)
+        u.in_contact = enemy > 0 or u.lost_this_hour > 0
+        before = u.personnel + u.lost_this_hour
+        u.morale = morale.update_morale(
+            u.morale, u.lost_this_hour / before if before > 0 else 0.0, u.supply, u.encircled,
+            u.in_contact, p["morale.loss_sensitivity"], p["morale.supply_sensitivity"],
+            p["morale.encircled_penalty"], p["morale.recovery_per_hour"],
+        )  # fmt: skip
+        if not u.in_contact or u.posture == Posture.WITHDRAW or (u.local and enemy <= 0):
+            continue  # a militia gives its town up only to an enemy who is there to take it
+        own = smap[u.faction].get(u.node, 0.0)
+        place = m.places[u.node]
+        if place.controller == u.faction:
+            enemy *= 1.0 - place.fortification * p["combat.fortification_weight"]
+        odds = enemy / own if own > 0 else float("inf")
+        if not morale.should_withdraw(
+            u.morale, odds, p[f"faction.{u.faction}.withdraw_morale"],
+            p[f"faction.{u.faction}.withdraw_ratio"],
+        ):  # fmt: skip
+            continue
+        if u.local:
+            surrender(m, u, odds)  # local militias cannot leave their town
+        elif not withdraw(m, u, odds) and u.morale < p["morale.broken"]:
+            surrender(m, u, odds)  # cut off and broken
+
+
+def surrender(m: ConflictModel, u: Unit, odds: float) -> None:
+    """A broken unit with nowhere to go lays down its arms; its people count as losses."""
+    lost = u.personnel
+    u.personnel = 0.0
+    m.losses[u.faction] += lost
+    text = f"{u.name} gives up {u.node} ({lost:.0f} personnel, odds {odds:.1f}:1)"
+    m.log("surrender", u.node, u.faction, lost, text)
+
+
+def withdraw(m: ConflictModel, u: Unit, odds: float) -> bool:
+    """Fall back along roads free of the enemy to the nearest friendly place out of range."""
+    blocked = {n for n in m.places if n != u.node and m.hostile_present(n, u.faction)}
+    g = m.network.graph.subgraph(n for n in m.places if n not in blocked)
+    dist, paths = nx.single_source_dijkstra(g, u.node, weight="km")
+    safe_km = m.p["combat.range_km"]
+    friendly = [
+        (km, n) for n, km in dist.items() if n != u.node and m.places[n].status == u.faction
+    ]
+    safe = [(km, n) for km, n in friendly if not m.hostile_within(n, u.faction, safe_km)]
+    if not friendly:
+        return False
+    _, dest = min(safe or friendly)
+    u.posture = Posture.WITHDRAW
+    u.set_route(dest, paths[dest])
+    m.log(
+        "withdrawal", u.node, u.faction, 0.0,
+        f"{u.name} withdraws from {u.node} to {dest} (morale {u.morale:.2f}, odds {odds:.1f}:1)",
+    )  # fmt: skip
+    return True
+
+
+def update_control(m: ConflictModel) -> None:
+    """Control passes to a side that holds a place unopposed for `control.hold_hours`."""
+    present: dict[str, set[str]] = defaultdict(set)
+    for u in m.units:
+        if u.active and not (u.posture == Posture.WITHDRAW and u.route and u.progress_km > 0):
+            present[u.node].add(u.faction)
+    hold = int(m.p["control.hold_hours"])
+    for name, place in m.places.items():
+        before = place.status
+        new = place.update_control(present.get(name, set()), hold)
+        if new is not None:
+            m._control_version += 1
+            if name in m.key_places and name not in m.captured_at:
+                m.captured_at[name] = m.time
+            m.log("control_change", name, new, 0.0, f"{new} takes {name}")
+        elif place.status != before:
+            m._control_version += 1

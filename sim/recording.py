@@ -1,0 +1,131 @@
+"""What a run records: the event log, the sampled state (timeseries, control, units) and the
+summary row of `runs.parquet`. A mixin of `ConflictModel`; the contract is in README.md."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from sim.fronts import front_position
+
+if TYPE_CHECKING:
+    from sim.agents import Unit
+    from sim.model import ConflictModel
+
+
+def slug(name: str) -> str:
+    return "".join(c if c.isalnum() else "_" for c in name.lower()).strip("_")
+
+
+class Recording:
+    """Rows of the output tables, appended as the run goes."""
+
+    def log(
+        self: ConflictModel, kind: str, place: str, factions: str, casualties: float, text: str,
+        hour: float | None = None, civilian: float = 0.0, duration: float = 0.0, detail: str = "",
+    ) -> None:  # fmt: skip
+        """One row of events.parquet; `detail` refines the kind (an incident's kind, a probe)."""
+        h = self.time if hour is None else hour
+        self.rows_events.append(
+            {
+                "run_id": self.run_id,
+                "hour": float(h),
+                "kind": kind,
+                "detail": detail,
+                "place": place,
+                "sector": self.sector_of.get(place, ""),
+                "factions": factions,
+                "casualties": float(casualties),
+                "civilian_casualties": float(civilian),
+                "duration_hours": float(duration),
+                "text": text,
+            }
+        )
+
+    def front_km(self: ConflictModel) -> float:
+        """The front along the theater's `front_axis` (km from its first place)."""
+        return front_position(self.network.axis, self.network.axis_km, self._controller)
+
+    def sector_fronts(self: ConflictModel) -> dict[str, float]:
+        """Each sector's front, km from its axis' first place."""
+        return {
+            name: front_position(axis, km, self._controller)
+            for name, (axis, km) in self.sectors.items()
+        }
+
+    def _controller(self: ConflictModel, node: str) -> str:
+        return self.places[node].controller
+
+    def record(self: ConflictModel) -> None:
+        """Sample the state: a timeseries row, each place's controller, each unit."""
+        h = round(self.time)
+        row: dict[str, Any] = {"run_id": self.run_id, "hour": h}
+        personnel = self.personnel_by_faction()
+        held = dict.fromkeys(self.factions, 0)
+        for place in self.places.values():
+            if not place.waypoint and place.controller in held and not place.contested:
+                held[place.controller] += 1
+        for f in self.factions:
+            row[f"personnel_{f}"] = personnel[f]
+            row[f"casualties_{f}"] = self.losses[f]
+            row[f"places_{f}"] = held[f]
+        row["front_km"] = self.front_km()
+        for name, km in self.sector_fronts().items():
+            row[f"front_km_{name}"] = km
+        row.update(
+            civilian_casualties=self.civilian_casualties,
+            displaced=self.displaced,
+            ceasefire_state=self.truce.state().value,
+            violations=self.truce.violations,
+            incident_rate=self.truce.intensity_now * 24.0,
+        )
+        for name in self.sectors:
+            row[f"truce_{name}"] = self.truce.sector_state(name).value
+        self.rows_timeseries.append(row)
+        for name, place in self.places.items():
+            self.rows_control.append(
+                {"run_id": self.run_id, "hour": h, "place": name, "controller": place.status}
+            )
+        for u in self.units:
+            lat, lon = self._unit_position(u)
+            self.rows_units.append(
+                {
+                    "run_id": self.run_id, "hour": h, "unit": u.uid, "name": u.name, "faction": u.faction,
+                    "place": u.node, "lat": lat, "lon": lon, "personnel": u.personnel,
+                    "morale": u.morale, "supply": u.supply, "posture": u.posture.value,
+                }
+            )  # fmt: skip
+
+    def _unit_position(self: ConflictModel, u: Unit) -> tuple[float, float]:
+        here = self.places[u.node]
+        if not u.route or u.progress_km <= 0:
+            return here.lat, here.lon
+        there = self.places[u.route[0]]
+        f = min(u.progress_km / self.network.graph.edges[u.node, u.route[0]]["km"], 1.0)
+        return here.lat + (there.lat - here.lat) * f, here.lon + (there.lon - here.lon) * f
+
+    def summary(self: ConflictModel) -> dict[str, Any]:
+        """One row of runs.parquet: the outcome metrics of this run."""
+        out: dict[str, Any] = {}
+        for name in self.key_places:
+            out[f"controller_end_{slug(name)}"] = self.places[name].status
+            out[f"{slug(name)}_captured_at"] = self.captured_at.get(name, np.nan)
+        fronts = [r["front_km"] for r in self.rows_timeseries]
+        out["front_km_end"] = self.front_km()
+        out["front_km_min"] = float(min(fronts))
+        out["front_km_max"] = float(max(fronts))
+        for name, km in self.sector_fronts().items():
+            series = [r[f"front_km_{name}"] for r in self.rows_timeseries]
+            out[f"front_km_end_{name}"] = km
+            out[f"front_km_min_{name}"] = float(min(series))
+            out[f"front_km_max_{name}"] = float(max(series))
+        personnel = self.personnel_by_faction()
+        for f in self.factions:
+            out[f"losses_{f.lower()}"] = self.losses[f]
+            out[f"personnel_end_{f.lower()}"] = personnel[f]
+        out["civilian_casualties"] = self.civilian_casualties
+        out["displaced"] = self.displaced
+        out.update(self.truce.summary())
+        out["patron_deployments"] = self.deployments
+        return out

@@ -1,0 +1,451 @@
+"""The report's animated control map (see `sim.report.figures` for the conventions).
+
+Places are filled circles coloured by control (one run) or by the share of runs the east side
+holds them (ensemble); units are open markers in colours of their own, one symbol per faction,
+so they are never read as places. A scale bar and zoom buttons (the whole coast, the Tripoli
+front, Misrata to Sirte) make the dense Tripoli front readable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from sim.report.figures import (
+    FONT,
+    MAP_LABELS,
+    MAP_LAT,
+    MAP_LON,
+    _pct,
+    _place_values,
+    clock,
+    control_shares,
+    esc,
+    fmt_day,
+    frame_hours,
+    share_scale,
+    sides,
+)
+
+
+def map_figure(
+    control: pd.DataFrame,
+    units: pd.DataFrame,
+    events: pd.DataFrame,
+    network: Mapping[str, Any],
+    start: pd.Timestamp,
+) -> go.Figure:
+    """Animated map: roads, places coloured by controller (one run) or by the east side's share
+    of runs (ensemble), run 0's units sized by personnel, one frame a day with a slider."""
+    nodes = pd.DataFrame(network["nodes"]).set_index("name", drop=False)
+    west, east = sides(network, control)
+    n_runs = int(control["run_id"].nunique()) if not control.empty else 1
+    single = n_runs <= 1
+    run0 = int(control["run_id"].min()) if not control.empty else 0
+    scale = share_scale(network, west, east)
+    hours = frame_hours(control["hour"].unique()) if not control.empty else [0.0]
+    times = clock(start, hours)
+    labels = [t.strftime("%d %b") for t in times]
+    names = [t.strftime("%Y-%m-%d %H:%M") for t in times]
+
+    shares = control_shares(control, hours) if not control.empty else pd.DataFrame()
+    for col in (west, east, "contested"):
+        if col not in shares:
+            shares[col] = 0.0
+    values = _place_values(shares, east, single)
+
+    # losses so far at each place: cumulative casualties of events up to each frame (run mean)
+    ev = events[events["place"].fillna("") != ""] if not events.empty else events
+    losses = pd.DataFrame(0.0, index=range(len(hours)), columns=nodes.index)
+    civ = losses.copy()
+    if not ev.empty:
+        idx = np.searchsorted(np.asarray(hours), ev["hour"].to_numpy(dtype=float), side="left")
+        keep = idx < len(hours)
+        e = ev[keep].assign(frame=idx[keep])
+        for table, col in ((losses, "casualties"), (civ, "civilian_casualties")):
+            if col not in e:
+                continue
+            s = e.groupby(["frame", "place"])[col].sum().unstack(fill_value=0.0)
+            s = s.reindex(index=table.index, columns=table.columns, fill_value=0.0)
+            table.loc[:, :] = s.cumsum().to_numpy() / n_runs
+
+    u0 = units[(units["run_id"] == run0) & units["hour"].isin(hours)] if not units.empty else units
+    if not u0.empty:
+        u0 = u0[u0["personnel"] > 0]
+    pmax = float(u0["personnel"].max()) if not u0.empty else 1.0
+    present: dict[tuple[float, str], list[str]] = {}
+    for row in u0.itertuples(index=False):
+        present.setdefault((float(row.hour), row.place), []).append(
+            f"{esc(row.name)} ({esc(row.faction)}, {row.personnel:,.0f})"
+        )
+
+    real = nodes[~nodes["waypoint"].astype(bool)]
+    way = nodes[nodes["waypoint"].astype(bool)]
+    loss_word = "losses so far" if single else f"losses so far (mean of {n_runs} runs)"
+
+    share_rows = {
+        key: dict(zip(shares.columns, row, strict=True))
+        for key, row in zip(shares.index, shares.to_numpy(), strict=True)
+    }
+
+    def place_hover(group: pd.DataFrame, h: float, k: int) -> list[str]:
+        out = []
+        for name in group.index:
+            key = (h, name)
+            row = share_rows.get(key)
+            if row is None:
+                status = "controller: unknown"
+            elif single:
+                ctl = next((c for c, v in row.items() if v > 0), "?")
+                status = f"controller: {esc(ctl)}"
+            else:
+                parts = [f"{esc(c)} {_pct(row[c])}" for c in (east, west, "contested")]
+                status = f"held in share of runs: {', '.join(parts)}"
+            who = present.get(key, [])
+            unit_text = "<br>  ".join(who[:8]) + (
+                f"<br>  +{len(who) - 8} more" if len(who) > 8 else ""
+            )
+            out.append(
+                f"<b>{esc(name)}</b> · {esc(fmt_day(times[k]))}<br>{status}"
+                f"<br>{loss_word}: {losses.at[k, name]:,.0f} combatants, "
+                f"{civ.at[k, name]:,.0f} civilians"
+                + (
+                    f"<br>units present{' (run ' + str(run0) + ')' if not single else ''}:<br>  {unit_text}"
+                    if who
+                    else "<br>no units present"
+                )
+            )
+        return out
+
+    def vals(group: pd.DataFrame, h: float) -> list[float]:
+        return [float(values.get((h, n), np.nan)) for n in group.index]
+
+    if single:
+        colorbar = dict(
+            title=dict(text="controller"),
+            tickvals=[0, 0.5, 1],
+            ticktext=[esc(west), "contested", esc(east)],
+            len=0.6,
+            thickness=14,
+        )
+    else:
+        colorbar = dict(
+            title=dict(text=f"share of runs<br>held by {esc(east)}"),
+            tickformat=".0%",
+            len=0.6,
+            thickness=14,
+        )
+
+    def control_trace(group: pd.DataFrame, k: int, full: bool, style: dict) -> go.Scattergeo:
+        """Places or waypoints coloured by the share of runs the east holds them at frame k;
+        animation frames (full=False) carry only what changes."""
+        h = hours[k]
+        marker = dict(color=vals(group, h), colorscale=scale, cmin=0, cmax=1, **style["marker"])
+        kw: dict[str, Any] = dict(marker=marker, hovertext=place_hover(group, h, k))
+        if full:
+            kw.update(
+                lon=group["lon"].to_numpy(),
+                lat=group["lat"].to_numpy(),
+                hoverinfo="text",
+                showlegend=False,
+                **style["trace"],
+            )
+        return go.Scattergeo(**kw)
+
+    place_style = dict(
+        marker=dict(
+            size=12,
+            line=dict(color="#333333", width=1),
+            showscale=True,
+            colorbar=colorbar,
+        ),
+        trace=dict(
+            mode="markers+text",
+            text=[esc(n) if n in MAP_LABELS else "" for n in real.index],
+            textposition="top center",
+            textfont=dict(size=10, color="#222"),
+            name="places",
+        ),
+    )
+    way_style = dict(
+        marker=dict(
+            size=6, symbol="circle", line=dict(color="#555555", width=0.5), showscale=False
+        ),
+        trace=dict(mode="markers", name="road waypoints"),
+    )
+
+    def place_trace(k: int, full: bool) -> go.Scattergeo:
+        return control_trace(real, k, full, place_style)
+
+    def way_trace(k: int, full: bool) -> go.Scattergeo:
+        return control_trace(way, k, full, way_style)
+
+    factions = list(network.get("factions", {})) or sorted(u0["faction"].unique())
+
+    def unit_trace(k: int, faction: str, full: bool) -> go.Scattergeo:
+        h = hours[k]
+        d = u0[(u0["hour"] == h) & (u0["faction"] == faction)] if not u0.empty else u0
+        sizes = (6 + 22 * np.sqrt(d["personnel"].to_numpy(dtype=float) / pmax)) if len(d) else []
+        hover = [
+            f"<b>{esc(r.name)}</b> ({esc(r.faction)})<br>at {esc(r.place)} · {esc(fmt_day(times[k]))}"
+            f"<br>personnel {r.personnel:,.0f} · morale {r.morale:.2f} · supply {r.supply:.2f}"
+            f"<br>posture {esc(r.posture)}"
+            for r in d.itertuples(index=False)
+        ]
+        symbol, color = unit_style(factions.index(faction))
+        kw: dict[str, Any] = dict(
+            lon=d["lon"].to_numpy() if len(d) else [],
+            lat=d["lat"].to_numpy() if len(d) else [],
+            hovertext=hover,
+            marker=dict(size=sizes, color=color, symbol=symbol, line=dict(color=color, width=2)),
+        )
+        if full:
+            who = f"{esc(faction)} units" + ("" if single else f" (run {run0})")
+            kw.update(mode="markers", hoverinfo="text", name=who, showlegend=True)
+        return go.Scattergeo(**kw)
+
+    # roads: one line trace, segments separated by None
+    lon: list[float | None] = []
+    lat: list[float | None] = []
+    for e in network.get("edges", []):
+        if e["a"] in nodes.index and e["b"] in nodes.index:
+            a, b = nodes.loc[e["a"]], nodes.loc[e["b"]]
+            lon += [a["lon"], b["lon"], None]
+            lat += [a["lat"], b["lat"], None]
+    roads = go.Scattergeo(
+        lon=lon,
+        lat=lat,
+        mode="lines",
+        line=dict(color="#8a8a8a", width=1.2),
+        hoverinfo="skip",
+        name="roads",
+        showlegend=False,
+    )
+
+    data = [roads, way_trace(0, True), place_trace(0, True)]
+    data += [unit_trace(0, f, True) for f in factions]
+    dynamic = list(range(1, len(data)))
+    views = map_views(nodes)
+    data.append(scale_bar(*views[0][1:]))  # static: frames leave it alone
+    frames = [
+        go.Frame(
+            name=names[k],
+            data=[way_trace(k, False), place_trace(k, False)]
+            + [unit_trace(k, f, False) for f in factions],
+            traces=dynamic,
+            layout=dict(title=dict(text=_map_title(times[k], n_runs, east, run0))),
+        )
+        for k in range(len(hours))
+    ]
+    fig = go.Figure(data=data, frames=frames)
+    step_args = {
+        "mode": "immediate",
+        "frame": {"duration": 0, "redraw": True},
+        "transition": {"duration": 0},
+    }
+    fig.update_layout(
+        title=dict(text=_map_title(times[0], n_runs, east, run0), x=0.01, xanchor="left"),
+        height=610,
+        margin=dict(l=10, r=10, t=80, b=90),
+        font=FONT,
+        legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="left", x=0.0),
+        geo=dict(
+            scope="africa",
+            resolution=50,
+            projection=dict(type="mercator"),
+            lonaxis=dict(range=list(MAP_LON)),
+            lataxis=dict(range=list(MAP_LAT)),
+            domain=dict(x=[0, 0.9], y=[0, 1]),
+            showland=True,
+            landcolor="#f2efe6",
+            showocean=True,
+            oceancolor="#dbe8f3",
+            showcountries=True,
+            countrycolor="#9a9a9a",
+            countrywidth=1,
+            showcoastlines=True,
+            coastlinecolor="#5a5a5a",
+            coastlinewidth=1,
+            showlakes=False,
+            showrivers=False,
+            showframe=True,
+            framecolor="#cccccc",
+        ),
+        updatemenus=[
+            dict(
+                type="buttons",
+                direction="left",
+                x=0.0,
+                y=0,
+                xanchor="left",
+                yanchor="top",
+                pad=dict(r=6, t=42),
+                showactive=False,
+                buttons=[
+                    dict(
+                        label="▶ play",
+                        method="animate",
+                        args=[
+                            None,
+                            {
+                                "frame": {"duration": 500, "redraw": True},
+                                "fromcurrent": True,
+                                "transition": {"duration": 0},
+                            },
+                        ],
+                    ),
+                    dict(label="❚❚ pause", method="animate", args=[[None], step_args]),
+                ],
+            ),
+            dict(
+                type="buttons",
+                direction="left",
+                x=0.0,
+                y=1.0,
+                xanchor="left",
+                yanchor="top",
+                pad=dict(l=4, t=4),
+                showactive=True,
+                bgcolor="#ffffff",
+                buttons=[
+                    dict(
+                        label=esc(label),
+                        method="update",
+                        args=[
+                            _bar_data(lons, lats),
+                            {"geo.lonaxis.range": list(lons), "geo.lataxis.range": list(lats)},
+                            [len(data) - 1],
+                        ],
+                    )
+                    for label, lons, lats in views
+                ],
+            ),
+        ],
+        sliders=[
+            dict(
+                active=0,
+                x=0.16,
+                len=0.84,
+                y=0,
+                yanchor="top",
+                pad=dict(t=10, b=0),
+                currentvalue=dict(prefix="day: ", font=dict(size=12), xanchor="left"),
+                steps=[
+                    dict(method="animate", label=labels[k], args=[[names[k]], step_args])
+                    for k in range(len(hours))
+                ],
+            )
+        ],
+    )
+    return fig
+
+
+def _map_title(t: pd.Timestamp, n_runs: int, east: str, run0: int) -> str:
+    if n_runs <= 1:
+        return f"Control and units on {fmt_day(t)}"
+    return (
+        f"Control on {fmt_day(t)}: share of {n_runs} runs in which the {esc(east)} holds each "
+        f"place; units of run {run0}"
+    )
+
+
+def map_at(fig: go.Figure, k: int = -1) -> go.Figure:
+    """A still of the map at frame `k` (default: the last day), for static export."""
+    still = go.Figure(fig)
+    if not still.frames:
+        return still
+    frame = still.frames[k]
+    for idx, tr in zip(frame.traces, frame.data, strict=False):
+        still.data[idx].update(tr.to_plotly_json())
+    still.update_layout(frame.layout)
+    still.frames = ()
+    still.layout.sliders = ()
+    still.layout.updatemenus = ()
+    still.update_layout(margin=dict(b=20), height=(still.layout.height or 610) - 70)
+    return still
+
+
+# Unit markers: open symbols in colours of their own, so units never read as places (whose
+# fill is the faction's colour or the share scale). One (symbol, colour) per faction, in order.
+UNIT_STYLES = (
+    ("square-open", "#111111"),
+    ("diamond-open", "#6a3d9a"),
+    ("triangle-up-open", "#8c510a"),
+    ("circle-open", "#01665e"),
+)
+KM_PER_DEGREE = 111.32  # of latitude; of longitude times cos(latitude)
+ZOOM_KM = 80.0  # radius of the densest cluster the zoom button frames
+
+
+def unit_style(i: int) -> tuple[str, str]:
+    return UNIT_STYLES[i % len(UNIT_STYLES)]
+
+
+def _km(lat1: np.ndarray, lon1: np.ndarray, lat2: float, lon2: float) -> np.ndarray:
+    """Equirectangular distance in km (good to a few per cent at these scales)."""
+    x = np.radians(lon1 - lon2) * np.cos(np.radians((lat1 + lat2) / 2))
+    y = np.radians(lat1 - lat2)
+    return 6371.0 * np.hypot(x, y)
+
+
+def map_views(nodes: pd.DataFrame) -> list[tuple[str, tuple[float, float], tuple[float, float]]]:
+    """(button label, lon range, lat range): the whole theater, then a zoom on the densest
+    cluster of places (the most places within ZOOM_KM of one place: the Tripoli front in Libya),
+    named after its most populous place."""
+    views = [("whole theater", MAP_LON, MAP_LAT)]
+    lat, lon = nodes["lat"].to_numpy(dtype=float), nodes["lon"].to_numpy(dtype=float)
+    if len(nodes) < 3:
+        return views
+    counts = [
+        int((_km(lat, lon, la, lo) <= ZOOM_KM).sum()) for la, lo in zip(lat, lon, strict=True)
+    ]
+    c = int(np.argmax(counts))
+    real = nodes[~nodes["waypoint"].astype(bool)]
+    close = _km(real["lat"].to_numpy(float), real["lon"].to_numpy(float), lat[c], lon[c]) <= ZOOM_KM
+    pop = pd.to_numeric(real.get("population"), errors="coerce")
+    pop = pop.fillna(0) if pop is not None else pd.Series(0.0, index=real.index)
+    near = real[close].loc[pop[close].idxmax()] if close.any() else real.iloc[0]
+    dlat = 1.2 * ZOOM_KM / KM_PER_DEGREE
+    dlon = 1.8 * dlat / np.cos(np.radians(lat[c]))
+    views.append(
+        (
+            f"zoom: around {near['name']}",
+            (lon[c] - dlon, lon[c] + dlon),
+            (lat[c] - dlat, lat[c] + dlat),
+        )
+    )
+    return views
+
+
+def _bar(lons: tuple[float, float], lats: tuple[float, float]) -> tuple[list[float], float, float]:
+    """A round length (km) about a fifth of the view's width, and its ends in the lower left."""
+    lat0 = lats[0] + 0.07 * (lats[1] - lats[0])
+    width_km = (lons[1] - lons[0]) * KM_PER_DEGREE * np.cos(np.radians(lat0))
+    km = next(k for k in (500, 200, 100, 50, 20, 10, 5, 2, 1) if k <= width_km / 5)
+    lon0 = lons[0] + 0.04 * (lons[1] - lons[0])
+    lon1 = lon0 + km / (KM_PER_DEGREE * np.cos(np.radians(lat0)))
+    return [lon0, lon1], lat0, km
+
+
+def _bar_data(lons: tuple[float, float], lats: tuple[float, float]) -> dict[str, Any]:
+    ends, lat0, km = _bar(lons, lats)
+    return {
+        "lon": [[ends[0], ends[1], None, (ends[0] + ends[1]) / 2]],
+        "lat": [[lat0, lat0, None, lat0]],
+        "text": [["", "", "", f"{km:g} km"]],
+    }
+
+
+def scale_bar(lons: tuple[float, float], lats: tuple[float, float]) -> go.Scattergeo:
+    """A scale bar (a round number of km) in the lower left of the view."""
+    d = _bar_data(lons, lats)
+    return go.Scattergeo(
+        lon=d["lon"][0], lat=d["lat"][0], text=d["text"][0], mode="lines+text",
+        textposition="top center", line=dict(color="#222222", width=3),
+        textfont=dict(size=11, color="#222222"), hoverinfo="skip", showlegend=False,
+        name="scale",
+    )  # fmt: skip

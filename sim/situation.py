@@ -1,0 +1,266 @@
+"""The situation picture the agents decide on: who stands where, with what strength, in contact
+with whom, in which sector. A mixin of `ConflictModel`, so that agents ask the model."""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from typing import TYPE_CHECKING
+
+from sim.agents import AirAsset, Unit
+from sim.dynamics import combat
+from sim.truce import contacts_by_sector
+
+if TYPE_CHECKING:
+    from sim.model import ConflictModel
+
+StrengthMap = dict[str, dict[str, float]]
+
+
+class Situation:
+    """Queries over units, places and roads (methods of the model)."""
+
+    # --- units and strength ---------------------------------------------------------------
+
+    @property
+    def units(self: ConflictModel) -> list[Unit]:
+        return list(self._units)
+
+    @property
+    def assets(self: ConflictModel) -> list[AirAsset]:
+        return list(self.agents_by_type.get(AirAsset, []))
+
+    def units_at(self: ConflictModel, node: str) -> list[Unit]:
+        return [a for a in self.grid._cells[node].agents if isinstance(a, Unit) and a.active]
+
+    def hostile_present(self: ConflictModel, node: str, faction: str) -> bool:
+        return any(u.faction != faction for u in self.units_at(node))
+
+    def hostile_within(self: ConflictModel, node: str, faction: str, km: float) -> bool:
+        return any(self.hostile_present(n, faction) for n, d in self.dist[node].items() if d <= km)
+
+    def unit_strength(self: ConflictModel, u: Unit) -> float:
+        """Effective strength: personnel x effectiveness (firepower, morale, supply, air cover)."""
+        bonus = (
+            self.p["combat.air_support_bonus"]
+            if u.node in self.air_cover.get(u.faction, ())
+            else 0.0
+        )
+        eff = combat.effectiveness(
+            u.firepower, u.morale, u.supply, self.p["combat.morale_exponent"],
+            self.p["combat.supply_exponent"], bonus,
+        )  # fmt: skip
+        return u.personnel * eff
+
+    def strength(self: ConflictModel, node: str, faction: str, hostile: bool = False) -> float:
+        return sum(
+            self.unit_strength(u)
+            for u in self.units_at(node)
+            if (u.faction != faction if hostile else u.faction == faction)
+        )
+
+    def strength_map(self: ConflictModel) -> StrengthMap:
+        """Effective strength of each faction at each node, computed once per decision."""
+        out: StrengthMap = {f: defaultdict(float) for f in self.factions}
+        for u in self.units:
+            if u.active:
+                out[u.faction][u.node] += self.unit_strength(u)
+        return out
+
+    def regional(
+        self: ConflictModel, node: str, faction: str, smap: StrengthMap
+    ) -> tuple[float, float]:
+        """(friendly, hostile) strength within `faction.threat_km` of a node, by road."""
+        reach = self.p["faction.threat_km"]
+        near = [n for n, km in self.dist[node].items() if km <= reach]
+        own = sum(smap[faction].get(n, 0.0) for n in near)
+        hostile = sum(smap[f].get(n, 0.0) for f in smap if f != faction for n in near)
+        return own, hostile
+
+    def can_spare(self: ConflictModel, u: Unit, smap: StrengthMap) -> bool:
+        """A unit may leave if its region stays at least even with the enemy without it."""
+        own, hostile = self.regional(u.node, u.faction, smap)
+        return own - self.unit_strength(u) >= hostile
+
+    def spare_group(self: ConflictModel, units: list[Unit], smap: StrengthMap) -> list[Unit]:
+        """The units of one place that can leave together, keeping their region even."""
+        if not units:
+            return []
+        own, hostile = self.regional(units[0].node, units[0].faction, smap)
+        group = []
+        for u in units:
+            s = self.unit_strength(u)
+            if own - s >= hostile:
+                group.append(u)
+                own -= s
+        return group
+
+    def endangered(self: ConflictModel, faction: str, smap: StrengthMap) -> list[tuple[str, float]]:
+        """Friendly towns and cities (value >= 5) whose region is outmatched (hostile/own > 1),
+        most outmatched first: (place, ratio)."""
+        out = []
+        for name, place in self.places.items():
+            if place.waypoint or place.value < 5 or place.status != faction:
+                continue
+            own, hostile = self.regional(name, faction, smap)
+            ratio = hostile / max(own, 1.0)
+            if ratio > 1.0:
+                out.append((name, ratio))
+        return sorted(out, key=lambda x: (-x[1], x[0]))
+
+    def threatened_place(self: ConflictModel, faction: str, within_km: float) -> str | None:
+        """The most endangered of the faction's capital and major cities (value >= 8), if any
+        has enemy ground or units within `within_km`: endangered = enemy strength near / own."""
+        capital = self.factions[faction].capital
+        candidates = [
+            n
+            for n, p in self.places.items()
+            if p.controller == faction and not p.waypoint and (p.value >= 8 or n == capital)
+        ]
+        best, best_danger = None, -1.0
+        for name in sorted(candidates):
+            near = [o for o, km in self.dist[name].items() if km <= within_km]
+            enemy_ground = any(
+                self.places[o].controller not in (faction, "contested") for o in near
+            )
+            enemy = sum(self.strength(o, faction, hostile=True) for o in near)
+            if not enemy_ground and enemy == 0:
+                continue
+            danger = enemy / max(self.strength(name, faction), 1.0)
+            if danger > best_danger:
+                best, best_danger = name, danger
+        return best
+
+    # --- movement ---------------------------------------------------------------------------
+
+    def may_advance_into(self: ConflictModel, unit: Unit, nxt: str) -> bool:
+        """Enter hostile ground only with the odds, and never while a truce binds the unit there."""
+        enemy = self.strength(nxt, unit.faction, hostile=True)
+        if enemy <= 0 and self.places[nxt].controller == unit.faction:
+            return True
+        if self.truce.bound(unit.faction, nxt):
+            return False
+        return not (
+            enemy > 0
+            and self.converging(nxt, unit.faction)
+            < self.p[f"faction.{unit.faction}.attack_ratio"] * enemy
+        )
+
+    def converging(self: ConflictModel, node: str, faction: str) -> float:
+        """Strength of a faction's units at a node or heading for it next: who would attack together."""
+        return sum(
+            self.unit_strength(u)
+            for u in self.units
+            if u.faction == faction and u.active and (u.node == node or u.route[:1] == [node])
+        )
+
+    def nearest_held(self: ConflictModel, node: str, faction: str) -> str | None:
+        held = [
+            (km, n) for n, km in self.dist[node].items() if self.places[n].controller == faction
+        ]
+        return min(held)[1] if held else None
+
+    def nearest_airbase(self: ConflictModel, node: str, faction: str) -> str | None:
+        bases = [
+            (km, n)
+            for n, km in self.dist[node].items()
+            if self.places[n].airbase and self.places[n].controller == faction
+        ]
+        return min(bases)[1] if bases else None
+
+    # --- fire, air, contact -----------------------------------------------------------------
+
+    def fire_factor(self: ConflictModel, km: float) -> float:
+        """Fire effectiveness across `km` of road relative to a close engagement: 1 at the same
+        place, `combat.ranged_factor_0 * exp(-km / combat.fire_decay_km)` between places."""
+        if km <= 0:
+            return 1.0
+        return self.p["combat.ranged_factor_0"] * math.exp(-km / self.p["combat.fire_decay_km"])
+
+    def reach(self: ConflictModel, base: str, radius_km: float) -> frozenset[str]:
+        """Places within a straight-line radius of a base (air cover, strikes, air defence)."""
+        return self.network.within(base, radius_km)
+
+    def air_defences_over(self: ConflictModel, node: str, faction: str) -> int:
+        """Enemy air-defence systems whose radius covers a node, as seen by `faction`'s aircraft."""
+        return sum(
+            d.count
+            for d in self.assets
+            if d.kind == "air_defence"
+            and d.faction != faction
+            and node in self.reach(d.base, d.radius_km)
+        )
+
+    def drone_over(self: ConflictModel, node: str, faction: str) -> AirAsset | None:
+        """A drone asset of `faction` with `node` in reach from a base it holds, if any."""
+        for a in self.assets:
+            if (
+                a.kind == "drone"
+                and a.count > 0
+                and a.faction == faction
+                and self.places[a.base].controller == faction
+                and node in self.reach(a.base, a.radius_km)
+            ):
+                return a
+        return None
+
+    def contacts(self: ConflictModel, contact_km: float) -> dict[str, list]:
+        """Hostile contacts within `contact_km` by road, grouped by sector."""
+        occupied: dict[str, set[str]] = defaultdict(set)
+        for u in self.units:
+            if u.active:
+                occupied[u.node].add(u.faction)
+        return contacts_by_sector(occupied, self.dist, self.sector_of, contact_km)
+
+    def sector_odds(self: ConflictModel, sector: str, faction: str) -> float:
+        """A faction's effective strength in a sector against its enemies' there."""
+        own = hostile = 0.0
+        for u in self.units:
+            if u.active and self.sector_of.get(u.node) == sector:
+                if u.faction == faction:
+                    own += self.unit_strength(u)
+                else:
+                    hostile += self.unit_strength(u)
+        if hostile > 0:
+            return own / hostile
+        return math.inf if own > 0 else 0.0
+
+    def power_shift(self: ConflictModel, faction: str) -> float:
+        """Projected loss of the faction's share of all personnel once scheduled arrivals land
+        (commitment problem): share now minus share then, >= 0."""
+        now = self.personnel_by_faction()
+        later = dict(now)
+        for _hour, side, personnel in self.pending_arrivals:
+            later[side] = later.get(side, 0.0) + personnel
+        share_now = now[faction] / max(sum(now.values()), 1.0)
+        share_later = later[faction] / max(sum(later.values()), 1.0)
+        return max(share_now - share_later, 0.0)
+
+    # --- losses -----------------------------------------------------------------------------
+
+    def inflict(self: ConflictModel, u: Unit, lost: float) -> None:
+        """Fighters killed or wounded: off the unit, onto its faction's losses and the hour's."""
+        u.personnel -= lost
+        u.lost_this_hour += lost
+        self.losses[u.faction] += lost
+        self.losses_by_hour[round(self.time)] += lost
+        self.fighter_losses += lost
+
+    def deaths_between(self: ConflictModel, start: float, end: float) -> float:
+        """Fighters killed or wounded in hours (start, end], from the running totals kept at the
+        end of each hour (`cumulative_losses[h]`: all up to and including hour h)."""
+        cum = self.cumulative_losses
+
+        def upto(h: float) -> float:
+            i = int(h)
+            if i >= len(cum):
+                return self.fighter_losses  # the hour under way
+            return cum[i] if i >= 0 else 0.0
+
+        return upto(end) - upto(start)
+
+    def personnel_by_faction(self: ConflictModel) -> dict[str, float]:
+        out = dict.fromkeys(self.factions, 0.0)
+        for u in self.units:
+            out[u.faction] += u.personnel
+        return out

@@ -1,0 +1,367 @@
+"""The ceasefire as two processes: incidents (violations) and each party's decision to resume
+offensives, recorded per front sector and party. The maths is in `sim.dynamics.ceasefire`.
+
+- Incidents: per sector, party and hour, a self-exciting (Hawkes) count with a base rate the
+  truce suppresses and time erodes. Only units of the party that do not comply can start one
+  (compliance is drawn per unit from the faction's `ceasefire_compliance`), so the count is
+  thinned where every unit complies. An incident has a kind and severity and is a short exchange
+  at reduced intensity, logged as a `violation` event with its casualties.
+- Resuming offensives: a party's decision, taken at its decision times, as a hazard that falls
+  with the truce's age and rises with its best local odds, a projected loss of relative power
+  and severe incidents by the other side; its patrons' leverage, monitoring and talks lower it.
+  A party resumes in the sector where its odds are best; regular fire and advances are open in
+  a sector once either party has resumed there.
+- Collapse: offensives resumed in every sector in contact, or fighter deaths over the last
+  `ceasefire.collapse_window_days` at or above `ceasefire.collapse_violence_share` of the same
+  span before the truce. A `recommit` event restores every sector and restarts the clock.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from enum import Enum
+from typing import TYPE_CHECKING
+
+from sim.dynamics import ceasefire as cf
+
+if TYPE_CHECKING:
+    from sim.agents import Unit
+    from sim.model import ConflictModel
+
+# (kind, severity on an ordinal 1-3 scale, parameter of its share). Severity is an assumption:
+# small-arms fire 1, shelling 2, a drone strike or a ground probe 3 (they take or risk ground).
+INCIDENT_KINDS = (
+    ("small_arms", 1.0, "ceasefire.share_small_arms"),
+    ("shelling", 2.0, "ceasefire.share_shelling"),
+    ("drone", 3.0, "ceasefire.share_drone"),
+    ("ground_probe", 3.0, "ceasefire.share_ground_probe"),
+)
+SEVERE = 3.0
+
+
+class TruceState(Enum):
+    NONE = "none"
+    HOLDING = "holding"
+    VIOLATED = "violated"
+    RESUMED = "resumed"
+    COLLAPSED = "collapsed"
+
+
+_RANK = {s: i for i, s in enumerate(TruceState)}
+
+
+class Truce:
+    """The state of a ceasefire in one run: per sector and party, with its incidents."""
+
+    def __init__(self, model: ConflictModel):
+        self.m = model
+        self.parties: set[str] = set()
+        self.declared_at: float | None = None
+        self.clock_start: float | None = None
+        self.collapsed_at: float | None = None
+        self.resumed: dict[tuple[str, str], float] = {}  # (sector, party) -> hour
+        self.first_resumed: tuple[float, str, str] | None = None
+        self.incidents: list[tuple[float, str, str, float]] = []  # hour, sector, party, severity
+        self._recent: dict[tuple[str, str], list[tuple[float, float]]] = defaultdict(list)
+        self.kinds: Counter[str] = Counter()
+        self.violations = 0
+        self.first_violation: float | None = None
+        self.talks: list[tuple[float, float]] = []  # (until hour, factor)
+        self.pre_truce_deaths = 0.0
+        self.intensity_now = 0.0
+
+    # --- state ----------------------------------------------------------------------------
+
+    @property
+    def declared(self) -> bool:
+        return self.declared_at is not None
+
+    @property
+    def active(self) -> bool:
+        return self.declared and self.collapsed_at is None
+
+    def bound(self, faction: str, node: str) -> bool:
+        """Whether the truce binds `faction` at `node`: declared, not collapsed, and the faction
+        has not resumed offensives in the node's sector."""
+        if not self.active or faction not in self.parties:
+            return False
+        return (self.m.sector_of.get(node, ""), faction) not in self.resumed
+
+    def bound_in(self, sector: str, faction: str) -> bool:
+        return self.active and faction in self.parties and (sector, faction) not in self.resumed
+
+    def fire_open(self, node_a: str, fa: str, node_b: str, fb: str) -> bool:
+        """Regular fire between two groups is open unless the truce binds both."""
+        return not (self.bound(fa, node_a) and self.bound(fb, node_b))
+
+    def age_days(self) -> float:
+        return 0.0 if self.clock_start is None else (self.m.time - self.clock_start) / 24.0
+
+    def sector_state(self, sector: str) -> TruceState:
+        """The worst state of a sector across the parties (resumed > violated > holding)."""
+        if not self.declared:
+            return TruceState.NONE
+        if self.collapsed_at is not None:
+            return TruceState.COLLAPSED
+        worst = TruceState.HOLDING
+        recent = self.m.time - 72.0
+        for party in self.parties:
+            if (sector, party) in self.resumed:
+                state = TruceState.RESUMED
+            elif any(h > recent for h, _sev in self._recent.get((sector, party), ())):
+                state = TruceState.VIOLATED
+            else:
+                state = TruceState.HOLDING
+            worst = max(worst, state, key=_RANK.get)
+        return worst
+
+    def state(self) -> TruceState:
+        """The ceasefire's overall state: the worst over the sectors."""
+        if not self.declared:
+            return TruceState.NONE
+        states = [self.sector_state(s) for s in self.m.sectors] or [TruceState.HOLDING]
+        return max(states, key=_RANK.get)
+
+    # --- events ---------------------------------------------------------------------------
+
+    def declare(self, parties: list[str]) -> None:
+        m = self.m
+        self.parties = set(parties)
+        self.declared_at = m.time
+        window = m.p["ceasefire.collapse_window_days"] * 24.0
+        self.pre_truce_deaths = m.deaths_between(m.time - window, m.time)
+        self._start_clock()
+
+    def recommit(self) -> None:
+        """Every sector back to holding, compliance redrawn, the clock restarted."""
+        if not self.declared:
+            return
+        self.collapsed_at = None
+        self.resumed.clear()
+        self._start_clock()
+
+    def add_talks(self, factor: float, days: float) -> None:
+        self.talks.append((self.m.time + days * 24.0, factor))
+
+    def _start_clock(self) -> None:
+        self.clock_start = self.m.time
+        for f in self.parties:
+            self.m.factions[f].bound_by_ceasefire = True
+        for u in self.m.units:
+            self.draw_compliance(u)
+
+    def draw_compliance(self, u: Unit) -> None:
+        """Each unit of a party complies with chance `faction.<F>.ceasefire_compliance`."""
+        if not self.active or u.faction not in self.parties:
+            return
+        rng = self.m.streams["compliance"]
+        u.compliant = bool(rng.random() < self.m.p[f"faction.{u.faction}.ceasefire_compliance"])
+
+    # --- the hour -------------------------------------------------------------------------
+
+    def hour(self, decide: bool) -> None:
+        """Incidents this hour; at decision times each party's resume decision; then collapse."""
+        if not self.active:
+            self.intensity_now = 0.0
+            return
+        contacts = self.m.contacts(self.m.p["ceasefire.contact_km"])
+        self._incidents(contacts)
+        if decide:
+            self._decisions(contacts)
+        self._check_collapse(contacts)
+
+    def _incidents(self, contacts: dict[str, list[tuple[str, str, str, str, float]]]) -> None:
+        m, p = self.m, self.m.p
+        rng = m.streams["incidents"]
+        rho = cf.erosion(self.age_days(), p["ceasefire.truce_share"], p["ceasefire.erosion_days"])
+        decay_h = p["ceasefire.decay_days"] * 24.0
+        mean_sev = _mean_severity(p)
+        horizon = m.time - 10.0 * decay_h
+        self.intensity_now = 0.0
+        for sector in sorted(contacts):
+            for party in sorted(self.parties):
+                if not self.bound_in(sector, party):
+                    continue
+                past = self._recent[(sector, party)]
+                past[:] = [(h, sev) for h, sev in past if h > horizon]  # older ones add ~nothing
+                lam = cf.intensity(
+                    p["ceasefire.violation_rate"] * p[f"faction.{party}.spoiler_propensity"],
+                    rho,
+                    cf.excitation(m.time, past, p["ceasefire.branching_ratio"], mean_sev, decay_h),
+                )
+                self.intensity_now += lam
+                for _ in range(int(rng.poisson(lam))):
+                    self._incident(sector, party, contacts[sector], rng)
+
+    def _incident(self, sector: str, party: str, pairs: list, rng) -> None:
+        """One incident: a non-compliant unit of `party` fires on the enemy across a contact."""
+        m, p = self.m, self.m.p
+        options = []
+        for a, fa, b, fb, km in pairs:
+            for node, side, other_node, other, d in ((a, fa, b, fb, km), (b, fb, a, fa, km)):
+                if side == party and other != party:
+                    shooters = [
+                        u for u in m.units_at(node) if u.faction == party and not u.compliant
+                    ]
+                    if shooters:
+                        options.append((node, other_node, other, d, shooters))
+        if not options:
+            return  # every unit of the party in contact complies: the incident does not happen
+        node, target_node, enemy, km, shooters = options[int(rng.integers(len(options)))]
+        shares = [p[key] for _, _, key in INCIDENT_KINDS]
+        k = int(rng.choice(len(INCIDENT_KINDS), p=[s / sum(shares) for s in shares]))
+        kind, severity, _ = INCIDENT_KINDS[k]
+        hours = float(rng.exponential(p["ceasefire.incident_median_hours"] / math.log(2.0)))
+        defenders = [u for u in m.units_at(target_node) if u.faction == enemy]
+        lost = civ = 0.0
+        drone = m.drone_over(target_node, party) if kind == "drone" else None
+        if kind == "drone" and drone is not None and defenders:
+            lost, civ = drone.strike_now(defenders, rng_name="incidents")
+        else:
+            if kind == "drone":
+                kind, severity = "shelling", 2.0  # no drone within reach: stand-off fire instead
+            # A ground probe closes with the enemy; fire from a distance thins with it.
+            reach = 1.0 if kind == "ground_probe" else m.fire_factor(km)
+            factor = p["ceasefire.incident_intensity"] * hours * reach
+            la, lb, civ = m.battlefield.exchange(node, target_node, shooters, defenders, factor)
+            lost = la + lb
+        self.incidents.append((m.time, sector, party, severity))
+        self._recent[(sector, party)].append((m.time, severity))
+        self.kinds[kind] += 1
+        self.record_violation()
+        m.log(
+            "violation", target_node, f"{party},{enemy}", lost,
+            f"{kind.replace('_', ' ')} by {party} from {node} on {target_node} "
+            f"({hours:.1f} h, severity {severity:.0f}): {lost:.0f} killed or wounded",
+            civilian=civ, duration=hours, detail=kind,
+        )  # fmt: skip
+
+    def record_violation(self) -> None:
+        self.violations += 1
+        if self.first_violation is None:
+            self.first_violation = self.m.time
+
+    def _decisions(self, contacts: dict[str, list]) -> None:
+        """Each party, at its decision time, may resume offensives in its best sector."""
+        m, p = self.m, self.m.p
+        rng = m.streams["politics"]
+        every = p["faction.decision_interval_hours"]
+        talks = math.prod(f for until, f in self.talks if until > m.time)
+        for party in sorted(self.parties):
+            sectors = [s for s in sorted(contacts) if (s, party) not in self.resumed]
+            if not sectors:
+                continue
+            odds = {s: m.sector_odds(s, party) for s in sectors}
+            best = max(sectors, key=lambda s: (odds[s], s))
+            severe = sum(
+                1
+                for h, _s, f, sev in self.incidents
+                if f != party and sev >= SEVERE and h > m.time - p["ceasefire.recip_hours"]
+            )
+            hazard = cf.resume_hazard(
+                p[f"faction.{party}.resume_hazard"], self.age_days(), p["ceasefire.weibull_shape"],
+                p["ceasefire.hazard_ref_days"], odds[best], p[f"faction.{party}.attack_ratio"],
+                p["ceasefire.gain_exponent"], m.power_shift(party),
+                p["ceasefire.shift_per_doubling"], severe, p["ceasefire.recip_factor"],
+                [p[f"patron.{k}.leverage"] for k, pat in m.patrons.items() if pat.client == party],
+                p["ceasefire.monitoring"], talks,
+            )  # fmt: skip
+            if rng.random() < cf.probability_within(hazard, every):
+                node = next(a if fa == party else b for a, fa, b, fb, _km in contacts[best]
+                            if party in (fa, fb))  # fmt: skip
+                self._resume(best, party, odds[best], node)
+
+    def _resume(self, sector: str, party: str, odds: float, node: str) -> None:
+        m = self.m
+        self.resumed[(sector, party)] = m.time
+        if self.first_resumed is None:
+            self.first_resumed = (m.time, party, sector)
+        self.record_violation()
+        for u in m.units:
+            if u.faction == party and m.sector_of.get(u.node) == sector:
+                u.compliant = False
+        m.log(
+            "offensive", node, party, 0.0,
+            f"{party} resumes offensive operations in sector {sector} (odds {odds:.2f}:1, "
+            f"truce {self.age_days():.1f} days old)", detail="resumed",
+        )  # fmt: skip
+
+    def _check_collapse(self, contacts: dict[str, list]) -> None:
+        m, p = self.m, self.m.p
+        in_contact = set(contacts)
+        resumed = {s for s, _f in self.resumed}
+        why = None
+        if in_contact and in_contact <= resumed:
+            why = "offensives have resumed in every sector in contact"
+        window = p["ceasefire.collapse_window_days"] * 24.0
+        if why is None and m.time - self.clock_start >= window and self.pre_truce_deaths > 0:
+            recent = m.deaths_between(m.time - window, m.time)
+            if recent >= p["ceasefire.collapse_violence_share"] * self.pre_truce_deaths:
+                why = f"{recent:.0f} fighters killed or wounded in {window / 24:.0f} days"
+        if why is None:
+            return
+        self.collapsed_at = m.time
+        for f in m.factions.values():
+            f.bound_by_ceasefire = False
+        for u in m.units:
+            u.compliant = False
+        m.log(
+            "ceasefire_collapse", "", ",".join(sorted(self.parties)), 0.0,
+            f"ceasefire collapses: {why}",
+        )  # fmt: skip
+
+    # --- outcomes -------------------------------------------------------------------------
+
+    def summary(self) -> dict[str, object]:
+        """The ceasefire's outcome metrics; NaN or None where no ceasefire was declared."""
+        nan = math.nan
+        out: dict[str, object] = {
+            "ceasefire_violations": self.violations if self.declared else nan,
+            "ceasefire_first_violation_at": _or_nan(self.first_violation),
+            "offensives_resumed_at": _or_nan(self.first_resumed and self.first_resumed[0]),
+            "offensives_resumed_by": self.first_resumed[1] if self.first_resumed else None,
+            "ceasefire_collapsed_at": _or_nan(self.collapsed_at),
+            "ceasefire_state_end": self.state().value if self.declared else None,
+            "ceasefire_held": (
+                self.state() in (TruceState.HOLDING, TruceState.VIOLATED) if self.declared else None
+            ),
+        }
+        for kind, _sev, _key in INCIDENT_KINDS:
+            out[f"incidents_{kind}"] = self.kinds[kind] if self.declared else nan
+        return out
+
+
+def _mean_severity(p: dict[str, float]) -> float:
+    shares = [(p[key], sev) for _k, sev, key in INCIDENT_KINDS]
+    total = sum(s for s, _ in shares)
+    return sum(s * sev for s, sev in shares) / total if total > 0 else 1.0
+
+
+def _or_nan(value: float | None) -> float:
+    return math.nan if value is None or value is False else float(value)
+
+
+def contacts_by_sector(
+    occupied: dict[str, set[str]],
+    dist: dict[str, dict[str, float]],
+    sector_of: dict[str, str],
+    contact_km: float,
+) -> dict[str, list[tuple[str, str, str, str, float]]]:
+    """Hostile contacts grouped by sector: (node a, faction a, node b, faction b, km), a <= b.
+
+    A pair of occupied nodes within `contact_km` by road with different factions is a contact;
+    it belongs to the sector of its first node (or the second's, if the first has none)."""
+    out: dict[str, list] = defaultdict(list)
+    nodes = sorted(occupied)
+    for i, a in enumerate(nodes):
+        for b in nodes[i:]:
+            km = dist[a].get(b)
+            if km is None or km > contact_km:
+                continue
+            for fa in sorted(occupied[a]):
+                for fb in sorted(occupied[b]):
+                    if fa != fb and (a != b or fa < fb):
+                        sector = sector_of.get(a) or sector_of.get(b) or ""
+                        out[sector].append((a, fa, b, fb, km))
+    return dict(out)

@@ -1,0 +1,118 @@
+"""`--out` never deletes what is not ours (issue: faults lose nothing, case 1).
+
+Each test runs the real command in a subprocess, as a user would, on the toy theater."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ERROR_LINE
+
+ROOT = Path(__file__).resolve().parent.parent
+TOY = ROOT / "tests" / "data" / "toy_scenario.yaml"
+TOY_OBS = str(ROOT / "tests" / "data" / "toy_observations.yaml")
+FIT = ["-p", "faction.X.aggression=0:1", "--budget", "2"]
+
+
+def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "sim.cli", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def refused(result: subprocess.CompletedProcess) -> str:
+    """The single located error line of a refused command (exit 2, no traceback)."""
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    lines = [ln for ln in result.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and ERROR_LINE.match(lines[0]), lines
+    return lines[0]
+
+
+def user_folder(path: Path) -> Path:
+    path.mkdir()
+    (path / "thesis.txt").write_text("three years of work")
+    (path / "sub").mkdir()
+    (path / "sub" / "data.csv").write_text("a,b\n1,2\n")
+    return path
+
+
+def listing(folder: Path) -> list[str]:
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["run", str(TOY), "-n", "1", "--no-report", "--quiet"],
+        ["validate", str(TOY), "-o", TOY_OBS, "-n", "1"],
+        ["calibrate", str(TOY), "-o", TOY_OBS, *FIT, "-n", "1", "--quiet"],
+    ],
+    ids=["run", "validate", "calibrate"],
+)
+def test_out_refuses_a_folder_of_the_users_and_keeps_every_file(tmp_path, command):
+    folder = user_folder(tmp_path / "mine")
+    before = listing(folder)
+    line = refused(cli(*command, "--out", str(folder), cwd=tmp_path))
+    assert "mine" in line and "not empty" in line
+    assert listing(folder) == before
+    assert (folder / "thesis.txt").read_text() == "three years of work"
+    assert listing(tmp_path) == sorted(["mine", *(f"mine/{p}" for p in before)])
+
+
+def test_out_refuses_a_file_and_leaves_it_where_it_was(tmp_path):
+    target = tmp_path / "notes.txt"
+    target.write_text("keep me")
+    for _ in range(2):  # a second try must be refused the same way, not crash
+        line = refused(
+            cli("run", str(TOY), "-n", "1", "--no-report", "--out", str(target), cwd=tmp_path)
+        )
+        assert "is a file" in line
+    assert target.read_text() == "keep me"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+
+
+def test_out_replaces_a_complete_results_folder_of_ours(tmp_path):
+    out = tmp_path / "res"
+    first = cli("run", str(TOY), "-n", "1", "--no-report", "--out", str(out), cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    (out / "runs.parquet").touch()  # a results folder of ours: replaced whole by the next run
+    second = cli("run", str(TOY), "-n", "2", "--no-report", "--out", str(out), cwd=tmp_path)
+    assert second.returncode == 0, second.stderr
+    assert json.loads((out / "manifest.json").read_text())["replicates"] == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["res"]  # no staging or .old left
+
+
+def test_out_refuses_a_results_folder_that_is_not_complete_or_not_ours(tmp_path):
+    partial = tmp_path / "partial"
+    partial.mkdir()
+    (partial / "manifest.json").write_text(
+        json.dumps({"versions": {"conflict-sim": "0.1.0"}, "status": "partial"})
+    )
+    assert "not 'complete'" in refused(
+        cli("run", str(TOY), "-n", "1", "--no-report", "--out", str(partial), cwd=tmp_path)
+    )
+    foreign = tmp_path / "foreign"
+    foreign.mkdir()
+    (foreign / "manifest.json").write_text(json.dumps({"name": "someone else's"}))
+    assert "not written by conflict-sim" in refused(
+        cli("run", str(TOY), "-n", "1", "--no-report", "--out", str(foreign), cwd=tmp_path)
+    )
+    assert (foreign / "manifest.json").exists() and (partial / "manifest.json").exists()
+
+
+def test_out_may_be_an_empty_folder(tmp_path):
+    out = tmp_path / "empty"
+    out.mkdir()
+    result = cli("run", str(TOY), "-n", "1", "--no-report", "--out", str(out), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert (out / "manifest.json").exists()
