@@ -35,6 +35,7 @@ THEATER["air"] = [
      "count": 2, "radius_km": 80, "source": "test"},
 ]  # fmt: skip
 THEATER["checks"] = [{"a": "A", "b": "C", "km": 70, "tolerance": 0.05, "source": "test"}]
+THEATER["sectors"] = [{"name": "main", "title": "Main", "axis": ["A", "B", "C"], "source": "test"}]
 
 T0 = "2020-01-01T{:02d}:00+02:00".format
 SCENARIO: dict[str, Any] = {
@@ -59,6 +60,8 @@ SCENARIO: dict[str, Any] = {
         {"at": T0(4), "kind": "set", "params": {"faction.Y.aggression": 0.8}},
         {"at": T0(6), "kind": "ceasefire", "parties": ["X", "Y"]},
         {"at": T0(7), "kind": "note", "text": "a dated fact"},
+        {"at": T0(8), "kind": "talks", "factor": 0.5, "days": 2},
+        {"at": T0(9), "kind": "recommit"},
     ],
 }  # fmt: skip
 
@@ -77,6 +80,8 @@ OBSERVATIONS: dict[str, Any] = {
         {"id": "n2", "kind": "number", "description": "engagements", "metric": "event_count",
          "event": "engagement", "near": {"place": "B", "within_km": 20},
          "window": {"from": T0(1), "to": T0(11)}, "value": 3, "sd": 2, "source": SOURCE},
+        {"id": "n3", "kind": "number", "description": "incidents", "metric": "incident_rate",
+         "at": T0(10), "low": 0, "high": 5, "source": SOURCE},
     ],
 }  # fmt: skip
 BASE = {"scenario": SCENARIO, "theater": THEATER, "observations": OBSERVATIONS}
@@ -201,3 +206,16 @@ def test_a_mutated_file_is_refused_by_check_or_runs(kind):
     COUNTS.update({f"{kind}: {k}": v for k, v in seen.items()})
     print(f"\n{kind}: {sum(seen.values())} mutations tried: {dict(seen)}")
     assert seen["ran"] > 0  # the base files run: a mutation that changes nothing runs
+
+
+def test_the_drone_count_the_mutation_test_found_runs(tmp_path):
+    """12,327 drones (a `replace` of the air asset's count): their sorties emptied the target
+    pool within the hour and the next draw divided by zero ('Probabilities contain NaN')."""
+    theater = copy.deepcopy(THEATER)
+    theater["air"][0]["count"] = 12327
+    (tmp_path / "toy_theater.yaml").write_text(yaml.safe_dump(theater, sort_keys=False))
+    (scenario := tmp_path / "scenario.yaml").write_text(yaml.safe_dump(SCENARIO, sort_keys=False))
+    assert runner.invoke(app, ["check", str(scenario)]).exit_code == 0
+    args = ["run", str(scenario), "-n", "3", "--out", str(tmp_path / "out"), "--no-report"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output + _traceback(result)
