@@ -350,6 +350,7 @@ _ALL_FIELDS = _field_names(
     PatronSpec,
     UnitSpec,
     AirSpec,
+    SectorSpec,
     Theater,
     OffensiveEvent,
     ReinforceEvent,
@@ -357,6 +358,8 @@ _ALL_FIELDS = _field_names(
     DeploymentEvent,
     DefectionEvent,
     SetEvent,
+    RecommitEvent,
+    TalksEvent,
     NoteEvent,
     Scenario,
 )

@@ -429,3 +429,9 @@ def test_observation_times_are_shown_in_the_theaters_local_time(tmp_path):
     (o,) = load_observations(obs, load_scenario(toy(tmp_path))).observations
     assert o.at.isoformat() == "2020-01-01T06:00:00+02:00"
     assert describe(o) == "X holds B at 01 Jan 06:00"
+
+
+def test_a_misspelt_field_of_the_newer_event_kinds_names_the_close_one(tmp_path):
+    text = TOY_SCENARIO + "  - {at: 2020-01-01T01:00+02:00, kind: talks, factr: 0.5, days: 2}\n"
+    errors = input_errors(check(toy(tmp_path, text)))
+    assert any("unknown field (did you mean 'factor'?)" in m["msg"] for m in errors)
