@@ -41,8 +41,9 @@ class RoadNetwork:
         return self.names.resolve(name)
 
     def resolve(self, name: str) -> str:
-        """Like `lookup`, but an unknown name is an InputError naming the close match."""
-        hit = self.lookup(name)
+        """Like `lookup`, and a node's own name (a road waypoint where the model puts a unit);
+        an unknown name is an InputError naming the close match."""
+        hit = self.lookup(name) or (name if name in self.graph else None)
         if hit is None:
             hint = self.names.hint(name)
             raise InputError(

@@ -219,3 +219,11 @@ def test_the_drone_count_the_mutation_test_found_runs(tmp_path):
     args = ["run", str(scenario), "-n", "3", "--out", str(tmp_path / "out"), "--no-report"]
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output + _traceback(result)
+
+
+def test_a_deployment_to_a_client_holding_only_a_waypoint_runs(tmp_path):
+    """Found by the mutation test (the patron's client changed to Y): the contingent is placed at
+    the client's nearest node, a road waypoint, which the model then looked up as a place name."""
+    theater = copy.deepcopy(THEATER)
+    theater["patrons"]["P"]["client"] = "Y"
+    assert _outcome("theater", yaml.safe_dump(theater, sort_keys=False), tmp_path) == "ran"
