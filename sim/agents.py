@@ -118,6 +118,8 @@ class Unit(CellAgent):
         self.in_contact = False
         self.encircled = False
         self.local = False
+        self.eff = 0.0  # effectiveness, cached by the model's unit_strength under eff_key
+        self.eff_key: tuple | None = None
 
     @property
     def cell(self):

@@ -113,7 +113,7 @@ class Battlefield:
     def _apply_losses(self, group: list[Unit], total: float) -> None:
         shares = combat.split(total, [u.personnel for u in group])
         for u, lost in zip(group, shares, strict=True):
-            self.model.inflict(u, float(lost))
+            self.model.inflict(u, lost)
 
     def _civilian_harm(self, place: Place, engaged_personnel: float) -> float:
         """Civilian casualties and displacement where fighting reaches a populated place."""

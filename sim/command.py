@@ -53,6 +53,7 @@ class Faction(Agent):
         self.target_since: float = 0.0
         self._target: str | None = None
         self._friendly: tuple[int, nx.Graph | None, dict] = (-1, None, {})
+        self._ceasefire_hours: list[float] | None = None
 
     def units(self) -> list[Unit]:
         return [u for u in self.model.units if u.faction == self.key and u.active]
@@ -188,13 +189,14 @@ class Faction(Agent):
     def _truce_due(self) -> bool:
         """A ceasefire this faction is party to takes effect within `command.land_grab_hours`."""
         m = self.model
+        if self._ceasefire_hours is None:
+            self._ceasefire_hours = [
+                m.sc.hour_of(ev.at)
+                for ev in m.sc.events
+                if isinstance(ev, CeasefireEvent) and self.key in ev.parties
+            ]
         ahead = m.p["command.land_grab_hours"]
-        return any(
-            isinstance(ev, CeasefireEvent)
-            and self.key in ev.parties
-            and 0 < m.sc.hour_of(ev.at) - m.time <= ahead
-            for ev in m.sc.events
-        )
+        return any(0 < h - m.time <= ahead for h in self._ceasefire_hours)
 
     def best_local_attack(self, smap: StrengthMap) -> tuple[list[Unit], str, float, float] | None:
         """The most valuable reachable enemy place for the units one place can spare.

@@ -59,11 +59,13 @@ class ConflictModel(Situation, Recording, Model):
         self._units: list[Unit] = []
         self.setup, self.sc, self.theater = setup, setup.scenario, setup.theater
         self.p = dict(params)
+        self.p_version = 0  # bumped when a scenario event sets parameters (cached values expire)
         self.run_id = run_id
         self.streams = spawn_streams(int(seed))
         self.network = network or build_network(self.theater)
         self.grid = Network(self.network.graph, layout=self.network.positions(), random=self.random)
         self.dist, self.paths = self.network.all_pairs()
+        self._near: dict[tuple[str, float], list[str]] = {}
         self.sectors = self.network.sectors
         self.sector_of = self.network.sector_of()
         self.fire_edges = sorted(
@@ -94,8 +96,9 @@ class ConflictModel(Situation, Recording, Model):
         self.unit_by_id: dict[str, Unit] = {}
         removed = set(self.sc.remove_units)
         for spec in [*self.theater.units, *self.sc.units]:
-            if spec.id not in removed:
-                self.add_unit(spec)
+            size = self._sampled_personnel(spec)  # drawn for every unit, so removing one
+            if spec.id not in removed:  # leaves the others' draws as they were
+                self.add_unit(spec.model_copy(update={"personnel": size}))
         self._add_local_defence()
         for a in self.theater.air:
             AirAsset(
@@ -136,6 +139,16 @@ class ConflictModel(Situation, Recording, Model):
         )  # fmt: skip
         self.unit_by_id[spec.id] = unit
         return unit
+
+    def _sampled_personnel(self, spec: UnitSpec) -> int:
+        """A unit's personnel: its best estimate, or with `forces.sample_personnel` a draw from
+        the triangular distribution on its stated range with the estimate as mode (the usual
+        reading of a low / most likely / high estimate)."""
+        low, high = spec.personnel_low, spec.personnel_high
+        if self.p["forces.sample_personnel"] < 0.5 or low is None or high is None or low >= high:
+            return spec.personnel
+        mode = min(max(spec.personnel, low), high)
+        return round(float(self.streams["forces"].triangular(low, mode, high)))
 
     def _add_local_defence(self) -> None:
         """Immobile militias of each populated place, siding with whoever holds it at the start."""

@@ -125,6 +125,7 @@ def defection(m: ConflictModel, ev: DefectionEvent) -> None:
 
 def set_params(m: ConflictModel, ev: SetEvent) -> None:
     m.p.update(ev.params)
+    m.p_version += 1
     m.log("event", "", "", 0.0, ev.text or f"parameters changed: {ev.params}")
 
 

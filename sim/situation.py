@@ -37,20 +37,29 @@ class Situation:
         return any(u.faction != faction for u in self.units_at(node))
 
     def hostile_within(self: ConflictModel, node: str, faction: str, km: float) -> bool:
-        return any(self.hostile_present(n, faction) for n, d in self.dist[node].items() if d <= km)
+        return any(self.hostile_present(n, faction) for n in self.near(node, km))
+
+    def near(self: ConflictModel, node: str, km: float) -> list[str]:
+        """Nodes within `km` of a node by road (itself included), cached per run."""
+        key = (node, km)
+        hit = self._near.get(key)
+        if hit is None:
+            hit = self._near[key] = [n for n, d in self.dist[node].items() if d <= km]
+        return hit
 
     def unit_strength(self: ConflictModel, u: Unit) -> float:
-        """Effective strength: personnel x effectiveness (firepower, morale, supply, air cover)."""
-        bonus = (
-            self.p["combat.air_support_bonus"]
-            if u.node in self.air_cover.get(u.faction, ())
-            else 0.0
-        )
-        eff = combat.effectiveness(
-            u.firepower, u.morale, u.supply, self.p["combat.morale_exponent"],
-            self.p["combat.supply_exponent"], bonus,
-        )  # fmt: skip
-        return u.personnel * eff
+        """Effective strength: personnel x effectiveness (firepower, morale, supply, air cover).
+        The effectiveness is kept on the unit until one of its inputs changes."""
+        covered = u.node in self.air_cover.get(u.faction, ())
+        key = (u.morale, u.supply, covered, self.p_version)
+        if u.eff_key != key:
+            u.eff_key = key
+            u.eff = combat.effectiveness(
+                u.firepower, u.morale, u.supply, self.p["combat.morale_exponent"],
+                self.p["combat.supply_exponent"],
+                self.p["combat.air_support_bonus"] if covered else 0.0,
+            )  # fmt: skip
+        return u.personnel * u.eff
 
     def strength(self: ConflictModel, node: str, faction: str, hostile: bool = False) -> float:
         return sum(
@@ -71,8 +80,7 @@ class Situation:
         self: ConflictModel, node: str, faction: str, smap: StrengthMap
     ) -> tuple[float, float]:
         """(friendly, hostile) strength within `faction.threat_km` of a node, by road."""
-        reach = self.p["faction.threat_km"]
-        near = [n for n, km in self.dist[node].items() if km <= reach]
+        near = self.near(node, self.p["faction.threat_km"])
         own = sum(smap[faction].get(n, 0.0) for n in near)
         hostile = sum(smap[f].get(n, 0.0) for f in smap if f != faction for n in near)
         return own, hostile

@@ -8,30 +8,9 @@ import numpy as np
 import pytest
 
 from tests.sweep_fakes import boxed, fake_sweep
-from tests.test_report_browser import LOCAL, browser  # noqa: F401 (fixture)
+from tests.test_report_browser import browser, open_offline  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.browser
-
-
-def _open(browser, path):  # noqa: F811
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
-    errors: list[str] = []
-    blocked: list[str] = []
-
-    def route(r):
-        if r.request.url.startswith(LOCAL):
-            r.continue_()
-        else:
-            blocked.append(r.request.url)
-            r.abort()
-
-    page.route("**/*", route)
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(path.as_uri(), wait_until="load")
-    page.wait_for_function("document.documentElement.dataset.plots", timeout=30_000)
-    assert page.evaluate("document.documentElement.dataset.plots") == "ready"
-    return page, errors, blocked
 
 
 def test_analysis_with_a_discovery_box_renders(browser, tmp_path):  # noqa: F811
@@ -45,7 +24,7 @@ def test_analysis_with_a_discovery_box_renders(browser, tmp_path):  # noqa: F811
         ranges={"a": (0.0, 1.0), "b": (0.0, 10.0), "c": (-1.0, 1.0)},
     )  # fmt: skip
     a = analyze_sweep(folder, discover="front_km_end < 300")
-    page, errors, blocked = _open(browser, a.html_path)
+    page, errors, blocked = open_offline(browser, a.html_path)
     plots = page.evaluate(
         """Array.from(document.querySelectorAll('.js-plotly-plot')).map(gd => ({
             title: (gd.layout.title && gd.layout.title.text) || '', data: gd.data.length,
@@ -79,7 +58,7 @@ def test_events_timeline_shows_any_run(browser, small_results, tmp_path):  # noq
     data = load(small_results)
     ev = data.tables.events
     last = int(ev["run_id"].max())
-    page, errors, _ = _open(browser, report)
+    page, errors, _ = open_offline(browser, report)
     box = page.locator(".run-picker input")
     box.fill(str(last))
     box.dispatch_event("change")

@@ -9,7 +9,7 @@ import pytest
 
 from sim.compare import compare_folders, write_compare_html
 from tests.test_compare import toy_pair  # noqa: F401  (fixture)
-from tests.test_report_browser import LOCAL, browser  # noqa: F401  (fixture)
+from tests.test_report_browser import browser, open_offline  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.browser
 
@@ -27,23 +27,7 @@ def test_compare_html_renders_offline(browser, toy_pair, tmp_path):  # noqa: F81
     (b / "manifest.json").write_text(json.dumps(manifest))
     page_path = write_compare_html(compare_folders(fa, b), tmp_path / "cmp")
 
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
-    blocked: list[str] = []
-    errors: list[str] = []
-
-    def route(r):
-        if r.request.url.startswith(LOCAL):
-            r.continue_()
-        else:
-            blocked.append(r.request.url)
-            r.abort()
-
-    page.route("**/*", route)
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(page_path.as_uri(), wait_until="load")
-    page.wait_for_function("document.documentElement.dataset.plots", timeout=30_000)
-    assert page.evaluate("document.documentElement.dataset.plots") == "ready"
+    page, errors, blocked = open_offline(browser, page_path)
     plots = page.evaluate(
         """Array.from(document.querySelectorAll('.js-plotly-plot')).map(gd => ({
             data: gd.data.length, drawn: gd.querySelectorAll('.trace').length}))"""

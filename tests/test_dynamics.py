@@ -78,7 +78,8 @@ def test_expected_losses_never_exceed_what_a_side_has(a, b, ka, kb, w):
 @settings(max_examples=200, deadline=None)
 def test_split_shares_losses_without_creating_or_exceeding(total, weights):
     w = np.array(weights)
-    shares = combat.split(total, w)
+    shares = np.array(combat.split(total, list(weights)))
+    assert shares.shape == w.shape
     assert np.all(shares >= 0) and np.all(shares <= w + 1e-9)
     if w.sum() > 0 and total <= w.sum():
         assert shares.sum() == pytest.approx(total, rel=1e-9, abs=1e-9)

@@ -46,6 +46,29 @@ def browser():
         b.close()
 
 
+def open_offline(browser, path: Path):
+    """Open a page with every request outside file://, data: and blob: refused; wait until
+    its plots are drawn. Returns (page, console errors, refused requests)."""
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    errors: list[str] = []
+    blocked: list[str] = []
+
+    def route(r):
+        if r.request.url.startswith(LOCAL):
+            r.continue_()
+        else:
+            blocked.append(r.request.url)
+            r.abort()
+
+    page.route("**/*", route)
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(path.as_uri(), wait_until="load")
+    page.wait_for_function("document.documentElement.dataset.plots", timeout=30_000)
+    assert page.evaluate("document.documentElement.dataset.plots") == "ready"
+    return page, errors, blocked
+
+
 def test_report_renders_offline_and_slider_moves_map(browser, small_results, tmp_path):
     from sim.report import write_report
 

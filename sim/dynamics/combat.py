@@ -9,6 +9,7 @@ integrated over the hour with RK4, then drawn binomially so that no side loses m
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -90,10 +91,10 @@ def realise(rng: np.random.Generator, personnel: float, expected: float, noise: 
     return float(min(rng.binomial(n, p), personnel))
 
 
-def split(total: float, weights: np.ndarray) -> np.ndarray:
-    """Share `total` losses among units in proportion to their weights (personnel)."""
-    weights = np.asarray(weights, dtype=float)
-    s = weights.sum()
+def split(total: float, weights: Sequence[float]) -> list[float]:
+    """Share `total` losses among units in proportion to their weights (personnel); no unit
+    loses more than its weight. Plain floats: a handful of units is faster without numpy."""
+    s = sum(weights)
     if s <= 0 or total <= 0:
-        return np.zeros_like(weights)
-    return np.minimum(weights, total * weights / s)
+        return [0.0] * len(weights)
+    return [min(float(w), total * w / s) for w in weights]
