@@ -24,6 +24,7 @@ from pydantic import (
     Field,
     ValidationError,
     field_validator,
+    model_validator,
 )
 
 from sim.errors import InputError, Problem, did_you_mean
@@ -144,12 +145,26 @@ class UnitSpec(Strict):
     patron: str | None = None
     place: str
     personnel: int = Field(gt=0)
-    personnel_low: int | None = None
-    personnel_high: int | None = None
+    personnel_low: int | None = Field(default=None, gt=0)
+    personnel_high: int | None = Field(default=None, gt=0)
     firepower: float = Field(default=1.0, gt=0)
     speed_kmh: float = Field(default=8.0, gt=0)
     posture: Literal["hold", "reserve", "attack"] = "hold"
     source: str
+
+    @model_validator(mode="after")
+    def _range(self) -> UnitSpec:
+        _check_range(self.personnel_low, self.personnel, self.personnel_high, "personnel")
+        return self
+
+
+def _check_range(low: float | None, estimate: float, high: float | None, what: str) -> None:
+    """A stated range holds its best estimate (the model draws from low / estimate / high and
+    would otherwise silently ignore or clamp it)."""
+    if (low is None) != (high is None):
+        raise ValueError(f"give both {what}_low and {what}_high, or neither")
+    if low is not None and high is not None and not low <= estimate <= high:
+        raise ValueError(f"{what} {estimate:g} is outside its range [{low:g}, {high:g}]")
 
 
 class AirSpec(Strict):
@@ -160,10 +175,15 @@ class AirSpec(Strict):
     kind: Literal["drone", "aircraft", "air_defence"]
     base: str
     count: int = Field(ge=0)
-    count_low: int | None = None
-    count_high: int | None = None
+    count_low: int | None = Field(default=None, ge=0)
+    count_high: int | None = Field(default=None, ge=0)
     radius_km: float = Field(gt=0)
     source: str
+
+    @model_validator(mode="after")
+    def _range(self) -> AirSpec:
+        _check_range(self.count_low, self.count, self.count_high, "count")
+        return self
 
 
 class SectorSpec(Strict):

@@ -435,3 +435,21 @@ def test_a_misspelt_field_of_the_newer_event_kinds_names_the_close_one(tmp_path)
     text = TOY_SCENARIO + "  - {at: 2020-01-01T01:00+02:00, kind: talks, factr: 0.5, days: 2}\n"
     errors = input_errors(check(toy(tmp_path, text)))
     assert any("unknown field (did you mean 'factor'?)" in m["msg"] for m in errors)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ("personnel: 1000, speed_kmh: 10, posture", "personnel: 1000, personnel_low: 1500, personnel_high: 3000, speed_kmh: 10, posture",
+         "personnel 1000 is outside its range [1500, 3000]"),
+        ("personnel: 1000, speed_kmh: 10, posture", "personnel: 1000, personnel_high: 3000, speed_kmh: 10, posture",
+         "give both personnel_low and personnel_high"),
+    ],
+)  # fmt: skip
+def test_a_force_range_must_hold_its_estimate(tmp_path, old, new, message):
+    """Force sizes are drawn from low / estimate / high: a range that does not hold the estimate
+    was silently ignored or clamped."""
+    path = tmp_path / "toy_theater.yaml"
+    path.write_text(edited(TOY_THEATER, old, new))
+    (m,) = input_errors(check(path))
+    assert m["field"] == "units.0" and message in m["msg"]
