@@ -259,8 +259,8 @@ class AirAsset(Agent):
         if not pool:
             return
         for _ in range(int(n)):
-            if self.count <= 0:
-                break
+            if self.count <= 0 or not any(u.personnel > 0 for u in pool):
+                break  # (the second: this hour's earlier sorties left no one to draw)
             self._strike(self._pick(pool, rng), rng)
 
     @staticmethod

@@ -1,4 +1,5 @@
-"""Theater and scenario files: pydantic models, cross-reference checks, located errors.
+"""Theater and scenario files: pydantic models, loading, located errors (the cross-reference
+checks are in sim.checks).
 
 A theater holds the slow facts (places, roads, factions, order of battle); a scenario holds a
 window, a start state and dated events. Every error names file:line:col, the field and, for a
@@ -8,11 +9,23 @@ misspelt name, the closest match.
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
+import re
+from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+import yaml
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from sim.errors import InputError, Problem, did_you_mean
 from sim.yamlsource import Located, load_yaml
@@ -24,7 +37,56 @@ SCENARIO_DIR = PROJECT_ROOT / "scenarios"
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    """Input models: unknown fields refused, no NaN or infinity. Read from a file (see
+    `validate_located`) they are validated strictly: numbers and booleans only when written as
+    such (no `"5"` or `true` for a number, no `"yes"` or `1` for a boolean)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+def _iso(value: Any) -> Any:
+    """Text in ISO 8601 as a datetime (`2020-01-05T00:00+02:00` is not a YAML timestamp: it has
+    no seconds); other types are left for validation to refuse."""
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value.strip())
+        except ValueError as exc:
+            raise ValueError(f"expected a time like 2020-01-05T00:00+02:00 ({exc})") from None
+    return value
+
+
+def _iso_date(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError as exc:
+            raise ValueError(f"expected a date like 2020-01-05 ({exc})") from None
+    return value
+
+
+Time = Annotated[AwareDatetime, BeforeValidator(_iso)]
+Day = Annotated[date, BeforeValidator(_iso_date)]
+_OFFSET = re.compile(r"^(?:UTC)?([+-])(\d\d):(\d\d)$")
+
+
+def parse_timezone(text: str) -> tzinfo:
+    """A fixed offset (`+02:00`, `UTC+02:00`) or an IANA zone (`Africa/Tripoli`); ValueError."""
+    if text in ("UTC", "Z"):
+        return UTC
+    m = _OFFSET.match(text)
+    if m:
+        sign = 1 if m.group(1) == "+" else -1
+        hours, minutes = int(m.group(2)), int(m.group(3))
+        if hours > 23 or minutes > 59:
+            raise ValueError(f"bad UTC offset {text!r}")
+        return timezone(sign * timedelta(hours=hours, minutes=minutes))
+    try:
+        return ZoneInfo(text)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"unknown time zone {text!r}: write an offset like '+02:00' or a zone like "
+            "'Africa/Tripoli'"
+        ) from None
 
 
 # --- theater ---------------------------------------------------------------------------------
@@ -83,12 +145,26 @@ class UnitSpec(Strict):
     patron: str | None = None
     place: str
     personnel: int = Field(gt=0)
-    personnel_low: int | None = None
-    personnel_high: int | None = None
+    personnel_low: int | None = Field(default=None, gt=0)
+    personnel_high: int | None = Field(default=None, gt=0)
     firepower: float = Field(default=1.0, gt=0)
     speed_kmh: float = Field(default=8.0, gt=0)
     posture: Literal["hold", "reserve", "attack"] = "hold"
     source: str
+
+    @model_validator(mode="after")
+    def _range(self) -> UnitSpec:
+        _check_range(self.personnel_low, self.personnel, self.personnel_high, "personnel")
+        return self
+
+
+def _check_range(low: float | None, estimate: float, high: float | None, what: str) -> None:
+    """A stated range holds its best estimate (the model draws from low / estimate / high and
+    would otherwise silently ignore or clamp it)."""
+    if (low is None) != (high is None):
+        raise ValueError(f"give both {what}_low and {what}_high, or neither")
+    if low is not None and high is not None and not low <= estimate <= high:
+        raise ValueError(f"{what} {estimate:g} is outside its range [{low:g}, {high:g}]")
 
 
 class AirSpec(Strict):
@@ -99,10 +175,15 @@ class AirSpec(Strict):
     kind: Literal["drone", "aircraft", "air_defence"]
     base: str
     count: int = Field(ge=0)
-    count_low: int | None = None
-    count_high: int | None = None
+    count_low: int | None = Field(default=None, ge=0)
+    count_high: int | None = Field(default=None, ge=0)
     radius_km: float = Field(gt=0)
     source: str
+
+    @model_validator(mode="after")
+    def _range(self) -> AirSpec:
+        _check_range(self.count_low, self.count, self.count_high, "count")
+        return self
 
 
 class SectorSpec(Strict):
@@ -121,29 +202,39 @@ class Theater(Strict):
     name: str
     title: str
     description: str
-    timezone: str = "+02:00"
+    timezone: str = "+02:00"  # local time of the theater: every time shown is in it
     data_notes: str = ""
     corridor_max_km: float = Field(default=35.0, gt=0)
     factions: dict[str, FactionSpec]
     patrons: dict[str, PatronSpec] = {}
     places: list[PlaceSpec]
     roads: list[RoadSpec]
-    front_axis: list[str]
+    front_axis: list[str] = Field(min_length=1)
     sectors: list[SectorSpec] = []
     key_places: list[str] = []
     checks: list[CheckSpec] = []
     units: list[UnitSpec] = []
     air: list[AirSpec] = []
 
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        parse_timezone(value)
+        return value
+
     def place_names(self) -> list[str]:
         return [p.name for p in self.places]
+
+    def tzinfo(self) -> tzinfo:
+        """The theater's local time zone (its `timezone`)."""
+        return parse_timezone(self.timezone)
 
 
 # --- scenario --------------------------------------------------------------------------------
 
 
 class EventBase(Strict):
-    at: AwareDatetime
+    at: Time
     text: str = ""
 
 
@@ -241,9 +332,9 @@ class Scenario(Strict):
     title: str
     description: str
     theater: str
-    start: AwareDatetime
-    end: AwareDatetime
-    seed: int = 20200112
+    start: Time
+    end: Time
+    seed: int = Field(default=20200112, ge=0)
     replicates: int = Field(default=20, ge=1)
     sample_every_hours: int = Field(default=6, ge=1)
     facts: list[str] = []
@@ -279,6 +370,7 @@ _ALL_FIELDS = _field_names(
     PatronSpec,
     UnitSpec,
     AirSpec,
+    SectorSpec,
     Theater,
     OffensiveEvent,
     ReinforceEvent,
@@ -286,6 +378,8 @@ _ALL_FIELDS = _field_names(
     DeploymentEvent,
     DefectionEvent,
     SetEvent,
+    RecommitEvent,
+    TalksEvent,
     NoteEvent,
     Scenario,
 )
@@ -295,116 +389,49 @@ def validate_located(model: type[BaseModel], src: Located, fields: set[str] | No
     """Validate parsed YAML against a model; pydantic errors become located problems."""
     names = _ALL_FIELDS if fields is None else fields
     try:
-        return model.model_validate(src.data)
+        return model.model_validate(src.data, strict=True)
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
-            loc = tuple(err["loc"])
+            loc = _untagged(src.data, tuple(err["loc"]))
             if err["type"] == "extra_forbidden":
                 hint = did_you_mean(str(loc[-1]), names)
                 problems.append(src.problem(loc, f"unknown field{hint}", key=True))
             elif err["type"] == "missing":
                 problems.append(src.problem(loc, "required field is missing", key=True))
             else:
-                problems.append(src.problem(loc, err["msg"]))
+                problems.append(src.problem(loc, err["msg"] + _yaml11_hint(err.get("input"))))
         raise InputError(problems) from None
 
 
-class _Names:
-    """Place names with aliases, matched case-insensitively."""
-
-    def __init__(self, theater: Theater):
-        self.lookup: dict[str, str] = {}
-        for p in theater.places:
-            for n in [p.name, *p.aliases]:
-                self.lookup.setdefault(n.lower(), p.name)
-
-    def resolve(self, name: str) -> str | None:
-        return self.lookup.get(name.strip().lower())
-
-    def hint(self, name: str) -> str:
-        return did_you_mean(name, self.lookup.values())
-
-
-def _check_theater(t: Theater, src: Located) -> None:
-    names = _Names(t)
-    problems: list[Problem] = []
-    factions = set(t.factions)
-    owners = factions | set(t.patrons)
-
-    def place(loc: tuple, name: str) -> None:
-        if names.resolve(name) is None:
-            problems.append(src.problem(loc, f"unknown place {name!r}{names.hint(name)}"))
-
-    def member(loc: tuple, value: str, allowed: set[str], what: str) -> None:
-        if value not in allowed:
-            hint = did_you_mean(value, allowed)
-            problems.append(
-                src.problem(
-                    loc, f"unknown {what} {value!r}; expected one of {sorted(allowed)}{hint}"
-                )
-            )
-
-    seen: set[str] = set()
-    for i, p in enumerate(t.places):
-        if p.name in seen:
-            problems.append(src.problem(("places", i, "name"), f"duplicate place {p.name!r}"))
-        seen.add(p.name)
-        member(("places", i, "controller"), p.controller, factions | {"contested"}, "controller")
-    for key, f in t.factions.items():
-        place(("factions", key, "capital"), f.capital)
-    for key, pat in t.patrons.items():
-        member(("patrons", key, "client"), pat.client, factions, "faction")
-    for i, r in enumerate(t.roads):
-        place(("roads", i, "a"), r.a)
-        place(("roads", i, "b"), r.b)
-    for i, name in enumerate(t.front_axis):
-        place(("front_axis", i), name)
-    for i, sector in enumerate(t.sectors):
-        for j, name in enumerate(sector.axis):
-            place(("sectors", i, "axis", j), name)
-    if len({sec.name for sec in t.sectors}) != len(t.sectors):
-        problems.append(src.problem(("sectors",), "sector names must be unique"))
-    for i, name in enumerate(t.key_places):
-        place(("key_places", i), name)
-    for i, c in enumerate(t.checks):
-        place(("checks", i, "a"), c.a)
-        place(("checks", i, "b"), c.b)
-    _check_units(t.units, "units", src, names, factions, set(t.patrons), problems)
-    for i, a in enumerate(t.air):
-        member(("air", i, "owner"), a.owner, owners, "owner")
-        member(("air", i, "faction"), a.faction, factions, "faction")
-        place(("air", i, "base"), a.base)
-    if problems:
-        raise InputError(problems)
+def _untagged(data: Any, loc: tuple) -> tuple:
+    """A pydantic error path without the union tags it inserts (`events.1.deployment.at` is
+    `events.1.at` in the file): a part that is not a key but the mapping's `kind` is dropped."""
+    out = []
+    for part in loc:
+        if isinstance(data, dict) and part not in data and data.get("kind") == part:
+            continue
+        out.append(part)
+        try:
+            data = data[part]
+        except (KeyError, IndexError, TypeError):
+            data = None
+    return tuple(out)
 
 
-def _check_units(
-    units: list[UnitSpec],
-    field: str,
-    src: Located,
-    names: _Names,
-    factions: set[str],
-    patrons: set[str],
-    problems: list[Problem],
-) -> None:
-    ids: set[str] = set()
-    for i, u in enumerate(units):
-        if u.id in ids:
-            problems.append(src.problem((field, i, "id"), f"duplicate unit id {u.id!r}"))
-        ids.add(u.id)
-        if u.faction not in factions:
-            hint = did_you_mean(u.faction, factions)
-            problems.append(
-                src.problem((field, i, "faction"), f"unknown faction {u.faction!r}{hint}")
-            )
-        if u.patron is not None and u.patron not in patrons:
-            hint = did_you_mean(u.patron, patrons)
-            problems.append(src.problem((field, i, "patron"), f"unknown patron {u.patron!r}{hint}"))
-        if names.resolve(u.place) is None:
-            problems.append(
-                src.problem((field, i, "place"), f"unknown place {u.place!r}{names.hint(u.place)}")
-            )
+_YAML11 = yaml.resolver.Resolver()
+
+
+def _yaml11_hint(value: Any) -> str:
+    """For text that YAML 1.1 would have read as a number or boolean (`1:30`, `yes`, `off`)."""
+    if not isinstance(value, str):
+        return ""
+    tag = _YAML11.resolve(yaml.ScalarNode, value, (True, False)).rsplit(":", 1)[-1]
+    if tag in ("int", "float"):
+        return f" ({value!r} is text under YAML 1.2: write a plain decimal number)"
+    if tag == "bool":
+        return f" ({value!r} is text under YAML 1.2: write true or false)"
+    return ""
 
 
 def resolve_theater_path(name: str, relative_to: Path | None = None) -> Path:
@@ -418,11 +445,25 @@ def resolve_theater_path(name: str, relative_to: Path | None = None) -> Path:
 
 
 def load_theater(path: str | Path) -> Theater:
-    """Load and cross-check a theater file."""
+    """Load and cross-check a theater file; InputError with located problems."""
+    return _load_theater(path)[0]
+
+
+def _load_theater(path: str | Path) -> tuple[Theater, Located]:
+    from sim.checks import check_theater
+
     src = load_yaml(path)
     theater = validate_located(Theater, src)
-    _check_theater(theater, src)
-    return theater
+    check_theater(theater, src)
+    return theater, src
+
+
+def check_theater_file(path: str | Path) -> tuple[Theater, list[Problem]]:
+    """Load and cross-check a theater file: the theater and its warnings (see theater_warnings)."""
+    theater, src = _load_theater(path)
+    from sim.checks import theater_warnings
+
+    return theater, theater_warnings(theater, src)
 
 
 def is_theater_file(path: str | Path) -> bool:
@@ -449,6 +490,7 @@ class Setup(BaseModel):
 
 def load_scenario(path: str | Path) -> Setup:
     """Load a scenario and its theater, cross-checking names, dates and parameter keys."""
+    from sim.checks import check_scenario, movement_problems
     from sim.params import ParamRegistry
 
     path = Path(path)
@@ -464,7 +506,11 @@ def load_scenario(path: str | Path) -> Setup:
             )
         )
     theater = load_theater(theater_path)
-    problems = _check_scenario(scenario, theater, src, ParamRegistry.load(theater))
+    scenario = in_timezone(scenario, theater.tzinfo())
+    problems = check_scenario(scenario, theater, src, ParamRegistry.load(theater))
+    if problems:
+        raise InputError(problems)
+    problems = movement_problems(scenario, theater, src)
     if problems:
         raise InputError(problems)
     return Setup(
@@ -477,90 +523,13 @@ def load_scenario(path: str | Path) -> Setup:
     )
 
 
-def _check_scenario(s: Scenario, t: Theater, src: Located, registry: Any) -> list[Problem]:
-    names = _Names(t)
-    factions = set(t.factions)
-    problems: list[Problem] = []
-    if s.end <= s.start:
-        problems.append(src.problem(("end",), "end must be after start"))
-    for key, value in s.set.items():
-        problems.extend(registry.problems(key, value, src, ("set", key)))
-    for place_name, ctl in s.control.items():
-        if names.resolve(place_name) is None:
-            problems.append(
-                src.problem(
-                    ("control", place_name), f"unknown place {place_name!r}{names.hint(place_name)}"
-                )
-            )
-        if ctl not in factions | {"contested"}:
-            problems.append(src.problem(("control", place_name), f"unknown controller {ctl!r}"))
-    _check_units(s.units, "units", src, names, factions, set(t.patrons), problems)
-    unit_ids = {u.id for u in t.units} | {u.id for u in s.units}
-    for i, uid in enumerate(s.remove_units):
-        if uid not in unit_ids:
-            hint = did_you_mean(uid, unit_ids)
-            problems.append(src.problem(("remove_units", i), f"unknown unit {uid!r}{hint}"))
-    for i, ev in enumerate(s.events):
-        loc = ("events", i)
-        if not s.start <= ev.at <= s.end:
-            problems.append(
-                src.problem(
-                    (*loc, "at"),
-                    f"{ev.at.isoformat()} is outside the scenario window "
-                    f"{s.start.isoformat()} .. {s.end.isoformat()}",
-                )
-            )
-        problems.extend(_check_event(ev, loc, src, names, factions, set(t.patrons), unit_ids))
-        if isinstance(ev, SetEvent):
-            for key, value in ev.params.items():
-                problems.extend(registry.problems(key, value, src, (*loc, "params", key)))
-    return problems
-
-
-def _check_event(
-    ev: Any,
-    loc: tuple,
-    src: Located,
-    names: _Names,
-    factions: set[str],
-    patrons: set[str],
-    unit_ids: set[str],
-) -> list[Problem]:
-    out: list[Problem] = []
-
-    def need(field: str, value: str, allowed: set[str], what: str, idx: int | None = None) -> None:
-        if value not in allowed:
-            where = (*loc, field) if idx is None else (*loc, field, idx)
-            out.append(
-                src.problem(where, f"unknown {what} {value!r}{did_you_mean(value, allowed)}")
-            )
-
-    def place(field: str, value: str, idx: int | None = None) -> None:
-        if names.resolve(value) is None:
-            where = (*loc, field) if idx is None else (*loc, field, idx)
-            out.append(src.problem(where, f"unknown place {value!r}{names.hint(value)}"))
-
-    if isinstance(ev, OffensiveEvent):
-        need("faction", ev.faction, factions, "faction")
-        for j, target in enumerate(ev.targets):
-            place("targets", target, j)
-        for j, uid in enumerate(ev.units):
-            need("units", uid, unit_ids, "unit", j)
-    elif isinstance(ev, ReinforceEvent):
-        need("faction", ev.faction, factions, "faction")
-        place("place", ev.place)
-        for j, uid in enumerate(ev.units):
-            need("units", uid, unit_ids, "unit", j)
-    elif isinstance(ev, CeasefireEvent):
-        for j, party in enumerate(ev.parties):
-            need("parties", party, factions, "faction", j)
-    elif isinstance(ev, DeploymentEvent):
-        need("patron", ev.patron, patrons, "patron")
-        place("place", ev.place)
-    elif isinstance(ev, DefectionEvent):
-        need("unit", ev.unit, unit_ids, "unit")
-        need("to", ev.to, factions, "faction")
-    return out
+def in_timezone(s: Scenario, tz: tzinfo) -> Scenario:
+    """The scenario with its times in the theater's local time (the same instants), so every
+    time shown or written (summary, report, tables, manifest) is local whatever the input's offset."""
+    events = [ev.model_copy(update={"at": ev.at.astimezone(tz)}) for ev in s.events]
+    return s.model_copy(
+        update={"start": s.start.astimezone(tz), "end": s.end.astimezone(tz), "events": events}
+    )
 
 
 def list_files(folder: Path) -> list[tuple[str, str, str]]:

@@ -14,13 +14,14 @@ import networkx as nx
 
 from sim.config import Theater
 from sim.dynamics.air import haversine_km
-from sim.errors import InputError, Problem, did_you_mean
+from sim.errors import InputError, Problem
+from sim.names import PlaceNames, normalise
 
 
 @dataclass
 class RoadNetwork:
     graph: nx.Graph
-    aliases: dict[str, str]
+    names: PlaceNames
     axis: list[str]
     axis_km: dict[str, float]
     places: list[str] = field(default_factory=list)
@@ -29,20 +30,40 @@ class RoadNetwork:
     _all_pairs: tuple | None = field(default=None, repr=False)
     _within: dict[tuple[str, float], frozenset[str]] = field(default_factory=dict, repr=False)
 
+    @property
+    def aliases(self) -> dict[str, str]:
+        """Every spelling of every place as written, lower-cased -> the place (match names with
+        `lookup`, which also normalises Arabic script)."""
+        return self.names.written
+
+    def lookup(self, name: str) -> str | None:
+        """A place from its name or an alternative spelling in any script (see sim.names)."""
+        return self.names.resolve(name)
+
     def resolve(self, name: str) -> str:
-        """A node name from a place name or alternative spelling, case-insensitive."""
-        hit = self.aliases.get(name.strip().lower())
+        """Like `lookup`, and a node's own name (a road waypoint where the model puts a unit);
+        an unknown name is an InputError naming the close match."""
+        hit = self.lookup(name) or (name if name in self.graph else None)
         if hit is None:
-            hint = did_you_mean(name, self.places)
+            hint = self.names.hint(name)
             raise InputError(
                 Problem("<command line>", 1, 1, "place", f"unknown place {name!r}{hint}")
             )
         return hit
 
     def route(self, a: str, b: str) -> tuple[list[str], float]:
-        """Shortest road path between two nodes and its length in km."""
+        """Shortest road path between two nodes and its length in km; InputError if no road
+        joins them."""
+        if no_road(self.graph, a, b):
+            raise InputError(
+                Problem("<command line>", 1, 1, "place", f"no road joins {a!r} and {b!r}")
+            )
         km, path = nx.single_source_dijkstra(self.graph, a, b, weight="km")
         return path, float(km)
+
+    def reachable(self, node: str) -> set[str]:
+        """Nodes some road path joins to `node` (itself included)."""
+        return set(nx.node_connected_component(self.graph, node))
 
     def all_pairs(self) -> tuple[dict[str, dict[str, float]], dict[str, dict[str, list[str]]]]:
         """Road km and shortest paths between every pair of nodes, computed once per network."""
@@ -93,10 +114,17 @@ def waypoint_name(a: str, b: str, km: float) -> str:
     return f"{a}–{b} km {km:.0f}"
 
 
-def build_network(theater: Theater) -> RoadNetwork:
-    """Build the graph; corridor segments are split into evenly spaced waypoints."""
+def no_road(graph: nx.Graph, a: str, b: str) -> bool:
+    """True when no road path joins two nodes."""
+    return not nx.has_path(graph, a, b)
+
+
+def build_network(theater: Theater, axes: bool = True) -> RoadNetwork:
+    """Build the graph; corridor segments are split into evenly spaced waypoints. The theater
+    must have passed its checks (sim.checks); `axes=False` skips the front axis and the sectors'
+    axes (for checking that roads join them)."""
     g = nx.Graph()
-    aliases: dict[str, str] = {}
+    names = PlaceNames((p.name, p.aliases) for p in theater.places)
     for p in theater.places:
         g.add_node(
             p.name,
@@ -111,33 +139,37 @@ def build_network(theater: Theater) -> RoadNetwork:
             controller=p.controller,
             waypoint=False,
         )
-        for n in [p.name, *p.aliases]:
-            aliases.setdefault(n.lower(), p.name)
     for r in theater.roads:
-        a, b = aliases[r.a.lower()], aliases[r.b.lower()]
+        a, b = names.lookup[normalise(r.a)], names.lookup[normalise(r.b)]
         pieces = math.ceil(r.km / theater.corridor_max_km) if r.corridor else 1
         if pieces <= 1:
             g.add_edge(a, b, km=r.km, route=r.route or "")
             continue
         _split(g, a, b, r.km, pieces, r.route or "")
-    axis, axis_km = _axis(g, [aliases[n.lower()] for n in theater.front_axis])
+    if not axes:
+        return RoadNetwork(g, names, [], {}, places=theater.place_names())
+
+    def nodes(places: list[str]) -> list[str]:
+        return [names.lookup[normalise(n)] for n in places]
+
+    axis, axis_km = _axis(g, nodes(theater.front_axis))
     # A theater without sectors has one, along its front axis.
-    sectors = {
-        sec.name: _axis(g, [aliases[n.lower()] for n in sec.axis]) for sec in theater.sectors
-    } or {"front": (axis, axis_km)}
-    return RoadNetwork(g, aliases, axis, axis_km, places=theater.place_names(), sectors=sectors)
+    sectors = {sec.name: _axis(g, nodes(sec.axis)) for sec in theater.sectors} or {
+        "front": (axis, axis_km)
+    }
+    return RoadNetwork(g, names, axis, axis_km, places=theater.place_names(), sectors=sectors)
 
 
 def _axis(g: nx.Graph, places: list[str]) -> tuple[list[str], dict[str, float]]:
     """The nodes along the roads joining `places` in order, and each node's km from the first."""
-    axis = [places[0]]
+    line = [places[0]]
     for a, b in itertools.pairwise(places):
         _, path = nx.single_source_dijkstra(g, a, b, weight="km")
-        axis.extend(path[1:])
-    axis_km = {axis[0]: 0.0}
-    for a, b in itertools.pairwise(axis):
+        line.extend(path[1:])
+    axis_km = {line[0]: 0.0}
+    for a, b in itertools.pairwise(line):
         axis_km[b] = axis_km[a] + g.edges[a, b]["km"]
-    return axis, axis_km
+    return line, axis_km
 
 
 def _split(g: nx.Graph, a: str, b: str, km: float, pieces: int, route: str) -> None:

@@ -19,16 +19,15 @@ faction or kind, the closest match.
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, Field, model_validator
+from pydantic import Field, model_validator
 
-from sim.config import Setup, Strict, validate_located
+from sim.config import Day, Setup, Strict, Time, validate_located
 from sim.errors import InputError, Problem, did_you_mean
 from sim.yamlsource import Located, load_yaml
 
@@ -75,7 +74,7 @@ class Source(Strict):
     """Where a fact comes from: publication, its date, and a URL or title where known."""
 
     publication: str = Field(min_length=1)
-    date: dt.date
+    date: Day
     url: str | None = None
     title: str | None = None
     quote: str = ""
@@ -92,8 +91,8 @@ class Source(Strict):
 
 
 class Window(Strict):
-    from_: AwareDatetime = Field(alias="from")
-    to: AwareDatetime
+    from_: Time = Field(alias="from")
+    to: Time
 
     @model_validator(mode="after")
     def _ordered(self) -> Window:
@@ -112,7 +111,7 @@ class ObservationBase(Strict):
     description: str = Field(min_length=1)
     source: Source
     weight: float = Field(default=1.0, gt=0)
-    at: AwareDatetime | None = None
+    at: Time | None = None
     window: Window | None = None
 
     @property
@@ -284,13 +283,16 @@ def is_observations_file(path: str | Path) -> bool:
 
 
 def load_observations(path: str | Path, setup: Setup | None = None) -> ObservationFile:
-    """Read and validate an observations file; with a setup, also check names and dates."""
+    """Read and validate an observations file; with a setup, also check names and dates, and
+    give every time in the theater's local time (as the scenario's), whatever the file's offset."""
     path = Path(path)
     src = load_yaml(path)
     try:
         data: ObservationSet = validate_located(ObservationSet, src, _FIELD_NAMES)
     except InputError as exc:
         raise InputError([_untag(p) for p in exc.problems]) from None
+    if setup is not None:
+        data = _in_timezone(data, setup.scenario.start.tzinfo)
     out = ObservationFile(path, data, src)
     problems = _check_ids(out)
     if setup is not None:
@@ -298,6 +300,21 @@ def load_observations(path: str | Path, setup: Setup | None = None) -> Observati
     if problems:
         raise InputError(problems)
     return out
+
+
+def _in_timezone(data: ObservationSet, tz: Any) -> ObservationSet:
+    """The same instants in another time zone (what tables and descriptions show)."""
+
+    def local(o: Any) -> Any:
+        update: dict[str, Any] = {}
+        if o.at is not None:
+            update["at"] = o.at.astimezone(tz)
+        if o.window is not None:
+            window = {"from_": o.window.from_.astimezone(tz), "to": o.window.to.astimezone(tz)}
+            update["window"] = o.window.model_copy(update=window)
+        return o.model_copy(update=update)
+
+    return data.model_copy(update={"observations": [local(o) for o in data.observations]})
 
 
 _TAG = re.compile(r"^(observations\.\d+)\.(?:control|event|number)(?=\.|$)")
@@ -336,8 +353,8 @@ def check_against(obs: ObservationFile, setup: Setup) -> list[Problem]:
         )
 
     def place(i: int, loc: tuple, name: str | None) -> None:
-        if name is not None and net.aliases.get(name.strip().lower()) is None:
-            hint = did_you_mean(name, net.places)
+        if name is not None and net.lookup(name) is None:
+            hint = net.names.hint(name)
             problems.append(obs.problem(i, loc, f"unknown place {name!r}{hint}"))
 
     def faction(i: int, loc: tuple, name: str | None) -> None:
@@ -492,7 +509,7 @@ def cut_setup(setup: Setup, until: datetime, margin: timedelta = timedelta(days=
     waste most of the time. Returns the setup unchanged when the cut would not shorten it.
     """
     s = setup.scenario
-    end = until + margin
+    end = (until + margin).astimezone(s.start.tzinfo)  # local, like the scenario's times
     if end >= s.end:
         return setup
     end = max(end, s.start + timedelta(hours=1))

@@ -6,6 +6,7 @@ Keys are dotted and stable (`ceasefire.violation_rate`, `faction.LNA.aggression`
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -108,18 +109,30 @@ def _check_entry(src: Located, key: str, body: Any) -> None:
 
 
 def parse_assignments(items: Iterable[str], origin: str = "--set") -> dict[str, float]:
-    """Parse `key=value` strings from the command line into numbers."""
+    """Parse `key=value` strings from the command line into numbers; a key given twice is an
+    InputError (the later value would silently win), as `sweep` refuses a --param given twice."""
     out: dict[str, float] = {}
+    raw_of: dict[str, str] = {}
     for item in items:
         key, sep, raw = item.partition("=")
-        if not sep or not key.strip():
+        key = key.strip()
+        if not sep or not key:
             raise InputError(Problem(origin, 1, 1, item, "expected key=value"))
+        if key in out:
+            raise InputError(
+                Problem(
+                    origin, 1, 1, key,
+                    f"given twice ({origin} {key}={raw_of[key]} and {origin} {key}={raw}); "
+                    f"give each parameter one {origin}",
+                )
+            )  # fmt: skip
         try:
-            out[key.strip()] = float(raw)
+            out[key] = float(raw)
         except ValueError:
             raise InputError(
-                Problem(origin, 1, 1, key.strip(), f"expected a number, got {raw!r}")
+                Problem(origin, 1, 1, key, f"expected a number, got {raw!r}")
             ) from None
+        raw_of[key] = raw.strip()
     return out
 
 
@@ -127,11 +140,15 @@ def load_set_file(path: str | Path) -> dict[str, float]:
     """A YAML mapping of parameter overrides (what `calibrate` writes, `run --set-file` reads)."""
     src = load_yaml(path)
     data = src.data.get("set", src.data)
+    top = ("set",) if "set" in src.data else ()
+    if not isinstance(data, dict):
+        raise InputError(src.problem(top, "expected a mapping of parameter: number"))
     out: dict[str, float] = {}
     for key, value in data.items():
-        if not isinstance(value, int | float):
-            raise InputError(
-                src.problem(("set", key) if "set" in src.data else (key,), "expected a number")
-            )
+        # bool is an int in Python: `true` is not 1 here, as it is not in a scenario's `set:`.
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise InputError(src.problem((*top, key), "expected a number"))
+        if not math.isfinite(value):
+            raise InputError(src.problem((*top, key), "expected a finite number"))
         out[str(key)] = float(value)
     return out

@@ -16,6 +16,7 @@ import pandas as pd
 import pyarrow as pa
 
 from sim.config import Setup
+from sim.errors import InputError, Problem
 from sim.network import RoadNetwork, build_network
 from sim.params import ParamRegistry
 
@@ -23,7 +24,10 @@ TABLES = ("runs", "timeseries", "control", "units", "events")
 
 
 def seed_for(base_seed: int, point: int, replicate: int) -> int:
-    """The seed of one run, derived from the base seed, design point and replicate."""
+    """The seed of one run, derived from the base seed, design point and replicate; a negative
+    base seed is an InputError (numpy's SeedSequence takes none)."""
+    if int(base_seed) < 0:
+        raise InputError(Problem("seed", 1, 1, "seed", f"{base_seed} is negative: give 0 or more"))
     ss = np.random.SeedSequence(entropy=int(base_seed), spawn_key=(int(point), int(replicate)))
     return int(ss.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))
 
@@ -128,13 +132,14 @@ _SORT_KEYS = {
 
 
 def arrow_tables(setup: Setup, outputs: Iterable[RunOutput]) -> dict[str, pa.Table]:
-    """The output tables as Arrow tables, in run-id order, with clock times (Libya's offset).
+    """The output tables as Arrow tables, in run-id order, with clock times in the theater's
+    local time (its `timezone`), whatever offset the scenario was written in.
 
     Built column by column in Arrow: about a third of the cost of pandas' DataFrame-from-rows,
     which a sweep of short runs pays for every run; sweep workers write these as they are.
     """
     outputs = sorted(outputs, key=lambda o: o.summary["run_id"])
-    start = pd.Timestamp(setup.scenario.start)
+    start = pd.Timestamp(setup.scenario.start).tz_convert(setup.theater.tzinfo())
     out = {"runs": _arrow([o.summary for o in outputs])}
     for name in TABLES[1:]:
         table = _arrow([r for o in outputs for r in getattr(o, name)])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -64,9 +65,94 @@ def _child(node: yaml.Node, part: Any) -> yaml.Node | None:
     return None
 
 
-# libyaml's parser when PyYAML was built with it: the theater takes ~0.3 s to read with the
-# pure-Python one, and every run, sweep and worker reads it. Same resolver, so the same data.
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# --- YAML 1.2 core schema -------------------------------------------------------------------
+# PyYAML resolves plain scalars by YAML 1.1 rules: `1:30` is 90 (base 60), `yes`, `on` and `off`
+# are booleans, `017` is octal 15, `1_000` is 1000. Here they are text, as YAML 1.2 reads them,
+# so a misread number reaches validation as text and is refused where a number is expected.
+# Timestamps keep YAML 1.1's form (`2020-01-09`): the project's files write dates so.
+
+
+class _Resolver(yaml.resolver.BaseResolver):
+    """YAML 1.2 core schema implicit types, plus timestamps and `<<` merge keys."""
+
+
+def _implicit(tag: str, pattern: str, first: list[str]) -> None:
+    _Resolver.add_implicit_resolver(f"tag:yaml.org,2002:{tag}", re.compile(pattern, re.X), first)
+
+
+_NUMERIC = list("-+0123456789")
+_implicit("bool", r"^(?:true|True|TRUE|false|False|FALSE)$", list("tTfF"))
+_implicit("int", r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$", _NUMERIC)
+_implicit(
+    "float",
+    r"""^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?
+        |[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$""",
+    [*_NUMERIC, "."],
+)
+_implicit("null", r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""])
+_implicit("merge", r"^(?:<<)$", ["<"])
+for _first, _rules in yaml.resolver.Resolver.yaml_implicit_resolvers.items():
+    for _tag, _regexp in _rules:
+        if _tag == "tag:yaml.org,2002:timestamp":
+            _Resolver.add_implicit_resolver(_tag, _regexp, [_first])
+
+
+class _Constructor(yaml.constructor.SafeConstructor):
+    """Integers and floats by YAML 1.2: decimal, 0o octal, 0x hex; no base 60, no underscores."""
+
+    def construct_yaml_int(self, node: yaml.ScalarNode) -> int:
+        value = str(self.construct_scalar(node))
+        if value.startswith(("0o", "0x")):
+            return int(value[2:], 8 if value[1] == "o" else 16)
+        return int(value, 10)
+
+    def construct_yaml_float(self, node: yaml.ScalarNode) -> float:
+        value = str(self.construct_scalar(node)).lower()
+        return float(value.replace(".inf", "inf").replace(".nan", "nan"))
+
+
+_Constructor.add_constructor("tag:yaml.org,2002:int", _Constructor.construct_yaml_int)
+_Constructor.add_constructor("tag:yaml.org,2002:float", _Constructor.construct_yaml_float)
+
+
+class _PyLoader(
+    yaml.reader.Reader,
+    yaml.scanner.Scanner,
+    yaml.parser.Parser,
+    yaml.composer.Composer,
+    _Constructor,
+    _Resolver,
+):
+    """PyYAML's pure-Python parser with the YAML 1.2 resolver (for its clearer messages)."""
+
+    def __init__(self, stream: str):
+        yaml.reader.Reader.__init__(self, stream)
+        yaml.scanner.Scanner.__init__(self)
+        yaml.parser.Parser.__init__(self)
+        yaml.composer.Composer.__init__(self)
+        _Constructor.__init__(self)
+        _Resolver.__init__(self)
+
+
+try:
+    from yaml.cyaml import CParser
+except ImportError:  # pragma: no cover - PyYAML built without libyaml
+    _Loader: type = _PyLoader
+else:
+    # libyaml's parser when PyYAML was built with it: the theater takes ~0.3 s to read with the
+    # pure-Python one, and every run, sweep and worker reads it. Same resolver, so the same data.
+
+    class _CLoader(CParser, _Constructor, _Resolver):
+        def __init__(self, stream: str):
+            CParser.__init__(self, stream)
+            _Constructor.__init__(self)
+            _Resolver.__init__(self)
+
+    _Loader = _CLoader
+
+# A document whose aliases expand past this many values (and past ten times its own size) is
+# refused: `a: &a [x,x,...]`, `b: &b [*a,*a,...]`, ... doubles per line what validation walks.
+MAX_EXPANDED_VALUES = 100_000
 
 
 def load_yaml(path: str | Path) -> Located:
@@ -86,9 +172,13 @@ def load_yaml(path: str | Path) -> Located:
     try:
         # One parse gives both the nodes (for line:column) and the data built from them.
         root = loader.get_single_node()
+        if root is not None:
+            _check_nodes(path, root)
         data = loader.construct_document(root) if root is not None else None
+    except RecursionError:
+        raise InputError(Problem(str(path), 1, 1, "", "nested too deeply")) from None
     except yaml.MarkedYAMLError as exc:
-        if _Loader is not yaml.SafeLoader:
+        if _Loader is not _PyLoader:
             exc = _python_error(text) or exc  # PyYAML's own messages name more (the alias, ...)
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
@@ -120,12 +210,15 @@ def _line_col(text: str | bytes, index: int) -> tuple[int, int]:
 
 def _bad_scalar(root: yaml.Node) -> yaml.ScalarNode | None:
     """The first scalar, in file order, that YAML's constructor cannot build."""
-    stack = [root]
+    stack, seen = [root], set()
     while stack:
         node = stack.pop()
+        if id(node) in seen:  # an aliased node is checked once, not once per alias
+            continue
+        seen.add(id(node))
         if isinstance(node, yaml.ScalarNode):
             try:
-                yaml.SafeLoader("").construct_object(node)
+                _Constructor().construct_object(node)
             except (ValueError, TypeError, yaml.YAMLError):
                 return node
         elif isinstance(node, yaml.SequenceNode):
@@ -138,7 +231,97 @@ def _bad_scalar(root: yaml.Node) -> yaml.ScalarNode | None:
 def _python_error(text: str) -> yaml.MarkedYAMLError | None:
     """The pure-Python parser's error for text libyaml rejected (only on the error path)."""
     try:
-        yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as exc:
-        return exc
+        yaml.compose(text, Loader=_PyLoader)
+    except yaml.YAMLError as exc:
+        return exc if isinstance(exc, yaml.MarkedYAMLError) else None
     return None
+
+
+def _check_nodes(path: Path, root: yaml.Node) -> None:
+    """Refuse a repeated key, a value that contains itself, or aliases that expand past
+    MAX_EXPANDED_VALUES, visiting each node once (aliases share nodes), so any document is
+    answered in time linear in its size."""
+    size: dict[int, int] = {}  # id(node) -> values it stands for once aliases are expanded
+    done: set[int] = set()
+    locs: dict[int, tuple] = {}
+    nodes: dict[int, yaml.Node] = {}
+    exit_ = object()
+    stack: list[tuple[Any, Any]] = [(root, ())]
+    while stack:
+        node, loc = stack.pop()
+        if node is exit_:
+            children = _children(loc)
+            size[id(loc)] = 1 + sum(size[id(c)] for c in children)
+            done.add(id(loc))
+            continue
+        if id(node) in done:
+            continue
+        if id(node) in locs:  # reached again before it was finished: it is its own ancestor
+            raise InputError(_at(path, node, locs[id(node)], "a value contains itself (alias)"))
+        locs[id(node)], nodes[id(node)] = loc, node
+        stack.append((exit_, node))
+        if isinstance(node, yaml.MappingNode):
+            _check_keys(path, node, loc)
+            for key, value in reversed(node.value):
+                stack.append(
+                    (value, (*loc, key.value if isinstance(key, yaml.ScalarNode) else "?"))
+                )
+                stack.append((key, loc))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend((child, (*loc, i)) for i, child in reversed(list(enumerate(node.value))))
+    limit = max(MAX_EXPANDED_VALUES, 10 * len(size))
+    if size[id(root)] > limit:
+        # The first value, in file order, too big although none of its parts is.
+        worst = min(
+            (
+                n
+                for i, n in nodes.items()
+                if size[i] > limit and all(size[id(c)] <= limit for c in _children(n))
+            ),
+            key=lambda n: (n.start_mark.line, n.start_mark.column),
+        )
+        raise InputError(
+            _at(
+                path,
+                worst,
+                locs[id(worst)],
+                f"aliases expand this value to {size[id(worst)]:,} values, more than {limit:,}",
+            )
+        )
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
+
+
+def _check_keys(path: Path, node: yaml.MappingNode, loc: tuple) -> None:
+    """A key given twice in one mapping (`<<:` merges may be overridden, not repeated)."""
+    first: dict[Any, yaml.Node] = {}
+    for key, _ in node.value:
+        if not isinstance(key, yaml.ScalarNode):
+            continue
+        try:
+            ident = (key.tag, _Constructor().construct_object(key))
+        except (ValueError, TypeError, yaml.YAMLError):
+            ident = (key.tag, key.value)
+        if ident in first:
+            earlier = first[ident].start_mark
+            raise InputError(
+                _at(
+                    path,
+                    key,
+                    (*loc, key.value),
+                    f"repeated key {key.value!r} (first given at line {earlier.line + 1}, "
+                    f"column {earlier.column + 1}); the later value would silently win",
+                )
+            )
+        first[ident] = key
+
+
+def _at(path: Path, node: yaml.Node, loc: tuple, message: str) -> Problem:
+    field = ".".join(str(p) for p in loc)
+    return Problem(str(path), node.start_mark.line + 1, node.start_mark.column + 1, field, message)

@@ -17,7 +17,11 @@ Replicates = Annotated[
     int | None,
     typer.Option("--replicates", "-n", min=1, help="Replicates (default: the scenario's)"),
 ]
-Seed = Annotated[int | None, typer.Option(help="Base seed (default: the scenario's)")]
+# A seed is a non-negative integer (numpy's SeedSequence): refused while parsing, before anything
+# is created on disk.
+Seed = Annotated[
+    int | None, typer.Option(min=0, help="Base seed, 0 or more (default: the scenario's)")
+]
 SetItems = Annotated[
     list[str] | None, typer.Option("--set", help="Override a parameter: key=value")
 ]

@@ -67,8 +67,11 @@ def check(
         typer.Argument(help="Theater, scenario or observation YAML files, or scenario ids"),
     ],
 ) -> None:
-    """Validate theater, scenario or observation files; print each error as file:line:col, exit 2."""
-    from sim.config import is_theater_file, load_scenario, load_theater
+    """Validate theater, scenario or observation files; print each error as file:line:col, exit 2.
+    Warnings (a place no road reaches) are printed too, and do not fail the check."""
+    import sys
+
+    from sim.config import check_theater_file, is_theater_file, load_scenario
     from sim.errors import InputError
     from sim.observations import is_observations_file, load_observations
 
@@ -80,7 +83,9 @@ def check(
                 obs = load_observations(f)
                 typer.echo(f"{f}: observations ok ({len(obs.data.observations)} facts)")
             elif is_theater_file(f):
-                t = load_theater(f)
+                t, warnings = check_theater_file(f)
+                for w in warnings:
+                    print(f"warning: {w}", file=sys.stderr)
                 typer.echo(
                     f"{f}: theater {t.name!r} ok ({len(t.places)} places, {len(t.roads)} roads, {len(t.units)} units)"
                 )

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from sim.commands import input_errors, scenario_file
+from sim.commands import Seed, input_errors, scenario_file
 
 
 def register(app: typer.Typer) -> None:
@@ -62,7 +62,7 @@ def sweep(
             "--resume", help="Continue a stopped sweep in --out: run only missing batches"
         ),
     ] = False,
-    seed: Annotated[int | None, typer.Option(help="Base seed (default: the scenario's)")] = None,
+    seed: Seed = None,
     set_: Annotated[
         list[str] | None, typer.Option("--set", help="Fix a parameter for every run: key=value")
     ] = None,
