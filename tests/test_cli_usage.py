@@ -1,0 +1,36 @@
+"""Command-line usage errors are the project's one located line with exit code 2, not click's
+usage box (a negative seed, an unknown option, a missing argument, an unknown command)."""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+from sim.cli import app
+
+from .conftest import input_errors
+
+runner = CliRunner()
+
+
+@pytest.mark.parametrize(
+    ("args", "field", "words"),
+    [
+        (["run", "ceasefire_jan12", "--seed", "-7"], "--seed", "greater than or equal to 0"),
+        (["sweep", "ceasefire_jan12", "--seed", "-1", "--param", "x=1"], "--seed", "0"),
+        (["run", "ceasefire_jan12", "--nope"], "--nope", "No such option"),
+        (["route", "Tripoli"], "destination", "Missing argument"),
+        (["nosuch"], "", "No such command"),
+    ],
+)
+def test_a_usage_error_is_one_located_line(args, field, words, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (err,) = input_errors(runner.invoke(app, args))
+    assert err["file"] == "<command line>" and err["field"] == field
+    assert words in err["msg"]
+    assert list(tmp_path.iterdir()) == []  # nothing created
+
+
+def test_help_and_a_good_command_still_exit_0():
+    assert runner.invoke(app, ["--help"]).exit_code == 0
+    assert runner.invoke(app, ["route", "Tripoli", "Misrata"]).exit_code == 0
