@@ -45,6 +45,7 @@ from sim.outdir import (
     clean_stale_staging,
     output_fault,
     output_lock,
+    signals_held,
     stray_temporaries,
 )
 from sim.params import ParamRegistry, parse_assignments
@@ -412,23 +413,8 @@ def _interruptible() -> Iterator[Callable[[], Any]]:
         return
     old_term = signal.getsignal(signal.SIGTERM)
     signal.signal(signal.SIGTERM, _raise_interrupt)
-
-    @contextmanager
-    def critical() -> Iterator[None]:
-        pending: list[int] = []
-        prev = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
-        for s in prev:
-            signal.signal(s, lambda signum, frame: pending.append(signum))
-        try:
-            yield
-        finally:
-            for s, h in prev.items():
-                signal.signal(s, h)
-        if pending:
-            raise KeyboardInterrupt
-
     try:
-        yield critical
+        yield signals_held
     finally:
         signal.signal(signal.SIGTERM, old_term)
 

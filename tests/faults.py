@@ -197,6 +197,21 @@ def wait_gone(pids: set[int] | list[int], timeout: float = 15) -> list[int]:
     return left
 
 
+def term_with_a_stopped_worker(proc: subprocess.Popen) -> tuple[str, float, list[int]]:
+    """SIGSTOP one pool worker, then SIGTERM the command. Returns (stderr, seconds the command
+    took to end, processes of it still alive)."""
+    workers = wait_for_workers(proc, 2)
+    time.sleep(0.5)
+    os.kill(workers[0], signal.SIGSTOP)
+    t0 = time.monotonic()
+    proc.send_signal(signal.SIGTERM)
+    try:
+        _stdout, stderr = proc.communicate(timeout=60)
+    finally:
+        left = wait_gone({proc.pid, *workers}, timeout=1 if proc.poll() is None else 15)
+    return stderr, time.monotonic() - t0, left
+
+
 def hidden_leftovers(folder: Path) -> list[str]:
     """Names a writer may leave behind by mistake: locks, staging folders, temporary files."""
     return sorted(

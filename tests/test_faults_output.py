@@ -31,9 +31,8 @@ from tests.faults import (
     mount_tmpfs,
     one_line,
     start,
+    term_with_a_stopped_worker,
     unmount,
-    wait_for_workers,
-    wait_gone,
 )
 
 RUN = ["run", str(TOY), "--no-report", "--quiet"]
@@ -195,18 +194,9 @@ def test_an_existing_results_folder_that_cannot_be_written_is_refused_before_sim
 
 def test_sigterm_with_a_stopped_worker_ends_in_bounded_time_and_kills_it(tmp_path):
     proc = start(*RUN, "-n", "400", "--workers", "2", "--out", str(tmp_path / "r"), cwd=tmp_path)
-    workers = wait_for_workers(proc, 2)
-    time.sleep(0.5)
-    os.kill(workers[0], signal.SIGSTOP)
-    t0 = time.monotonic()
-    proc.send_signal(signal.SIGTERM)
-    try:
-        _stdout, stderr = proc.communicate(timeout=60)
-    finally:
-        left = wait_gone({proc.pid, *workers}, timeout=1 if proc.poll() is None else 15)
+    stderr, took, left = term_with_a_stopped_worker(proc)
     assert proc.returncode == 130, stderr
-    assert time.monotonic() - t0 < 30
-    assert left == []
+    assert took < 30 and left == []
     assert "interrupted" in one_line(stderr)
 
 

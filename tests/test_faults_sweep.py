@@ -11,7 +11,6 @@ import json
 import os
 import shlex
 import shutil
-import signal
 import time
 from pathlib import Path
 
@@ -32,9 +31,8 @@ from tests.faults import (
     one_line,
     remount,
     start,
+    term_with_a_stopped_worker,
     unmount,
-    wait_for_workers,
-    wait_gone,
 )
 from tests.test_faults_output import hold_lock
 
@@ -149,17 +147,9 @@ def test_workers_that_keep_dying_end_in_one_line_with_the_resume_command(referen
 def test_sigterm_with_a_stopped_worker_ends_in_bounded_time(reference, tmp_path):
     out = tmp_path / "s"
     proc = start(*sweep(out, "--workers", "2", "-n", "40"), cwd=tmp_path)
-    workers = wait_for_workers(proc, 2)
-    time.sleep(0.5)
-    os.kill(workers[0], signal.SIGSTOP)
-    t0 = time.monotonic()
-    proc.send_signal(signal.SIGTERM)
-    try:
-        _stdout, stderr = proc.communicate(timeout=60)
-    finally:
-        left = wait_gone({proc.pid, *workers}, timeout=1 if proc.poll() is None else 15)
+    stderr, took, left = term_with_a_stopped_worker(proc)
     assert proc.returncode == 130, stderr
-    assert time.monotonic() - t0 < 30 and left == []
+    assert took < 30 and left == []
     assert "Run the same command with --resume" in one_line(stderr)
 
 
