@@ -37,7 +37,7 @@ from sim.situation import Situation
 from sim.streams import spawn_streams
 from sim.truce import Truce
 
-__all__ = ["ConflictModel", "slug"]
+__all__ = ["ConflictModel"]
 
 
 class ConflictModel(Situation, Recording, Model):

@@ -26,6 +26,7 @@ import re
 import secrets
 import shutil
 import signal
+import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -119,6 +120,21 @@ def check_writable(folder: Path, option: str = "--out") -> None:
         raise _refuse(folder, f"cannot be written: {_reason(exc)}", option) from None
     os.close(fd)
     name.unlink()
+
+
+def new_staging(final: Path) -> Path:
+    """A fresh staging folder beside `final`, marked as ours (so that a stale one can be tidied)
+    and with the usual permissions (mkdtemp makes it private); removed if marking it fails."""
+    staging = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=final.parent))
+    try:
+        (staging / STAGING_MARKER).touch()
+        umask = os.umask(0)
+        os.umask(umask)
+        staging.chmod(0o777 & ~umask)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return staging
 
 
 def temp_name(path: Path) -> Path:

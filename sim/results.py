@@ -27,6 +27,7 @@ from sim.outdir import (
     STAGING_MARKER,
     check_writable,
     clean_stale_staging,
+    new_staging,
     output_lock,
     signals_held,
     write_atomic,
@@ -144,12 +145,8 @@ def staged_dir(final: Path) -> Iterator[Path]:
     """
     final = check_output(final)
     final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=final.parent))
+    tmp = new_staging(final)
     try:
-        (tmp / STAGING_MARKER).touch()
-        umask = os.umask(0)  # mkdtemp makes the folder private; give it the usual permissions
-        os.umask(umask)
-        tmp.chmod(0o777 & ~umask)
         yield tmp
         check_output(final)
         (tmp / STAGING_MARKER).unlink()

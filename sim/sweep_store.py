@@ -17,7 +17,6 @@ import json
 import os
 import shlex
 import shutil
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -25,7 +24,7 @@ from typing import Any
 import pandas as pd
 
 from sim.errors import InputError, Problem
-from sim.outdir import STAGING_MARKER, signals_held, write_atomic
+from sim.outdir import STAGING_MARKER, new_staging, signals_held, write_atomic
 from sim.runner import TABLES, Tables
 
 MANIFEST = "manifest.json"
@@ -142,12 +141,8 @@ def create_sweep_folder(folder: Path, points: pd.DataFrame, meta: dict[str, Any]
     file's sha256 goes into the manifest (`sweep.design_sha256`)."""
     design = design_bytes(points)
     meta["sweep"]["design_sha256"] = hashlib.sha256(design).hexdigest()
-    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+    staging = new_staging(folder)
     try:
-        (staging / STAGING_MARKER).touch()
-        umask = os.umask(0)  # mkdtemp makes the folder private; give it the usual permissions
-        os.umask(umask)
-        staging.chmod(0o777 & ~umask)
         (staging / PARTS).mkdir()
         write_atomic(staging / DESIGN_FILE, design)
         write_manifest(meta, staging)
