@@ -119,7 +119,7 @@ def _forkserver():
 
     ctx = mp.get_context("forkserver")
     # Workers fork from a server that has already imported the model (about 1.6 s saved each).
-    ctx.set_forkserver_preload(["sim.execution", "sim.model", "sim.sweep"])
+    ctx.set_forkserver_preload(["sim.execution", "sim.model", "sim.sweep", "sim.sweep_batches"])
     return ctx
 
 
