@@ -21,187 +21,45 @@ import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from sim.observations import (
-    ControlObservation,
-    EventObservation,
-    NumberObservation,
-    ObservationFile,
-    after_cutoff,
-    describe,
-    is_cumulative,
-    scenario_cutoff,
-)
+from sim.observations import ObservationFile, is_cumulative
+from sim.scoring import brier, crps_ensemble, crps_normal_obs, crps_uniform_obs
+from sim.targets import EventFilter, Target, hours_since, places_near, resolve_targets
+
+# The scores and targets live in sim.scoring and sim.targets; they are re-exported here.
+__all__ = [
+    "COLUMNS",
+    "EventFilter",
+    "Target",
+    "ValidationRun",
+    "brier",
+    "control_matches",
+    "controller_at",
+    "crps_ensemble",
+    "crps_normal_obs",
+    "crps_uniform_obs",
+    "event_end_hours",
+    "event_matches",
+    "hours_since",
+    "number_score",
+    "number_values",
+    "overall",
+    "places_near",
+    "resolve_targets",
+    "run_validation",
+    "score_targets",
+    "select_events",
+    "series_at",
+    "write_validation",
+]
 
 COLUMNS = ("id", "description", "kind", "source", "share_matching", "score", "score_kind")
 _FIGHTING = re.compile(r"^\s*(\d+(?:\.\d+)?) h of fighting")
-
-
-# --- proper scores ---------------------------------------------------------------------------
-
-
-def brier(forecast: float, outcome: float = 1.0) -> float:
-    """Brier score of a probability forecast for a yes/no outcome (0 best, 1 worst)."""
-    return float((forecast - outcome) ** 2)
-
-
-def _spread(x: np.ndarray) -> float:
-    """E|X - X'| over an ensemble, in O(n log n) from the sorted values."""
-    x = np.sort(x)
-    n = len(x)
-    i = np.arange(1, n + 1)
-    return float(2.0 * np.sum((2 * i - n - 1) * x) / (n * n))
-
-
-def crps_ensemble(samples: Sequence[float] | np.ndarray, y: float) -> float:
-    """CRPS of an ensemble (its empirical distribution) against an observed value."""
-    x = np.asarray(samples, dtype=float)
-    return float(np.mean(np.abs(x - y)) - 0.5 * _spread(x))
-
-
-def crps_uniform_obs(samples: Sequence[float] | np.ndarray, low: float, high: float) -> float:
-    """Expected ensemble CRPS when the truth is uniform on [low, high] (the source's range)."""
-    x = np.asarray(samples, dtype=float)
-    if high <= low:
-        return crps_ensemble(x, low)
-    mid = 0.5 * (low + high)
-    inside = ((x - low) ** 2 + (high - x) ** 2) / (2.0 * (high - low))
-    dist = np.where((x >= low) & (x <= high), inside, np.abs(x - mid))
-    return float(np.mean(dist) - 0.5 * _spread(x))
-
-
-def crps_normal_obs(samples: Sequence[float] | np.ndarray, mu: float, sd: float) -> float:
-    """Expected ensemble CRPS when the truth is normal(mu, sd) (a value reported with its sd)."""
-    from scipy.stats import norm
-
-    x = np.asarray(samples, dtype=float)
-    if sd <= 0:
-        return crps_ensemble(x, mu)
-    z = (x - mu) / sd
-    dist = sd * (z * (2 * norm.cdf(z) - 1) + 2 * norm.pdf(z))
-    return float(np.mean(dist) - 0.5 * _spread(x))
-
-
-# --- targets: observations resolved against a scenario ---------------------------------------
-
-
-@dataclass(frozen=True)
-class EventFilter:
-    """Which events count: a kind, a set of places (None = anywhere), factions, casualties."""
-
-    kind: str | None = None
-    places: frozenset[str] | None = None
-    factions: tuple[str, ...] = ()
-    attacker: str | None = None
-    target: str | None = None
-    min_casualties: float = 0.0
-
-
-@dataclass(frozen=True)
-class Target:
-    """One observation in the scenario's hours, with place names resolved to network nodes."""
-
-    id: str
-    kind: str  # control | event | number
-    description: str
-    source: str
-    source_date: date
-    start: float  # hours since scenario start
-    end: float
-    weight: float = 1.0
-    observed: str = ""
-    after_ceasefire: bool = False
-    # control
-    place: str | None = None
-    controllers: tuple[str, ...] = ()
-    mode: str = "at"  # at | throughout | end
-    # event, or the filter of an event metric
-    filter: EventFilter = field(default_factory=EventFilter)
-    # number
-    metric: str | None = None
-    low: float | None = None
-    high: float | None = None
-    value: float | None = None
-    sd: float | None = None
-
-
-def hours_since(start: datetime, when: datetime) -> float:
-    return (when - start).total_seconds() / 3600.0
-
-
-def places_near(distances: Mapping[str, Mapping[str, float]], place: str, km: float) -> frozenset:
-    """Nodes within `km` of `place` by road (the place itself included)."""
-    return frozenset(n for n, d in distances.get(place, {place: 0.0}).items() if d <= km + 1e-9)
-
-
-def resolve_targets(obs: ObservationFile, setup: Any, network: Any) -> list[Target]:
-    """Turn a checked observations file into targets for one (possibly cut) scenario."""
-    start = setup.scenario.start
-    cutoff = scenario_cutoff(setup)
-    dist, _paths = network.all_pairs()
-    out = []
-    for o in obs.observations:
-        common: dict[str, Any] = dict(
-            id=o.id,
-            kind=o.kind,
-            description=o.description.strip(),
-            source=o.source.label(),
-            source_date=o.source.date,
-            start=hours_since(start, o.start),
-            end=hours_since(start, o.end),
-            weight=o.weight,
-            observed=describe(o),
-            after_ceasefire=after_cutoff(o, cutoff) is not None,
-        )
-        if isinstance(o, ControlObservation):
-            mode = "at" if o.at is not None else o.hold
-            out.append(
-                Target(
-                    **common,
-                    place=network.resolve(o.place),
-                    controllers=tuple(o.controllers()),
-                    mode=mode,
-                )
-            )
-            continue
-        flt = _filter(o, network, dist)
-        if isinstance(o, EventObservation):
-            out.append(Target(**common, filter=flt))
-        elif isinstance(o, NumberObservation):
-            out.append(
-                Target(
-                    **common,
-                    filter=flt,
-                    metric=o.metric,
-                    low=o.low,
-                    high=o.high,
-                    value=o.value,
-                    sd=o.sd,
-                    mode="at" if o.at is not None else "change",
-                )
-            )
-    return out
-
-
-def _filter(o: Any, network: Any, dist: Mapping) -> EventFilter:
-    centre, km = o.centre()
-    places = None
-    if centre is not None:
-        node = network.resolve(centre)
-        places = places_near(dist, node, km) if km > 0 else frozenset({node})
-    return EventFilter(
-        kind=o.event,
-        places=places,
-        factions=tuple(o.factions),
-        attacker=o.attacker,
-        target=o.target,
-        min_casualties=o.min_casualties,
-    )
 
 
 # --- matching on the run tables --------------------------------------------------------------
