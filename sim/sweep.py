@@ -31,11 +31,12 @@ from pathlib import Path
 from typing import Any
 
 from sim.config import CeasefireEvent, Setup, load_scenario
-from sim.errors import InputError, Problem
+from sim.errors import InputError, Problem, did_you_mean
 from sim.outdir import check_writable, clean_stale_staging, output_lock, stray_temporaries
 from sim.params import ParamRegistry, parse_assignments
 from sim.runner import TABLES
 from sim.sweep_batches import (  # re-exported: tests and benchmarks build plans from here
+    SEED_SCHEMES,
     SweepFault,
     SweepInterrupted,
     SweepPlan,
@@ -124,9 +125,11 @@ def _settings(
     batch_size: int | None,
     overrides: Mapping[str, float] | None,
     tables: Sequence[str] | None,
+    seeds: str | None = None,
 ) -> dict[str, Any]:
     """What defines a sweep's dataset; None means 'not given' (take the stored value on resume)."""
     return {
+        "seeds": seeds,
         "scenario_sha256": scenario_sha,
         "params": [f"{a.key}={a.spec}" for a in axes] if axes else None,
         "design": design,
@@ -149,6 +152,7 @@ _FLAG = {
     "batch_size": "--batch-size",
     "set": "--set",
     "tables": "--tables",
+    "seeds": "--seeds",
 }
 
 
@@ -189,6 +193,7 @@ def run_sweep(
     tables: Sequence[str] | None = None,
     progress: bool | Callable[[int, int], None] = False,
     max_in_flight: int | None = None,
+    seeds: str | None = None,
 ) -> SweepResult:
     """Run (or resume) a sweep into `out` and return where it is and how it went.
 
@@ -197,7 +202,9 @@ def run_sweep(
     samples * (D + 2) points). `workers` processes (default: all cores; 1 runs here), or a Dask
     `scheduler` address, or any `concurrent.futures` `executor` you pass in. `tables` limits
     what is stored (runs is always kept). `progress` is True for a bar / periodic lines, or a
-    callable `update(done, total)`.
+    callable `update(done, total)`. `seeds` is "independent" (default: run `point * R + r` gets
+    `seed_for(seed, point, r)`) or "common" (common random numbers: replicate r gets
+    `seed_for(seed, 0, r)` at every point). Bad settings raise InputError.
     """
     from sim.execution import check_counts, check_scheduler, default_workers, prestart_pool
     from sim.results import manifest
@@ -221,6 +228,9 @@ def run_sweep(
                 "--tables",
             )
         tables = tuple(t for t in TABLES if t in tables or t == "runs")
+    if seeds is not None and seeds not in SEED_SCHEMES:
+        why = f"unknown seeding {seeds!r}{did_you_mean(seeds, SEED_SCHEMES)}; one of {', '.join(SEED_SCHEMES)}"
+        raise usage_problem("--seeds", why, "--seeds")
     folder = Path(out) if out is not None else Path("results") / f"{_stem(setup)}-sweep"
     given = _settings(
         setup.scenario_sha256,
@@ -232,6 +242,7 @@ def run_sweep(
         batch_size,
         overrides,
         tables,
+        seeds,
     )
     if scheduler:
         check_scheduler(scheduler)  # before anything is created
@@ -270,6 +281,7 @@ def run_sweep(
                 params=registry.resolve(setup.scenario.set, s["settings"]["set"] or {}),
                 tables=tuple(s["settings"]["tables"]),
                 overrides=dict(s["settings"]["set"] or {}),
+                seeds=s["settings"].get("seeds") or "independent",
             )
             for stale in [*stray_temporaries(folder), *stray_temporaries(folder / PARTS)]:
                 stale.unlink(missing_ok=True)
@@ -297,13 +309,15 @@ def run_sweep(
             points = make_design(design, axes, samples, seed)
             runs = len(points) * replicates
             batch_size = batch_size or default_batch_size(runs)
+            seeds = seeds or "independent"
             plan = SweepPlan(
-                setup, points, replicates, seed, batch_size, base, tables or TABLES, overrides
-            )
+                setup, points, replicates, seed, batch_size, base, tables or TABLES, overrides,
+                seeds,
+            )  # fmt: skip
             settings = _settings(
                 setup.scenario_sha256, axes, design,
                 samples if design == "grid" else samples or DEFAULT_SAMPLES[design],
-                replicates, seed, batch_size, overrides or {}, plan.tables,
+                replicates, seed, batch_size, overrides or {}, plan.tables, seeds,
             )  # fmt: skip
             settings["set"] = dict(sorted(overrides.items()))
             sweep_meta = {**_sweep_meta(plan, axes, design, settings), "inputs": inputs}
@@ -358,7 +372,11 @@ def _sweep_meta(
         "replicates": plan.replicates,
         "runs": plan.runs,
         "run_id": "point * replicates + replicate",
-        "seeds": "seed_for(seed, point, replicate): SeedSequence(seed, spawn_key=(point, replicate))",
+        "seeds": (
+            "common: seed_for(seed, 0, replicate) at every point (common random numbers)"
+            if plan.seeds == "common"
+            else "seed_for(seed, point, replicate): SeedSequence(seed, spawn_key=(point, replicate))"
+        ),
         "batch_size": plan.batch_size,
         "batches": plan.batches,
         "batches_complete": [],

@@ -30,6 +30,8 @@ from sim.sweep_store import (
     write_part,
 )
 
+# How run seeds are derived (see SweepPlan.seeds).
+SEED_SCHEMES = ("independent", "common")
 # Rows a worker holds as dicts before turning them into DataFrames (about 30 MB).
 ROW_BUDGET = 50_000
 
@@ -57,6 +59,10 @@ class SweepPlan:
     params: dict[str, float]
     tables: tuple[str, ...] = TABLES
     overrides: dict[str, float] = field(default_factory=dict)
+    # "independent": every run its own stream; "common": replicate r draws the same random
+    # numbers at every design point (common random numbers, Law & Kelton ch. 11), so the
+    # difference between two points is the parameters' effect, not noise between seeds.
+    seeds: str = "independent"
 
     @property
     def runs(self) -> int:
@@ -77,7 +83,7 @@ class SweepPlan:
             run_id=run_id,
             point=point,
             replicate=rep,
-            seed=seed_for(self.seed, point, rep),
+            seed=seed_for(self.seed, 0 if self.seeds == "common" else point, rep),
             overrides={k: float(row[k]) for k in self.points.columns},
         )
 

@@ -63,6 +63,14 @@ def sweep(
         ),
     ] = False,
     seed: Seed = None,
+    seeds: Annotated[
+        str | None,
+        typer.Option(
+            help="independent (each run its own stream) or common (common random numbers: "
+            "replicate r draws the same numbers at every point, so differences between points "
+            "are the parameters' effect) [default: independent]"
+        ),
+    ] = None,
     set_: Annotated[
         list[str] | None, typer.Option("--set", help="Fix a parameter for every run: key=value")
     ] = None,
@@ -91,6 +99,7 @@ def sweep(
             scenario_file(scenario), param or [], design=design, samples=samples, replicates=replicates,
             seed=seed, out=out, workers=workers, scheduler=scheduler, resume=resume,
             batch_size=batch_size, set_items=set_ or [], tables=keep, progress=not quiet,
+            seeds=seeds,
         )  # fmt: skip
     except SweepInterrupted as exc:
         typer.echo(
