@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.eventdata import ACLED_KINDS, BATTLES, REMOTE
 from sim.observations import ObservationFile, is_cumulative
 from sim.scoring import brier, crps_ensemble, crps_normal_obs, crps_uniform_obs
 from sim.targets import EventFilter, Target, hours_since, places_near, resolve_targets
@@ -46,6 +47,7 @@ __all__ = [
     "event_end_hours",
     "event_matches",
     "hours_since",
+    "kind_mask",
     "number_score",
     "number_values",
     "overall",
@@ -122,6 +124,35 @@ def event_end_hours(events: pd.DataFrame) -> pd.Series:
     return events["hour"] + np.where(fighting, hours.fillna(0.0), 0.0)
 
 
+# A ceasefire incident is logged as a `violation` with its kind of fire in `detail`; for an
+# observed strike or engagement it counts as the fire it was, as ACLED codes it
+# (sim.eventdata.ACLED_KINDS: shelling and drone strikes are remote violence, small-arms fire and
+# ground probes are battles). Otherwise a rocket attack during a truce could never match a
+# reported strike, since the model calls it a violation.
+INCIDENT_AS = {
+    "strike": frozenset(
+        r.subkind
+        for r in ACLED_KINDS
+        if r.kind == "violation" and r.subkind and r.event_type == REMOTE
+    ),
+    "engagement": frozenset(
+        r.subkind
+        for r in ACLED_KINDS
+        if r.kind == "violation" and r.subkind and r.event_type == BATTLES
+    ),
+}
+
+
+def kind_mask(events: pd.DataFrame, kind: str) -> pd.Series:
+    """Boolean mask, one per event row: the row is of `kind`, or a violation whose fire
+    (`detail`) is of that kind (see INCIDENT_AS)."""
+    mask = events["kind"] == kind
+    details = INCIDENT_AS.get(kind)
+    if details and "detail" in events.columns:
+        mask |= (events["kind"] == "violation") & events["detail"].isin(details)
+    return mask
+
+
 def select_events(events: pd.DataFrame, flt: EventFilter, start: float, end: float) -> pd.DataFrame:
     """Events matching a filter that overlap [start, end] (an engagement counts while it lasts)."""
     if events.empty:
@@ -129,7 +160,7 @@ def select_events(events: pd.DataFrame, flt: EventFilter, start: float, end: flo
     ev = events
     mask = pd.Series(True, index=ev.index)
     if flt.kind is not None:
-        mask &= ev["kind"] == flt.kind
+        mask &= kind_mask(ev, flt.kind)
     if flt.places is not None:
         mask &= ev["place"].isin(flt.places)
     # An event of N hours covers [hour, hour + N): one ending as a window starts is not in it.
