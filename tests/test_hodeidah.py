@@ -158,3 +158,16 @@ def test_observations_score_against_a_seeded_run():
     df = score_targets(targets, tables)
     assert df["id"].tolist() == [o.id for o in obs.observations]
     assert df["share_matching"].between(0, 1).all() and df["score"].notna().all()
+
+
+def test_actor_mapping_sides_the_coalition_and_iran_with_their_clients():
+    from sim.eventdata import load_actors
+
+    actors = load_actors("hodeidah", {"JF": "Joint Forces", "Houthi": "Ansar Allah"})
+    assert actors.path is not None and actors.path.name == "hodeidah.yaml"
+    assert actors.faction("Giants Brigades") == "JF"
+    assert actors.faction("Military Forces of the United Arab Emirates (2004-)") == "JF"
+    assert actors.faction("Houthi Movement") == "Houthi"
+    assert actors.faction("Military Forces of Iran (1989-)") == "Houthi"
+    assert actors.faction("Civilians (Yemen)") is None
+    assert actors.faction("Some Militia") is False  # unknown: reported, not guessed
