@@ -8,8 +8,8 @@
 #                                         # replicates, 200-run validations (about 2,000 + 400 runs)
 #
 # Writes results/transfer/ (the calibration, both validations) and the Libya overrides file
-# results/transfer/libya_from_hodeidah.yaml; the committed config/overrides/hodeidah_transfer.yaml
-# is the small run's. Hodeidah's facts all date from before 2020 (the project's rule allows
+# results/transfer/libya_from_hodeidah.yaml; the committed config/overrides/hodeidah_calibrated.yaml
+# and config/overrides/libya_from_hodeidah.yaml are the small run's (data/research/hodeidah_sources.md). Hodeidah's facts all date from before 2020 (the project's rule allows
 # them), but they postdate that scenario's own ceasefire, hence --allow-after-ceasefire.
 #
 # Mapping (what transfers): the ceasefire.* parameters as they are; the resume hazard of the side
@@ -53,14 +53,16 @@ PY
 
 # 3. Hodeidah in sample, before and after; 4. Libya out of sample, before and after
 $CS validate scenarios/hodeidah_ceasefire_dec18.yaml -o data/observations/hodeidah.yaml \
-    -n "$NVAL" --quiet --no-report --out "$OUT/hodeidah-defaults" | tail -4 | tee "$OUT/hodeidah_before.txt"
+    -n "$NVAL" --quiet --no-report --out "$OUT/hodeidah-defaults" | tail -6 | tee "$OUT/hodeidah_before.txt"
 $CS validate scenarios/hodeidah_ceasefire_dec18.yaml -o data/observations/hodeidah.yaml \
     -n "$NVAL" --quiet --no-report --set-file "$OUT/hodeidah-calibration/calibrated.yaml" \
-    --out "$OUT/hodeidah-calibrated" | tail -4 | tee "$OUT/hodeidah_after.txt"
+    --out "$OUT/hodeidah-calibrated" | tail -6 | tee "$OUT/hodeidah_after.txt"
 $CS validate scenarios/ceasefire_jan12.yaml -o data/observations/after_ceasefire.yaml \
     --full-window -n "$NVAL" --quiet --no-report --out "$OUT/libya-defaults" \
-    | tail -4 | tee "$OUT/libya_before.txt"
+    | tail -6 | tee "$OUT/libya_before.txt"
 $CS validate scenarios/ceasefire_jan12.yaml -o data/observations/after_ceasefire.yaml \
     --full-window -n "$NVAL" --quiet --no-report --set-file "$OUT/libya_from_hodeidah.yaml" \
-    --out "$OUT/libya-from-hodeidah" | tail -4 | tee "$OUT/libya_after.txt"
-grep -h "^skill" "$OUT"/{hodeidah_before,hodeidah_after,libya_before,libya_after}.txt
+    --out "$OUT/libya-from-hodeidah" | tail -6 | tee "$OUT/libya_after.txt"
+for f in hodeidah_before hodeidah_after libya_before libya_after; do
+    echo "== $f"; grep -E "^(model|no-change|skill)" "$OUT/$f.txt"
+done

@@ -171,3 +171,24 @@ def test_actor_mapping_sides_the_coalition_and_iran_with_their_clients():
     assert actors.faction("Military Forces of Iran (1989-)") == "Houthi"
     assert actors.faction("Civilians (Yemen)") is None
     assert actors.faction("Some Militia") is False  # unknown: reported, not guessed
+
+
+def test_transfer_overrides_are_the_hodeidah_fit_under_libyas_names():
+    """config/overrides: the Hodeidah fit, and the same values under Libya's faction names (the
+    side on the offensive before the truce JF -> LNA, the defender Houthi -> GNA); both are
+    valid parameters of their theater."""
+    from sim.params import ParamRegistry, load_set_file
+
+    overrides = ROOT / "config" / "overrides"
+    fit = load_set_file(overrides / "hodeidah_calibrated.yaml")
+    libya = load_set_file(overrides / "libya_from_hodeidah.yaml")
+    names = {"JF": "LNA", "Houthi": "GNA"}
+    renamed = {
+        k.replace(f"faction.{old}.", f"faction.{new}.") if k.startswith("faction.") else k: v
+        for k, v in fit.items()
+        for old, new in names.items()
+        if not k.startswith("faction.") or k.startswith(f"faction.{old}.")
+    }
+    assert renamed == libya
+    ParamRegistry.load(load_scenario(CEASEFIRE).theater).resolve(fit)
+    ParamRegistry.load(load_scenario(SCENARIOS / "ceasefire_jan12.yaml").theater).resolve(libya)
