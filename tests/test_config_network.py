@@ -116,8 +116,11 @@ def test_parameter_errors_name_close_matches(theater):
 
 def test_all_shipped_scenarios_load():
     names = sorted(p.stem for p in SCENARIOS.glob("*.yaml"))
-    assert names == ["ceasefire_jan12", "no_ceasefire", "sirte_advance", "turkish_deployment"]
+    libya = ["ceasefire_jan12", "no_ceasefire", "sirte_advance", "turkish_deployment"]
+    hodeidah = ["hodeidah_ceasefire_dec18", "hodeidah_november_push", "hodeidah_offensive"]
+    assert names == sorted(libya + hodeidah)
+    offset = {"libya": 7200, "hodeidah": 10800}  # local time: UTC+2, UTC+3
     for name in names:
         setup = load_scenario(SCENARIOS / f"{name}.yaml")
         assert setup.scenario.title and setup.scenario.description and setup.scenario.facts
-        assert setup.scenario.start.utcoffset().total_seconds() == 7200
+        assert setup.scenario.start.utcoffset().total_seconds() == offset[setup.theater.name]
