@@ -34,6 +34,9 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 CONFIG_DIR = PROJECT_ROOT / "config"
 THEATER_DIR = CONFIG_DIR / "theaters"
 SCENARIO_DIR = PROJECT_ROOT / "scenarios"
+# Project settings the command line reads: `default_theater`, the theater of `route` and `params`
+# when neither a scenario nor --theater names one (a scenario always names its own theater).
+PROJECT_FILE = CONFIG_DIR / "project.yaml"
 
 
 class Strict(BaseModel):
@@ -70,7 +73,7 @@ _OFFSET = re.compile(r"^(?:UTC)?([+-])(\d\d):(\d\d)$")
 
 
 def parse_timezone(text: str) -> tzinfo:
-    """A fixed offset (`+02:00`, `UTC+02:00`) or an IANA zone (`Africa/Tripoli`); ValueError."""
+    """A fixed offset (`+02:00`, `UTC+02:00`) or an IANA zone (`Europe/Kyiv`); ValueError."""
     if text in ("UTC", "Z"):
         return UTC
     m = _OFFSET.match(text)
@@ -85,7 +88,7 @@ def parse_timezone(text: str) -> tzinfo:
     except (ZoneInfoNotFoundError, ValueError):
         raise ValueError(
             f"unknown time zone {text!r}: write an offset like '+02:00' or a zone like "
-            "'Africa/Tripoli'"
+            "'Europe/Kyiv'"
         ) from None
 
 
@@ -198,6 +201,25 @@ class SectorSpec(Strict):
     source: str
 
 
+class ReportSpec(Strict):
+    """How the report draws a theater. Every field is optional: left out, it is derived from the
+    theater (see `sim.theater_view.report_settings`)."""
+
+    map_labels: list[str] = []  # places named on the map
+    front_marks: list[str] = []  # places marked on the front figure's km axis
+    map_lon: list[float] | None = Field(default=None, min_length=2, max_length=2)  # degrees E
+    map_lat: list[float] | None = Field(default=None, min_length=2, max_length=2)  # degrees N
+
+    @model_validator(mode="after")
+    def _ranges(self) -> ReportSpec:
+        for what, rng, limit in (("map_lon", self.map_lon, 180), ("map_lat", self.map_lat, 90)):
+            if rng is not None and not -limit <= rng[0] < rng[1] <= limit:
+                raise ValueError(
+                    f"{what} must be [low, high] with -{limit} <= low < high <= {limit}"
+                )
+        return self
+
+
 class Theater(Strict):
     name: str
     title: str
@@ -215,6 +237,7 @@ class Theater(Strict):
     checks: list[CheckSpec] = []
     units: list[UnitSpec] = []
     air: list[AirSpec] = []
+    report: ReportSpec = ReportSpec()
 
     @field_validator("timezone")
     @classmethod
@@ -248,7 +271,7 @@ class OffensiveEvent(EventBase):
 
 
 class ReinforceEvent(EventBase):
-    """Units move to a place and hold it (e.g. Misratan reserves sent toward Abu Grein)."""
+    """Units move to a place and hold it (e.g. a city's reserves sent to a threatened checkpoint)."""
 
     kind: Literal["reinforce"]
     faction: str
@@ -278,7 +301,7 @@ class DeploymentEvent(EventBase):
 
 
 class DefectionEvent(EventBase):
-    """A unit changes sides (Sirte's 604th battalion on 6 January 2020)."""
+    """A unit changes sides (e.g. a battalion inside a besieged city goes over to the besiegers)."""
 
     kind: Literal["defection"]
     unit: str
@@ -371,6 +394,7 @@ _ALL_FIELDS = _field_names(
     UnitSpec,
     AirSpec,
     SectorSpec,
+    ReportSpec,
     Theater,
     OffensiveEvent,
     ReinforceEvent,
@@ -435,7 +459,8 @@ def _yaml11_hint(value: Any) -> str:
 
 
 def resolve_theater_path(name: str, relative_to: Path | None = None) -> Path:
-    """A theater named by id (`libya`) lives in config/theaters; a path is taken as given."""
+    """A theater named by id (the file's stem) lives in config/theaters; a path is taken as
+    given (relative to `relative_to`, the scenario's folder, when one is given)."""
     if name.endswith((".yaml", ".yml")):
         path = Path(name)
         if not path.is_absolute() and relative_to is not None:
@@ -444,17 +469,58 @@ def resolve_theater_path(name: str, relative_to: Path | None = None) -> Path:
     return THEATER_DIR / f"{name}.yaml"
 
 
+def default_theater() -> Path:
+    """The theater file `route` and `params` use without --theater: `default_theater` in
+    config/project.yaml, else the only theater in config/theaters.
+
+    Raises InputError (located in project.yaml, or on the command line) when neither names one."""
+    if PROJECT_FILE.is_file():
+        src = load_yaml(PROJECT_FILE)
+        name = src.data.get("default_theater") if isinstance(src.data, dict) else None
+        if not isinstance(name, str) or not name:
+            raise InputError(src.problem(("default_theater",), "expected a theater id"))
+        path = resolve_theater_path(name, PROJECT_FILE.parent)
+        if not path.is_file():
+            known = sorted(p.stem for p in THEATER_DIR.glob("*.yaml"))
+            raise InputError(
+                src.problem(("default_theater",), f"no theater {name!r} in {THEATER_DIR}"
+                            f"{did_you_mean(name, known)}")
+            )  # fmt: skip
+        return path
+    found = sorted(THEATER_DIR.glob("*.yaml"))
+    if len(found) == 1:
+        return found[0]
+    raise InputError(
+        Problem("<command line>", 1, 1, "--theater",
+                f"give a theater (one of {[p.stem for p in found]}) or set default_theater in "
+                f"{PROJECT_FILE}")
+    )  # fmt: skip
+
+
 def load_theater(path: str | Path) -> Theater:
     """Load and cross-check a theater file; InputError with located problems."""
     return _load_theater(path)[0]
 
 
 def _load_theater(path: str | Path) -> tuple[Theater, Located]:
+    """Validate and cross-check; a stub `theater new` left (text starting `TODO`) is a problem
+    too, reported in place of what else its value breaks (an unknown controller, a time zone)."""
     from sim.checks import check_theater
+    from sim.theater_view import report_problems, stub_problems
 
     src = load_yaml(path)
-    theater = validate_located(Theater, src)
-    check_theater(theater, src)
+    stubs = stub_problems(src)
+    at = {(p.line, p.col) for p in stubs}
+    try:
+        theater = validate_located(Theater, src)
+        check_theater(theater, src)
+        problems = report_problems(theater, src)
+        if problems:
+            raise InputError(problems)
+    except InputError as exc:
+        raise InputError(stubs + [p for p in exc.problems if (p.line, p.col) not in at]) from None
+    if stubs:
+        raise InputError(stubs)
     return theater, src
 
 
