@@ -5,8 +5,10 @@ GeoNames (sim.geonames), citing the geonameid. A name GeoNames gives more than o
 an error listing the candidates, never a guess. Road lengths come from a roads CSV, or from the
 road network of an OpenStreetMap extract (sim.osm_roads), or are estimated as the WGS84
 geodesic times a road factor, each marked as such. Without a roads CSV, segments are proposed
-between neighbouring places: a pair is left out when a third place lies on the way (the pair's
-distance through it is within `DETOUR` of the direct one, and both legs are shorter).
+between neighbouring places. With an OSM extract a pair is left out when a third place lies on
+its road (the road through it is within `DETOUR` of the direct one, both legs shorter); with
+estimates only, the pairs kept are those of the relative neighbourhood graph (Toussaint 1980: no
+third place is nearer to both ends than they are to each other), which is connected and sparse.
 
 What the data cannot say is written as a stub (text starting `TODO`) that `conflict-sim check`
 reports until it is filled in: the title, the factions' names, the units, a figure without a
@@ -29,7 +31,7 @@ from sim.names import PlaceNames
 from sim.theater_csv import PLACE_COLUMNS, ROAD_COLUMNS, Row, flag, kind, number, read_rows
 
 ROAD_FACTOR = 1.2  # road km per great-circle km when estimating (assumption; see docs)
-DETOUR = {"osm": 1.02, "estimate": 1.10}  # a third place "on the way" (module notes)
+DETOUR = 1.02  # a third place on an OSM road: the road through it at most 2% longer
 NEAR_KM = 25.0  # a GeoNames record this close to given coordinates is the same place
 SNAP_KM = 5.0  # farthest a place may lie from its nearest OSM road node
 MAX_SECTORS = 4
@@ -250,24 +252,24 @@ def read_roads(path: Path, places: list[Place], dist: Distances) -> list[Road]:
 
 def propose_roads(places: list[Place], dist: Distances) -> list[Road]:
     """Segments between neighbouring places (module notes), shortest first."""
-    tol = DETOUR["osm" if dist.osm else "estimate"]
     km: dict[frozenset[str], Road] = {}
     for a, b in itertools.combinations([p.name for p in places], 2):
         if dist.osm and (a, b) not in dist.osm:
             continue  # no road of the extract joins them
         km[frozenset((a, b))] = dist.road(a, b)
     names = [p.name for p in places]
-    kept = []
-    for pair, road in sorted(km.items(), key=lambda kv: kv[1].km):
-        a, b = road.a, road.b
-        on_way = any(
-            (ac := km.get(frozenset((a, c)))) and (cb := km.get(frozenset((c, b))))
-            and ac.km < road.km and cb.km < road.km and ac.km + cb.km <= tol * road.km
-            for c in names if c not in pair
-        )  # fmt: skip
-        if not on_way:
-            kept.append(road)
-    return kept
+
+    def between(road: Road, c: str) -> bool:
+        ac, cb = km.get(frozenset((road.a, c))), km.get(frozenset((c, road.b)))
+        if ac is None or cb is None or max(ac.km, cb.km) >= road.km:
+            return False
+        return ac.km + cb.km <= DETOUR * road.km if dist.osm else True
+
+    return [
+        road
+        for pair, road in sorted(km.items(), key=lambda kv: kv[1].km)
+        if not any(between(road, c) for c in names if c not in pair)
+    ]
 
 
 def slug(name: str) -> str:
