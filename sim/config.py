@@ -210,14 +210,13 @@ class ReportSpec(Strict):
     map_lon: list[float] | None = Field(default=None, min_length=2, max_length=2)  # degrees E
     map_lat: list[float] | None = Field(default=None, min_length=2, max_length=2)  # degrees N
 
-    @model_validator(mode="after")
-    def _ranges(self) -> ReportSpec:
-        for what, rng, limit in (("map_lon", self.map_lon, 180), ("map_lat", self.map_lat, 90)):
-            if rng is not None and not -limit <= rng[0] < rng[1] <= limit:
-                raise ValueError(
-                    f"{what} must be [low, high] with -{limit} <= low < high <= {limit}"
-                )
-        return self
+    @field_validator("map_lon", "map_lat")
+    @classmethod
+    def _range(cls, rng: list[float] | None, info: Any) -> list[float] | None:
+        limit = 180 if info.field_name == "map_lon" else 90
+        if rng is not None and not -limit <= rng[0] < rng[1] <= limit:
+            raise ValueError(f"expected [low, high] with -{limit} <= low < high <= {limit}")
+        return rng
 
 
 class Theater(Strict):
