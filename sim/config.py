@@ -34,9 +34,6 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 CONFIG_DIR = PROJECT_ROOT / "config"
 THEATER_DIR = CONFIG_DIR / "theaters"
 SCENARIO_DIR = PROJECT_ROOT / "scenarios"
-# Project settings the command line reads: `default_theater`, the theater of `route` and `params`
-# when neither a scenario nor --theater names one (a scenario always names its own theater).
-PROJECT_FILE = CONFIG_DIR / "project.yaml"
 
 
 class Strict(BaseModel):
@@ -466,34 +463,6 @@ def resolve_theater_path(name: str, relative_to: Path | None = None) -> Path:
             path = relative_to / path
         return path
     return THEATER_DIR / f"{name}.yaml"
-
-
-def default_theater() -> Path:
-    """The theater file `route` and `params` use without --theater: `default_theater` in
-    config/project.yaml, else the only theater in config/theaters.
-
-    Raises InputError (located in project.yaml, or on the command line) when neither names one."""
-    if PROJECT_FILE.is_file():
-        src = load_yaml(PROJECT_FILE)
-        name = src.data.get("default_theater") if isinstance(src.data, dict) else None
-        if not isinstance(name, str) or not name:
-            raise InputError(src.problem(("default_theater",), "expected a theater id"))
-        path = resolve_theater_path(name, PROJECT_FILE.parent)
-        if not path.is_file():
-            known = sorted(p.stem for p in THEATER_DIR.glob("*.yaml"))
-            raise InputError(
-                src.problem(("default_theater",), f"no theater {name!r} in {THEATER_DIR}"
-                            f"{did_you_mean(name, known)}")
-            )  # fmt: skip
-        return path
-    found = sorted(THEATER_DIR.glob("*.yaml"))
-    if len(found) == 1:
-        return found[0]
-    raise InputError(
-        Problem("<command line>", 1, 1, "--theater",
-                f"give a theater (one of {[p.stem for p in found]}) or set default_theater in "
-                f"{PROJECT_FILE}")
-    )  # fmt: skip
 
 
 def load_theater(path: str | Path) -> Theater:

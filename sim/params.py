@@ -40,9 +40,10 @@ class ParamRegistry:
     @classmethod
     def load(cls, theater: Any = None, path: Path = PARAMETERS_FILE) -> ParamRegistry:
         """Every parameter expanded over the theater's factions and patrons (without a theater:
-        the project's default theater, see `sim.config.default_theater`)."""
+        the project's default theater, see `sim.project.default_theater`)."""
         if theater is None:
-            from sim.config import default_theater, load_theater
+            from sim.config import load_theater
+            from sim.project import default_theater
 
             theater = load_theater(default_theater())
         src = load_yaml(path)

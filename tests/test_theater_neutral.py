@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 import sim.config
+import sim.project
 from sim.cli import app
 from sim.config import THEATER_DIR, load_theater
 from sim.theater_view import report_settings
@@ -94,7 +95,7 @@ def two_theaters(tmp_path, monkeypatch):
     (folder / "other.yaml").write_text(text)
     project = tmp_path / "project.yaml"
     monkeypatch.setattr(sim.config, "THEATER_DIR", folder)
-    monkeypatch.setattr(sim.config, "PROJECT_FILE", project)
+    monkeypatch.setattr(sim.project, "PROJECT_FILE", project)
     return project
 
 

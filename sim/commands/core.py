@@ -66,8 +66,9 @@ def _route_theater(theater: str | None, origin: str, destination: str):
     """The theater given, else the project's default theater when it knows both places, else
     the one theater in config/theaters that does (docs/walkthrough.md)."""
     from sim.checks import place_names
-    from sim.config import THEATER_DIR, default_theater, load_theater, resolve_theater_path
+    from sim.config import THEATER_DIR, load_theater, resolve_theater_path
     from sim.errors import InputError
+    from sim.project import default_theater
 
     if theater is not None:
         return load_theater(resolve_theater_path(theater))
@@ -143,8 +144,9 @@ def params(
     ] = None,
 ) -> None:
     """List every parameter with its default, unit, valid range and source."""
-    from sim.config import default_theater, load_scenario, load_theater, resolve_theater_path
+    from sim.config import load_scenario, load_theater, resolve_theater_path
     from sim.params import ParamRegistry
+    from sim.project import default_theater
 
     if scenario is not None:
         setup = load_scenario(scenario_file(scenario))
