@@ -62,6 +62,10 @@ class Group(TyperGroup):
         except Exception as exc:
             # click's exceptions (typer vendors its own copy in recent versions, so matched by
             # their interface): a usage error exits 2, as every input error here does.
+            if type(exc).__name__ == "NoArgsIsHelpError" and getattr(exc, "ctx", None):
+                # `conflict-sim` or a command group alone asks for its help, not a usage error
+                print(exc.ctx.get_help())
+                sys.exit(0)
             if not (hasattr(exc, "format_message") and hasattr(exc, "exit_code")):
                 if type(exc).__name__ == "Abort":
                     print("Aborted.", file=sys.stderr)

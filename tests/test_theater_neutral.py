@@ -122,3 +122,9 @@ def test_faction_acronyms_stay_capitalised():
     assert describe("losses_gna").label == "losses of the GNA"
     assert describe("personnel_end_houthis").label == "personnel of the Houthis at the end"
     assert describe("losses_x", {"x": "X"}).label == "losses of the X"
+
+
+def test_a_command_group_alone_prints_its_help():
+    result = runner.invoke(app, ["theater"])
+    assert result.exit_code == 0 and "new  Write a theater file" in result.output
+    assert "error:" not in result.output
