@@ -308,3 +308,28 @@ def test_every_bad_row_is_reported_at_once(tmp_path, dump):
         ("2", "lat"), ("3", "lat"), ("4", "population")
     ]  # fmt: skip
     assert "give both lat and lon" in errors[1]["msg"]
+
+
+def test_roads_csv_without_km_measured_on_the_extract(tmp_path, dump):
+    extract = tmp_path / "extract.osm"
+    extract.write_text(OSM)
+    places = tmp_path / "places.csv"
+    places.write_text("name\nAlef\nGimel\n")
+    roads = tmp_path / "roads.csv"
+    roads.write_text("a,b\nAlef,Gimel\n")
+    result, out = new(tmp_path, "--places", str(places), "--geonames", str(dump),
+                      "--osm", str(extract), "--roads", str(roads))  # fmt: skip
+    assert result.exit_code == 0, result.output
+    (road,) = yaml.safe_load(out.read_text())["roads"]
+    assert road["km"] > 55.66 * 2 and road["source"].startswith("OpenStreetMap")
+
+
+def test_a_broken_dump_is_located(tmp_path):
+    dump = tmp_path / "bad.txt"
+    dump.write_text(geonames_line(1, "Alef", 0, 40) + "\n" + "2\tBeth\tBeth\t\tnorth\t40\n")
+    places = tmp_path / "places.csv"
+    places.write_text("name\nAlef\n")
+    result, out = new(tmp_path, "--places", str(places), "--geonames", str(dump))
+    (err,) = input_errors(result)
+    assert (err["file"], err["line"]) == (str(dump), "2") and "GeoNames dump" in err["msg"]
+    assert not out.exists()
