@@ -13,7 +13,7 @@ from typing import Any
 import typer
 from typer.core import TyperGroup
 
-from sim.commands import core
+from sim.commands import core, theater
 
 # Placeholders in --help: typer's own (<int range>, <list[str]>, {scenario}) read as code.
 METAVARS = {"set_": "KEY=VALUE", "set": "KEY=VALUE", "param": "KEY=SPEC", "outcome": "COLUMN"}
@@ -62,6 +62,10 @@ class Group(TyperGroup):
         except Exception as exc:
             # click's exceptions (typer vendors its own copy in recent versions, so matched by
             # their interface): a usage error exits 2, as every input error here does.
+            if type(exc).__name__ == "NoArgsIsHelpError" and getattr(exc, "ctx", None):
+                # `conflict-sim` or a command group alone asks for its help, not a usage error
+                print(exc.ctx.get_help())
+                sys.exit(0)
             if not (hasattr(exc, "format_message") and hasattr(exc, "exit_code")):
                 if type(exc).__name__ == "Abort":
                     print("Aborted.", file=sys.stderr)
@@ -94,7 +98,7 @@ class Group(TyperGroup):
 
 app = typer.Typer(
     cls=Group,
-    help="Agent-based simulation of armed conflict on a road network (first theater: Libya, January 2020).",
+    help="Agent-based simulation of armed conflict on a road network: theaters of war built from open data, scenarios run many times.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -103,7 +107,7 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 
-for module in (core,):
+for module in (core, theater):
     module.register(app)
 
 

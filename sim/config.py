@@ -70,7 +70,7 @@ _OFFSET = re.compile(r"^(?:UTC)?([+-])(\d\d):(\d\d)$")
 
 
 def parse_timezone(text: str) -> tzinfo:
-    """A fixed offset (`+02:00`, `UTC+02:00`) or an IANA zone (`Africa/Tripoli`); ValueError."""
+    """A fixed offset (`+02:00`, `UTC+02:00`) or an IANA zone (`Europe/Kyiv`); ValueError."""
     if text in ("UTC", "Z"):
         return UTC
     m = _OFFSET.match(text)
@@ -85,7 +85,7 @@ def parse_timezone(text: str) -> tzinfo:
     except (ZoneInfoNotFoundError, ValueError):
         raise ValueError(
             f"unknown time zone {text!r}: write an offset like '+02:00' or a zone like "
-            "'Africa/Tripoli'"
+            "'Europe/Kyiv'"
         ) from None
 
 
@@ -198,6 +198,24 @@ class SectorSpec(Strict):
     source: str
 
 
+class ReportSpec(Strict):
+    """How the report draws a theater. Every field is optional: left out, it is derived from the
+    theater (see `sim.theater_view.report_settings`)."""
+
+    map_labels: list[str] = []  # places named on the map
+    front_marks: list[str] = []  # places marked on the front figure's km axis
+    map_lon: list[float] | None = Field(default=None, min_length=2, max_length=2)  # degrees E
+    map_lat: list[float] | None = Field(default=None, min_length=2, max_length=2)  # degrees N
+
+    @field_validator("map_lon", "map_lat")
+    @classmethod
+    def _range(cls, rng: list[float] | None, info: Any) -> list[float] | None:
+        limit = 180 if info.field_name == "map_lon" else 90
+        if rng is not None and not -limit <= rng[0] < rng[1] <= limit:
+            raise ValueError(f"expected [low, high] with -{limit} <= low < high <= {limit}")
+        return rng
+
+
 class Theater(Strict):
     name: str
     title: str
@@ -215,6 +233,7 @@ class Theater(Strict):
     checks: list[CheckSpec] = []
     units: list[UnitSpec] = []
     air: list[AirSpec] = []
+    report: ReportSpec = ReportSpec()
 
     @field_validator("timezone")
     @classmethod
@@ -248,7 +267,7 @@ class OffensiveEvent(EventBase):
 
 
 class ReinforceEvent(EventBase):
-    """Units move to a place and hold it (e.g. Misratan reserves sent toward Abu Grein)."""
+    """Units move to a place and hold it (e.g. a city's reserves sent to a threatened checkpoint)."""
 
     kind: Literal["reinforce"]
     faction: str
@@ -278,7 +297,7 @@ class DeploymentEvent(EventBase):
 
 
 class DefectionEvent(EventBase):
-    """A unit changes sides (Sirte's 604th battalion on 6 January 2020)."""
+    """A unit changes sides (e.g. a battalion inside a besieged city goes over to the besiegers)."""
 
     kind: Literal["defection"]
     unit: str
@@ -371,6 +390,7 @@ _ALL_FIELDS = _field_names(
     UnitSpec,
     AirSpec,
     SectorSpec,
+    ReportSpec,
     Theater,
     OffensiveEvent,
     ReinforceEvent,
@@ -435,7 +455,8 @@ def _yaml11_hint(value: Any) -> str:
 
 
 def resolve_theater_path(name: str, relative_to: Path | None = None) -> Path:
-    """A theater named by id (`libya`) lives in config/theaters; a path is taken as given."""
+    """A theater named by id (the file's stem) lives in config/theaters; a path is taken as
+    given (relative to `relative_to`, the scenario's folder, when one is given)."""
     if name.endswith((".yaml", ".yml")):
         path = Path(name)
         if not path.is_absolute() and relative_to is not None:
@@ -450,11 +471,24 @@ def load_theater(path: str | Path) -> Theater:
 
 
 def _load_theater(path: str | Path) -> tuple[Theater, Located]:
+    """Validate and cross-check; a stub `theater new` left (text starting `TODO`) is a problem
+    too, reported in place of what else its value breaks (an unknown controller, a time zone)."""
     from sim.checks import check_theater
+    from sim.theater_view import report_problems, stub_problems
 
     src = load_yaml(path)
-    theater = validate_located(Theater, src)
-    check_theater(theater, src)
+    stubs = stub_problems(src)
+    at = {(p.line, p.col) for p in stubs}
+    try:
+        theater = validate_located(Theater, src)
+        check_theater(theater, src)
+        problems = report_problems(theater, src)
+        if problems:
+            raise InputError(problems)
+    except InputError as exc:
+        raise InputError(stubs + [p for p in exc.problems if (p.line, p.col) not in at]) from None
+    if stubs:
+        raise InputError(stubs)
     return theater, src
 
 

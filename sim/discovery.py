@@ -104,7 +104,7 @@ def parse_condition(
         if op not in ("==", "!="):
             raise _error(m.start("op") + 1, f"{name} is a category: use == or !=, not {op!r}")
         if not _WORD.match(raw):
-            raise _error(col, f"expected a word such as LNA, found {raw!r}")
+            raise _error(col, f"expected a word (a faction key, a place), found {raw!r}")
         return Condition(name, op, raw.strip("'\""), text.strip())
     if raw in ("True", "true", "False", "false"):
         if op not in ("==", "!="):

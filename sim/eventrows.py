@@ -306,7 +306,7 @@ _SUFFIXES = re.compile(r"\s+(town|city|village|district|area|municipality|airpor
 
 def name_key(name: str) -> str:
     """A lenient key for place names: no accents, case, hyphens, apostrophes or leading al-/el-;
-    GED's 'Sirte town' becomes 'sirte'."""
+    GED's '<name> town' becomes '<name>'."""
     text = re.sub(r"[\u2010-\u2015]", " ", name)  # dashes (a waypoint's en dash) part words
     text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode() or text
     text = re.sub(r"[-'’`_]", " ", text.lower())

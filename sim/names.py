@@ -3,8 +3,8 @@
 A name is matched after the usual Arabic normalisation (as in search engines and gazetteers):
 vowel marks (harakat, tanwin, shadda, sukun, superscript alef) and tatweel are dropped; alef with
 hamza above or below, with madda and wasla is plain alef; ta marbuta is ha; alef maqsura is ya;
-hamza on waw or ya is the bare letter. Latin script is case-folded. So `ابو قرين` finds
-`أبو قرين`, `سِرْت` and `سـرت` find `سرت`, and `مصراته` finds `مصراتة`.
+hamza on waw or ya is the bare letter. Latin script is case-folded. So `ابو كبير` finds
+`أبو كبير`, `حِمْص` and `حمـص` find `حمص`, and `القاهره` finds `القاهرة`.
 """
 
 from __future__ import annotations

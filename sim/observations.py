@@ -3,12 +3,12 @@
 A file under `data/observations/` lists three kinds of facts:
 
 - `control`: who held a place at a time (`at`), or over a `window` (held `throughout`, or at
-  its `end`); `controller` may list several acceptable states (e.g. `[GNA, contested]`);
+  its `end`); `controller` may list several acceptable states (e.g. `[<faction>, contested]`);
 - `event`: something of a kind (engagement, strike, withdrawal, control_change, ...) at a place
   or within `within_km` of it by road (`near: {place, within_km}`), by given factions, within a
   window, optionally with at least `min_casualties`;
 - `number`: a quantity over a window (the change of a cumulative timeseries column such as
-  `casualties_LNA`, or the level of another column; or `event_count`, `event_casualties`,
+  `casualties_<faction>`, or the level of another column; or `event_count`, `event_casualties`,
   `event_civilian_casualties` (sums) or `event_mean_casualties` (casualties per event) of the
   events matching a filter), with the source's own range (`low`/`high`) or `value` ± `sd`.
 

@@ -1,7 +1,8 @@
 """The parameter registry: every tunable number with its default, unit, valid range and source.
 
-Keys are dotted and stable (`ceasefire.violation_rate`, `faction.LNA.aggression`,
-`patron.Turkey.troops`) so that `--set`, sweeps and calibration all speak the same language.
+Keys are dotted and stable (`ceasefire.violation_rate`, `faction.<faction>.aggression`,
+`patron.<patron>.troops`, with the theater's own faction and patron keys) so that `--set`,
+sweeps and calibration all speak the same language.
 """
 
 from __future__ import annotations
@@ -38,9 +39,15 @@ class ParamRegistry:
 
     @classmethod
     def load(cls, theater: Any = None, path: Path = PARAMETERS_FILE) -> ParamRegistry:
+        """Every parameter expanded over the theater's factions and patrons (without a theater:
+        the project's default theater, see `sim.project.default_theater`)."""
+        if theater is None:
+            from sim.config import load_theater
+            from sim.project import default_theater
+
+            theater = load_theater(default_theater())
         src = load_yaml(path)
-        factions = list(theater.factions) if theater is not None else ["GNA", "LNA"]
-        patrons = list(theater.patrons) if theater is not None else ["Turkey", "Russia"]
+        factions, patrons = list(theater.factions), list(theater.patrons)
         specs: dict[str, ParamSpec] = {}
         for template, body in src.data.items():
             _check_entry(src, template, body)

@@ -165,7 +165,10 @@ def staged_dir(final: Path) -> Iterator[Path]:
 
 
 def network_json(setup: Setup, net: RoadNetwork) -> dict[str, Any]:
-    """The resolved network and faction styling, so a report needs only the results folder."""
+    """The resolved network, faction styling and the theater's report choices (map labels,
+    front marks, map extent), so a report needs only the results folder."""
+    from sim.theater_view import report_settings
+
     g = net.graph
     return {
         "theater": setup.theater.name,
@@ -186,6 +189,7 @@ def network_json(setup: Setup, net: RoadNetwork) -> dict[str, Any]:
         ],
         "edges": [{"a": a, "b": b, "km": km} for a, b, km in g.edges(data="km")],
         "axis": net.axis,
+        "report": report_settings(setup.theater),
     }
 
 

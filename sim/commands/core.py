@@ -43,13 +43,15 @@ def list_files() -> None:
 def route(
     origin: Annotated[str, typer.Argument(help="Place name or alternative spelling")],
     destination: Annotated[str, typer.Argument(help="Place name or alternative spelling")],
-    theater: Annotated[str, typer.Option(help="Theater id or file")] = "libya",
+    theater: Annotated[
+        str | None,
+        typer.Option(help="Theater id or file (default: the one that knows both places)"),
+    ] = None,
 ) -> None:
     """Print the road path between two places and its length in km."""
-    from sim.config import load_theater, resolve_theater_path
     from sim.network import build_network
 
-    net = build_network(load_theater(resolve_theater_path(theater)))
+    net = build_network(_route_theater(theater, origin, destination))
     a, b = net.resolve(origin), net.resolve(destination)
     path, km = net.route(a, b)
     total = 0.0
@@ -58,6 +60,35 @@ def route(
         leg = net.graph.edges[prev, node]["km"]
         total += leg
         typer.echo(f"  {prev} -> {node}: {leg:.0f} km (total {total:.0f})")
+
+
+def _route_theater(theater: str | None, origin: str, destination: str):
+    """The theater given, else the project's default theater when it knows both places, else
+    the one theater in config/theaters that does (docs/walkthrough.md)."""
+    from sim.checks import place_names
+    from sim.config import THEATER_DIR, load_theater, resolve_theater_path
+    from sim.errors import InputError
+    from sim.project import default_theater
+
+    if theater is not None:
+        return load_theater(resolve_theater_path(theater))
+    first = load_theater(default_theater())
+
+    def knows(t) -> bool:
+        names = place_names(t)
+        return names.resolve(origin) is not None and names.resolve(destination) is not None
+
+    if knows(first):
+        return first
+    others = []
+    for path in sorted(THEATER_DIR.glob("*.yaml")):
+        try:
+            t = load_theater(path)
+        except InputError:
+            continue  # a broken theater is `check`'s to report, not a route's
+        if t.name != first.name and knows(t):
+            others.append(t)
+    return others[0] if len(others) == 1 else first
 
 
 @input_errors
@@ -105,17 +136,24 @@ def params(
     scenario: Annotated[
         Path | None, typer.Argument(help="Scenario file or id: show its values too")
     ] = None,
-    theater: Annotated[str, typer.Option(help="Theater id or file (without a scenario)")] = "libya",
+    theater: Annotated[
+        str | None,
+        typer.Option(
+            help="Theater id or file (without a scenario; default: config/project.yaml's)"
+        ),
+    ] = None,
 ) -> None:
     """List every parameter with its default, unit, valid range and source."""
     from sim.config import load_scenario, load_theater, resolve_theater_path
     from sim.params import ParamRegistry
+    from sim.project import default_theater
 
     if scenario is not None:
         setup = load_scenario(scenario_file(scenario))
         registry, values = ParamRegistry.load(setup.theater), setup.scenario.set
     else:
-        registry, values = ParamRegistry.load(load_theater(resolve_theater_path(theater))), {}
+        path = resolve_theater_path(theater) if theater is not None else default_theater()
+        registry, values = ParamRegistry.load(load_theater(path)), {}
     for key, spec in registry.specs.items():
         here = f"  scenario sets {values[key]:g}" if key in values else ""
         typer.echo(f"{key} = {spec.default:g} [{spec.low:g}, {spec.high:g}] {spec.unit}{here}")

@@ -8,8 +8,12 @@ names and texts) is escaped with `html.escape`: plotly.js renders a subset of HT
 turns the escaped entities back into plain characters.
 
 With more than one run the figures show the ensemble: medians with 50% and 90% bands, and, for
-control, the share of runs in which the east side (the LNA in Libya) holds a place. With a single
-run the same figures show that run.
+control, the share of runs in which the east side (who holds the front axis' east end at the
+start) holds a place. With a single run the same figures show that run.
+
+What is labelled and where the map looks are the theater's choices, carried in network.json's
+`report` block (`sim.theater_view.report_settings`); `report_choices` reads them, deriving them
+from the nodes for a results folder written before the block existed.
 """
 
 from __future__ import annotations
@@ -23,13 +27,9 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-# Places marked on the front figure's axis (by their km from the axis' west end).
-FRONT_MARKS = ("Tripoli", "Misrata", "Abu Grein", "al-Washka", "Sirte")
-# Places labelled on the map.
-MAP_LABELS = ("Tripoli", "Misrata", "Abu Grein", "Sirte", "Ras Lanuf", "Benghazi", "Tobruk")
-# Libya's coastal theater inside plotly's Africa scope (50m resolution: africa_50m topojson).
-MAP_LON = (11.0, 25.0)
-MAP_LAT = (28.6, 33.7)
+# The map is drawn on plotly's Africa scope at 50m resolution (the africa_50m topojson shipped in
+# sim/assets, which covers 30 W to 60 E and 50 S to 50 N, the Arabian peninsula included).
+MAP_SCOPE = "africa"
 EVENT_KINDS = (
     "engagement",
     "strike",
@@ -70,6 +70,28 @@ CEASEFIRE_COLORS = {
     "collapsed": "#d95f02",
 }
 FONT = dict(family="system-ui, -apple-system, Segoe UI, Roboto, sans-serif", size=12)
+
+
+def report_choices(network: Mapping[str, Any]) -> dict[str, Any]:
+    """The theater's report choices from network.json: `map_labels` and `front_marks` (place
+    names), `map_lon` and `map_lat` ([low, high] degrees). An older folder without them gets
+    the same derivation from its nodes (`sim.theater_view`: the most populous places, the axis
+    ends, the padded bounding box)."""
+    from sim.theater_view import MAX_LABELS, _padded
+
+    given = dict(network.get("report") or {})
+    nodes = [n for n in network.get("nodes", []) if not n.get("waypoint")]
+    if "map_labels" not in given:
+        by_pop = sorted(nodes, key=lambda n: -(n.get("population") or 0))
+        given["map_labels"] = [n["name"] for n in by_pop[:MAX_LABELS]]
+    if "front_marks" not in given:
+        axis = network.get("axis") or []
+        given["front_marks"] = list(dict.fromkeys([axis[0], axis[-1]])) if axis else []
+    for key, coord, limit in (("map_lon", "lon", 180), ("map_lat", "lat", 90)):
+        if key not in given:
+            values = [float(n[coord]) for n in nodes] or [0.0]
+            given[key] = _padded(min(values), max(values), limit)
+    return given
 
 
 def esc(value: Any) -> str:

@@ -72,18 +72,24 @@ PATTERNS: tuple[tuple[str, str, str, str], ...] = (
     (r"(.+)_at", "{0}", "", "time"),
 )
 _FRONT_WORDS = {"end": "at the end", "min": "westmost", "max": "eastmost"}
-_UPPER = {"gna", "lna", "uae"}
+ACRONYM_MAX = (
+    3  # a one-word token this short is an acronym (a faction key such as a party's initials)
+)
 
 
 def _name(token: str) -> str:
-    """A place, faction or sector token as written in column names, made readable."""
+    """A place, faction or sector token as written in column names, made readable: one short
+    word is taken for an acronym and capitalised whole, others are title-cased. Callers that
+    know the theater pass its own spellings to `describe` (`places`), which win."""
     words = token.replace("_", " ").split()
-    return " ".join(w.upper() if w in _UPPER else w.title() for w in words)
+    if len(words) == 1 and len(words[0]) <= ACRONYM_MAX and words[0].isalpha():
+        return words[0].upper()
+    return " ".join(w.title() for w in words)
 
 
 def describe(column: str, places: Mapping[str, str] | None = None) -> Outcome:
     """The label, unit and kind of an outcome column (see the module notes); `places` maps
-    place slugs in column names (`abu_grein`) to their names (`Abu Grein`)."""
+    place slugs in column names (`al_hafa`) to their names (`Al Hafa`)."""
     if column in EXACT:
         text, unit, kind = EXACT[column]
         return Outcome(column, text, unit, kind)

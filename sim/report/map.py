@@ -2,8 +2,9 @@
 
 Places are filled circles coloured by control (one run) or by the share of runs the east side
 holds them (ensemble); units are open markers in colours of their own, one symbol per faction,
-so they are never read as places. A scale bar and zoom buttons (the whole coast, the Tripoli
-front, Misrata to Sirte) make the dense Tripoli front readable.
+so they are never read as places. A scale bar and zoom buttons (the whole theater, and the
+densest cluster of places) make a crowded front readable. Which places are labelled and the
+map's extent are the theater's choices (`report_choices`).
 """
 
 from __future__ import annotations
@@ -17,9 +18,7 @@ import plotly.graph_objects as go
 
 from sim.report.figures import (
     FONT,
-    MAP_LABELS,
-    MAP_LAT,
-    MAP_LON,
+    MAP_SCOPE,
     _pct,
     _place_values,
     clock,
@@ -27,6 +26,7 @@ from sim.report.figures import (
     esc,
     fmt_day,
     frame_hours,
+    report_choices,
     share_scale,
     sides,
 )
@@ -42,6 +42,8 @@ def map_figure(
     """Animated map: roads, places coloured by controller (one run) or by the east side's share
     of runs (ensemble), run 0's units sized by personnel, one frame a day with a slider."""
     nodes = pd.DataFrame(network["nodes"]).set_index("name", drop=False)
+    choices = report_choices(network)
+    map_labels = set(choices["map_labels"])
     west, east = sides(network, control)
     n_runs = int(control["run_id"].nunique()) if not control.empty else 1
     single = n_runs <= 1
@@ -165,7 +167,7 @@ def map_figure(
         ),
         trace=dict(
             mode="markers+text",
-            text=[esc(n) if n in MAP_LABELS else "" for n in real.index],
+            text=[esc(n) if n in map_labels else "" for n in real.index],
             textposition="top center",
             textfont=dict(size=10, color="#222"),
             name="places",
@@ -229,7 +231,7 @@ def map_figure(
     data = [roads, way_trace(0, True), place_trace(0, True)]
     data += [unit_trace(0, f, True) for f in factions]
     dynamic = list(range(1, len(data)))
-    views = map_views(nodes)
+    views = map_views(nodes, tuple(choices["map_lon"]), tuple(choices["map_lat"]))
     data.append(scale_bar(*views[0][1:]))  # static: frames leave it alone
     frames = [
         go.Frame(
@@ -254,11 +256,11 @@ def map_figure(
         font=FONT,
         legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="left", x=0.0),
         geo=dict(
-            scope="africa",
+            scope=MAP_SCOPE,
             resolution=50,
             projection=dict(type="mercator"),
-            lonaxis=dict(range=list(MAP_LON)),
-            lataxis=dict(range=list(MAP_LAT)),
+            lonaxis=dict(range=list(choices["map_lon"])),
+            lataxis=dict(range=list(choices["map_lat"])),
             domain=dict(x=[0, 0.9], y=[0, 1]),
             showland=True,
             landcolor="#f2efe6",
@@ -392,11 +394,13 @@ def _km(lat1: np.ndarray, lon1: np.ndarray, lat2: float, lon2: float) -> np.ndar
     return 6371.0 * np.hypot(x, y)
 
 
-def map_views(nodes: pd.DataFrame) -> list[tuple[str, tuple[float, float], tuple[float, float]]]:
-    """(button label, lon range, lat range): the whole theater, then a zoom on the densest
-    cluster of places (the most places within ZOOM_KM of one place: the Tripoli front in Libya),
-    named after its most populous place."""
-    views = [("whole theater", MAP_LON, MAP_LAT)]
+def map_views(
+    nodes: pd.DataFrame, lons: tuple[float, float], lats: tuple[float, float]
+) -> list[tuple[str, tuple[float, float], tuple[float, float]]]:
+    """(button label, lon range, lat range): the whole theater (`lons`, `lats`), then a zoom on
+    the densest cluster of places (the most places within ZOOM_KM of one place: typically a
+    besieged capital's front), named after its most populous place."""
+    views = [("whole theater", lons, lats)]
     lat, lon = nodes["lat"].to_numpy(dtype=float), nodes["lon"].to_numpy(dtype=float)
     if len(nodes) < 3:
         return views

@@ -94,7 +94,9 @@ def metric_tables(
 ) -> tuple[Table, Table]:
     """(numeric metrics: median, bootstrap 95% CI of the median, 5–95% of runs; outcomes:
     shares of runs) from runs.parquet."""
+    # column tokens -> the theater's own spellings: place names and faction keys (`losses_gna`)
     places = {slug(n["name"]): n["name"] for n in (network or {}).get("nodes", [])}
+    places.update({slug(k): k for k in (network or {}).get("factions", {})})
     n = len(runs)
     num_rows: list[list[str]] = []
     cat_rows: list[list[str]] = []

@@ -14,7 +14,6 @@ from plotly.subplots import make_subplots
 
 from sim.report.figures import (
     CEASEFIRE_COLORS,
-    FRONT_MARKS,
     _ceasefire_line,
     _layout,
     _mark_ceasefire,
@@ -25,6 +24,7 @@ from sim.report.figures import (
     esc,
     faction_color,
     quantiles,
+    report_choices,
     rgba,
 )
 
@@ -79,7 +79,9 @@ def front_figure(
         for tr in band_traces(x, q, "#444444", name, bands=n > 1, hover="%{y:,.0f} km"):
             fig.add_trace(tr, row=r, col=1)
         if col == "front_km":
-            marks = [(km[m], m) for m in FRONT_MARKS if km.get(m) is not None]
+            marks = [
+                (km[m], m) for m in report_choices(network)["front_marks"] if km.get(m) is not None
+            ]
             top = max([float(q["q95"].max()) if len(q) else 0.0] + [k for k, _ in marks]) + 40
             fig.update_yaxes(
                 title=f"km from {esc(origin)} along the coast road",
