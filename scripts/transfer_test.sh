@@ -10,7 +10,7 @@
 # Writes results/transfer/ (the calibration, both validations) and the Libya overrides file
 # results/transfer/libya_from_hodeidah.yaml; the committed config/overrides/hodeidah_calibrated.yaml
 # and config/overrides/libya_from_hodeidah.yaml are the small run's (data/research/hodeidah_sources.md). Hodeidah's facts all date from before 2020 (the project's rule allows
-# them), but they postdate that scenario's own ceasefire, hence --allow-after-ceasefire.
+# them); the theater's calibration_cutoff (12 January 2020) lets calibrate use them.
 #
 # Mapping (what transfers): the ceasefire.* parameters as they are; the resume hazard of the side
 # that was on the offensive before the truce (JF in Hodeidah, LNA in Libya) and of the side
@@ -22,12 +22,15 @@ CS=${CS:-.venv/bin/conflict-sim}
 PY=${PY:-.venv/bin/python}
 OUT=${OUT:-results/transfer}
 if [[ "${FULL:-0}" == 1 ]]; then BUDGET=200; REPS=10; NVAL=200; else BUDGET=20; REPS=3; NVAL=20; fi
-rm -rf "$OUT"
+if [[ -e "$OUT" ]]; then  # never delete a folder the user may have put there
+    echo "transfer_test.sh: $OUT exists; move it away or set OUT=another/folder" >&2
+    exit 2
+fi
 mkdir -p "$OUT"
 
 # 1. calibrate on Hodeidah alone
 $CS calibrate scenarios/hodeidah_ceasefire_dec18.yaml -o data/observations/hodeidah.yaml \
-    --allow-after-ceasefire --method de --budget "$BUDGET" -n "$REPS" --quiet --always-write \
+    --method de --budget "$BUDGET" -n "$REPS" --quiet --always-write \
     --out "$OUT/hodeidah-calibration" \
     -p ceasefire.violation_rate=1:20 -p ceasefire.truce_share=0.05:0.8 \
     -p ceasefire.erosion_days=5:120 \

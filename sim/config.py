@@ -234,6 +234,9 @@ class Theater(Strict):
     units: list[UnitSpec] = []
     air: list[AirSpec] = []
     report: ReportSpec = ReportSpec()
+    # Nothing dated after this may tune a default or a calibration: what follows is the theater's
+    # out-of-sample test. None: the first ceasefire of the scenario being calibrated.
+    calibration_cutoff: Time | None = None
 
     @field_validator("timezone")
     @classmethod

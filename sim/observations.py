@@ -34,9 +34,6 @@ from sim.yamlsource import Located, load_yaml
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 OBSERVATIONS_DIR = PROJECT_ROOT / "data" / "observations"
 
-# What calibration may learn from: facts known before the 12 January 2020 ceasefire took effect.
-CEASEFIRE_CUTOFF = datetime.fromisoformat("2020-01-12T00:00:00+02:00")
-
 # Event kinds the model logs (sim/model.py, sim/agents.py); `event` is a logged scenario event.
 EVENT_KINDS = (
     "engagement",
@@ -477,9 +474,12 @@ def after_cutoff(o: ObservationBase, cutoff: datetime) -> str | None:
 
 
 def scenario_cutoff(setup: Setup) -> datetime:
-    """When calibration must stop looking: the scenario's first ceasefire or 12 January 2020."""
+    """When calibration must stop looking: the theater's `calibration_cutoff` if it sets one,
+    else the scenario's first ceasefire, else its end (every fact in its window may be used)."""
+    if setup.theater.calibration_cutoff is not None:
+        return setup.theater.calibration_cutoff
     times = [e.at for e in setup.scenario.events if getattr(e, "kind", "") == "ceasefire"]
-    return min([CEASEFIRE_CUTOFF, *times])
+    return min(times, default=setup.scenario.end)
 
 
 def check_in_sample(obs: ObservationFile, setup: Setup) -> None:

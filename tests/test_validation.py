@@ -16,7 +16,6 @@ from sim.cli import app
 from sim.config import load_scenario
 from sim.execution import run_specs
 from sim.observations import (
-    CEASEFIRE_CUTOFF,
     OBSERVATIONS_DIR,
     after_cutoff,
     cut_setup,
@@ -141,7 +140,7 @@ def test_jan2020_is_valid_sourced_and_in_sample():
     check_in_sample(obs, setup)  # raises if anything postdates the ceasefire
     for o in obs.observations:
         assert o.source.publication and o.source.date <= date(2020, 1, 12), o.id
-        assert after_cutoff(o, CEASEFIRE_CUTOFF) is None, o.id
+        assert after_cutoff(o, setup.theater.calibration_cutoff) is None, o.id
     kinds = {o.kind for o in obs.observations}
     assert kinds == {"control", "event", "number"}
 
@@ -157,7 +156,7 @@ def test_after_ceasefire_is_valid_sourced_and_wholly_out_of_sample():
     assert len(obs.observations) >= 10
     for o in obs.observations:
         assert o.source.publication and o.source.date >= date(2020, 1, 12), o.id
-        assert o.start >= CEASEFIRE_CUTOFF, o.id
+        assert o.start >= setup.theater.calibration_cutoff, o.id
         assert o.end <= setup.scenario.end, o.id
     with pytest.raises(InputError) as refused:
         check_in_sample(obs, setup)
