@@ -19,6 +19,8 @@ from sim.dynamics import supply as supply_fn
 if TYPE_CHECKING:
     from sim.model import ConflictModel
 
+DAYS_PER_MONTH = 365.25 / 12.0
+
 
 class Posture(Enum):
     HOLD = "hold"
@@ -198,7 +200,15 @@ class Unit(CellAgent):
 
 
 class AirAsset(Agent):
-    """Drones, aircraft or air defence of a faction or patron, based at an airbase."""
+    """Drones, aircraft or air defence of a faction or patron (`owner`), flying for `faction`
+    from an airbase.
+
+    Strike sorties fly at `air.<faction>.<kind>_strikes_per_day` per airframe (calibrated to
+    UNSMIL's counts, config/parameters.yaml) at enemy units in contact or on the move within
+    reach; a sortie into enemy air-defence cover may lose its airframe (`lost`). Under a truce
+    the assets of a party's own air arm hold fire where the truce binds it; a patron's assets
+    follow their patron's own decision (`Patron.complies`), not their client's.
+    """
 
     def __init__(
         self,
@@ -221,10 +231,31 @@ class AirAsset(Agent):
         self.base = base
         self.count = count
         self.radius_km = radius_km
+        self.lost = 0  # airframes lost to air defence
+        self.sorties = 0  # strike sorties flown
+
+    @staticmethod
+    def sampled_count(model: ConflictModel, low: int | None, best: int, high: int | None) -> int:
+        """An asset's airframes or systems: the best estimate, or with `air.sample_counts` a draw
+        from the triangular distribution on its stated range with the estimate as mode (as
+        force sizes, `ConflictModel._sampled_personnel`), from the `forces` stream."""
+        if model.p["air.sample_counts"] < 0.5 or low is None or high is None or low >= high:
+            return best
+        mode = min(max(best, low), high)
+        return round(float(model.streams["forces"].triangular(low, mode, high)))
 
     @property
     def strikes(self) -> bool:
         return self.kind in ("drone", "aircraft") and self.count > 0
+
+    def holds_fire(self, node: str) -> bool:
+        """Whether a truce keeps this asset from striking at `node`: it binds the client there
+        and the operator complies (a party's air arm always; a patron by its own draw)."""
+        m = self.model
+        if not m.truce.bound(self.faction, node):
+            return False
+        patron = m.patrons.get(self.owner)
+        return patron is None or patron.complies()
 
     def step(self) -> None:
         if self.strikes:
@@ -239,7 +270,7 @@ class AirAsset(Agent):
                 return
             self.base = new
         rng = m.streams["air"]
-        per_day = m.p[f"air.{'drone' if self.kind == 'drone' else 'aircraft'}_sorties_per_day"]
+        per_day = m.p[f"air.{self.faction}.{self.kind}_strikes_per_day"]
         n = rng.poisson(air.expected_sorties(self.count, per_day))
         if n == 0:
             return
@@ -250,7 +281,7 @@ class AirAsset(Agent):
             if u.faction != self.faction
             and u.active
             and u.node in reach
-            and not m.truce.bound(self.faction, u.node)  # a truce's strikes are incidents
+            and not self.holds_fire(u.node)  # a truce's strikes are incidents
         ]
         if not targets:
             return
@@ -279,6 +310,8 @@ class AirAsset(Agent):
         self, target: Unit, rng: np.random.Generator, log: bool = True
     ) -> tuple[float, float]:
         m = self.model
+        self.sorties += 1
+        m.air_sorties.append((m.time, self.faction, target.node))
         defences = m.air_defences_over(target.node, self.faction)
         p_hit = air.hit_probability(
             m.p["air.hit_probability"], defences, m.p["air.defence_suppression"]
@@ -286,7 +319,9 @@ class AirAsset(Agent):
         place = m.places[target.node]
         lost = civ = 0.0
         if rng.random() < p_hit:
-            lost = air.strike_losses(rng, m.p["air.losses_per_hit"], target.personnel)
+            lost = air.killed_per_hit(
+                rng, m.p["air.losses_per_hit"], m.p["air.losses_dispersion"], target.personnel
+            )
             m.inflict(target, lost)
             if place.population > 0:
                 civ = float(
@@ -300,14 +335,15 @@ class AirAsset(Agent):
                 place.population -= civ
                 place.civilian_casualties += civ
                 m.civilian_casualties += civ
-            if log:
-                m.log(
-                    "strike", target.node, f"{self.faction},{target.faction}", lost,
-                    f"{self.name} strikes {target.name} at {target.node}: {lost:.0f} killed",
-                    civilian=civ,
-                )  # fmt: skip
+        if log:  # every strike, as UNSMIL counted them, a miss with no one killed
+            outcome = f"{lost:.0f} killed" if lost else "no one killed"
+            m.log(
+                "strike", target.node, f"{self.faction},{target.faction}", lost,
+                f"{self.name} strikes {target.name} at {target.node}: {outcome}", civilian=civ,
+            )  # fmt: skip
         if defences and rng.random() < air.loss_probability(m.p["air.loss_probability"], defences):
             self.count -= 1
+            self.lost += 1
             m.log(
                 "air_loss",
                 target.node,
@@ -319,15 +355,85 @@ class AirAsset(Agent):
 
 
 class Patron(Agent):
-    """A foreign backer that deploys troops or drones when its client asks."""
+    """A foreign backer: dated inflows of fighters and drones (`schedule_inflows`), a contingent
+    when its client asks (`step`, for what-if scenarios), and its own decision whether its
+    assets hold fire under a truce (`complies`): a patron is not a party to its client's truce.
+    """
 
-    def __init__(self, model: ConflictModel, key: str, name: str, client: str):
+    def __init__(self, model: ConflictModel, key: str, name: str, client: str, inflows: tuple = ()):
         super().__init__(model)
         self.key = key
         self.name = name
         self.client = client
+        self.inflows = list(inflows)
         self.requested_at: float | None = None
         self.deployments = 0
+        self.delivered = {"fighters": 0.0, "drones": 0.0}
+        self._complies: tuple[float | None, bool] | None = None  # (truce declared at, choice)
+
+    def complies(self) -> bool:
+        """Whether the patron holds its assets' fire under the truce in force: one draw per
+        declared truce, with chance `patron.<P>.ceasefire_compliance` (the `patrons` stream)."""
+        m = self.model
+        if self._complies is None or self._complies[0] != m.truce.declared_at:
+            chance = m.p[f"patron.{self.key}.ceasefire_compliance"]
+            self._complies = (m.truce.declared_at, bool(m.streams["patrons"].random() < chance))
+        return self._complies[1]
+
+    def schedule_inflows(self) -> None:
+        """Schedule the deliveries of each dated inflow within the run, every
+        `patron.inflow_interval_days`: a monthly rate drawn per replicate uniformly in the
+        inflow's [per_month_low, per_month_high] (the `patrons` stream; at the midpoint when
+        `patron.sample_inflows` is 0), delivered in equal batches (fractions carried over)."""
+        m = self.model
+        step_h = m.p["patron.inflow_interval_days"] * 24.0
+        for flow in self.inflows:
+            low, high = flow.per_month_low, flow.per_month_high
+            if m.p["patron.sample_inflows"] >= 0.5 and high > low:
+                rate = float(m.streams["patrons"].uniform(low, high))
+            else:
+                rate = (low + high) / 2.0
+            first = max(m.sc.hour_of(flow.start), 0.0) + step_h
+            last = m.sc.hours if flow.end is None else min(m.sc.hour_of(flow.end), m.sc.hours)
+            per_batch = rate * step_h / (24.0 * DAYS_PER_MONTH)
+            hour = first
+            while hour <= last:
+                m._at(hour, self._deliver, flow, per_batch)
+                hour += step_h
+
+    def _deliver(self, flow, amount: float) -> None:
+        """One batch of an inflow: fighters as a new unit of the patron at the client's nearest
+        held place to the inflow's, drones onto the patron's drone fleet (replacing losses)."""
+        from sim.scenario_events import arrive  # (scenario_events imports this module)
+
+        m = self.model
+        carried = self.delivered[flow.kind] + amount
+        n = int(carried) - int(self.delivered[flow.kind])
+        self.delivered[flow.kind] = carried
+        if n <= 0:
+            return
+        place = m.network.resolve(flow.place)
+        if flow.kind == "fighters":
+            arrive(
+                m, self.key, place, personnel=n, firepower=m.p[f"patron.{self.key}.firepower"],
+                drones=0, air_defence=0, name=f"{self.name} inflow",
+                text=f"{n} fighters arrive for the {self.client} ({self.name}; {flow.source})",
+            )  # fmt: skip
+            return
+        fleet = [a for a in m.assets if a.owner == self.key and a.kind == "drone"]
+        held = [a for a in fleet if m.places[a.base].controller == self.client]
+        if held:
+            held[0].count += n
+            m.log(
+                "deployment", held[0].base, f"{self.client},{self.key}", 0.0,
+                f"{self.name} delivers {n} drones to {held[0].base} ({flow.source})",
+            )  # fmt: skip
+            m.refresh_air_cover()
+        else:
+            arrive(
+                m, self.key, place, personnel=0, firepower=0.0, drones=n, air_defence=0,
+                name=f"{self.name} drones",
+            )  # fmt: skip
 
     def step(self) -> None:
         """The client asks once enemy-held ground nears its capital or its most valuable city."""

@@ -62,6 +62,8 @@ def check_theater(t: Theater, src: Located) -> None:
         place(("factions", key, "capital"), f.capital)
     for key, pat in t.patrons.items():
         member(("patrons", key, "client"), pat.client, factions, "faction")
+        for j, flow in enumerate(pat.inflows):
+            place(("patrons", key, "inflows", j, "place"), flow.place)
     problems.extend(_road_problems(t, src, names))
     for i, name in enumerate(t.front_axis):
         place(("front_axis", i), name)

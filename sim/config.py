@@ -132,10 +132,30 @@ class FactionSpec(Strict):
     capital: str
 
 
+class InflowSpec(Strict):
+    """A patron's dated inflow of fighters or drones at a monthly rate within a stated range
+    (sampled per replicate), arriving at the client's nearest held place to `place`."""
+
+    kind: Literal["fighters", "drones"]
+    start: Time
+    end: Time | None = None
+    per_month_low: float = Field(ge=0)
+    per_month_high: float = Field(ge=0)
+    place: str
+    source: str
+
+    @model_validator(mode="after")
+    def _range(self) -> InflowSpec:
+        if self.per_month_low > self.per_month_high:
+            raise ValueError("per_month_low is above per_month_high")
+        return self
+
+
 class PatronSpec(Strict):
     name: str
     client: str
     source: str
+    inflows: list[InflowSpec] = []
 
 
 class UnitSpec(Strict):
