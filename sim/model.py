@@ -26,12 +26,13 @@ from mesa import Model
 from mesa.discrete_space import Network
 
 from sim import ground
-from sim.agents import AirAsset, Patron, Place, Posture, Unit
+from sim.agents import AirAsset, Place, Posture, Unit
 from sim.battle import Battlefield
 from sim.command import Faction
 from sim.config import OffensiveEvent, Setup, UnitSpec
 from sim.dynamics import air
 from sim.network import RoadNetwork, build_network
+from sim.patrons import Patron
 from sim.recording import Recording, slug
 from sim.scenario_events import HANDLERS, arrive
 from sim.situation import Situation
