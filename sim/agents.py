@@ -162,7 +162,11 @@ class Unit(CellAgent):
         m = self.model
         if self.posture != Posture.WITHDRAW and m.places[self.node].controller != self.faction:
             return  # stay until the place it is taking is secured
-        budget = self.speed_kmh * m.p["movement.speed_factor"] * supply_fn.speed_factor(self.supply)
+        budget = (
+            self.speed_kmh
+            * m.p["movement.speed_factor"]
+            * supply_fn.speed_factor(self.supply, m.p["supply.speed_floor"])
+        )
         while self.route and budget > 0:
             nxt = self.route[0]
             edge_km = m.network.graph.edges[self.node, nxt]["km"]

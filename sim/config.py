@@ -206,6 +206,18 @@ class AirSpec(Strict):
         return self
 
 
+class HubSpec(Strict):
+    """A supply hub: a stock at a place, refilled by a patron's sea or air bridge while the
+    faction the bridge serves holds it."""
+
+    place: str
+    stock_days: float = Field(gt=0)
+    bridge: Literal["sea", "air", "overland"] | None = None
+    bridge_for: str | None = None
+    bridge_from: str | None = None  # an overland bridge's rear place: it runs while held
+    source: str
+
+
 class SectorSpec(Strict):
     """A front sector: its axis of places, from one side's rear to the other's.
 
@@ -235,6 +247,7 @@ class Theater(Strict):
     checks: list[CheckSpec] = []
     units: list[UnitSpec] = []
     air: list[AirSpec] = []
+    supply_hubs: list[HubSpec] = []
 
     @field_validator("timezone")
     @classmethod

@@ -31,6 +31,7 @@ from sim.battle import Battlefield
 from sim.command import Faction
 from sim.config import OffensiveEvent, Setup, UnitSpec
 from sim.dynamics import air
+from sim.dynamics.supply import HubStock
 from sim.network import RoadNetwork, build_network
 from sim.patrons import Patron
 from sim.recording import Recording, slug
@@ -129,9 +130,10 @@ class ConflictModel(Situation, Recording, Model):
         self.battlefield = Battlefield(self)
         self.air_cover: dict[str, dict[str, float]] = {}  # faction -> place -> support bonus
         self.air_sorties: list[tuple[float, str, str]] = []  # (hour, faction, place struck)
-        self._supplied: dict[str, dict[str, float]] = {}
+        self._supplied: dict[str, dict[str, tuple[float, str]]] = {}  # node -> (km, hub)
         self._control_version = 0
-        self._supply_version = -1
+        self._supply_version: tuple | None = None
+        self.hub_stocks: dict[str, HubStock] = {}  # made at the first hour (sim.ground)
         for ev in self.sc.events:
             self._at(self.sc.hour_of(ev.at), HANDLERS[type(ev)], self, ev)
         for pat in self.patrons.values():

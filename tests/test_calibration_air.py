@@ -232,3 +232,66 @@ def test_patron_inflows_arrive_at_their_sampled_rates(tmp_path):
     m = _toy_with_inflows(tmp_path, 0, **{"patron.inflows": 0})
     m.run()
     assert m.reinforcements["X"] == 0 and [a.count for a in m.assets] == [1]
+
+
+def _toy_with_hubs(folder: Path, stock_days: float = 1.0, **overrides) -> ConflictModel:
+    """The toy line with supply hubs at A (for X, by a sea bridge) and C (for Y)."""
+    theater = yaml.safe_load((DATA / "toy_theater.yaml").read_text())
+    theater["supply_hubs"] = [
+        {"place": "A", "stock_days": stock_days, "bridge": "sea", "bridge_for": "X",
+         "source": "test"},
+        {"place": "C", "stock_days": 30, "source": "test"},
+    ]  # fmt: skip
+    (folder / "toy_theater.yaml").write_text(yaml.safe_dump(theater, sort_keys=False))
+    scenario = yaml.safe_load((DATA / "toy_scenario.yaml").read_text())
+    scenario["events"] = []
+    (folder / "s.yaml").write_text(yaml.safe_dump(scenario, sort_keys=False))
+    setup = load_scenario(folder / "s.yaml")
+    return ConflictModel(setup, resolve_params(setup, overrides), seed=0)
+
+
+def test_supply_falls_with_distance_from_hubs_and_runs_down_when_cut_off(tmp_path):
+    """Analytic checks: full within supply.full_km, e^-1 one supply.falloff_km beyond it; a
+    unit converges to its hub's level; cut off from every hub it loses supply.decay_per_hour
+    an hour to 0; the enemy's hubs and ground do not supply it."""
+    from sim import ground
+    from sim.dynamics import supply
+
+    assert supply.level_at(300, 300, 1000) == 1.0
+    assert supply.level_at(1300, 300, 1000) == pytest.approx(np.exp(-1))
+    assert supply.speed_factor(0.0, 0.3) == 0.3 and supply.speed_factor(0.5, 0.3) == pytest.approx(
+        0.65
+    )
+    m = _toy_with_hubs(tmp_path, 30, **{"supply.full_km": 0, "supply.falloff_km": 30})
+    x1 = m.unit_by_id["x1"]
+    x1.cell = m.grid._cells["B"]  # 30 km from its hub at A: the hostile place is reached
+    for _ in range(200):
+        ground.update_supply(m)
+    assert m._supplied["X"]["B"] == (30.0, "A")
+    assert x1.supply == pytest.approx(np.exp(-1))
+    m.places["A"].controller = "Y"  # its only hub lost: cut off
+    m._control_version += 1
+    before, decay = x1.supply, m.p["supply.decay_per_hour"]
+    for hour in range(1, 11):
+        ground.update_supply(m)
+        assert x1.supply == pytest.approx(max(0.0, before - hour * decay))
+        assert x1.encircled
+
+
+@pytest.mark.parametrize("bridge", [0.0, 1.0])
+def test_a_hub_runs_dry_without_its_bridge(tmp_path, bridge):
+    """A hub with a day of stock for its 1,000 fighters runs dry in 24 hours with no bridge,
+    and the unit then runs down; a bridge that replaces the draw keeps it full."""
+    from sim import ground
+
+    m = _toy_with_hubs(
+        tmp_path, 1.0, **{"supply.sea_bridge_share": bridge, "supply.min_hub_personnel": 1}
+    )
+    x1 = m.unit_by_id["x1"]
+    for _ in range(23):
+        ground.update_supply(m)
+    assert not m.hub_stocks["A"].empty and x1.supply == 1.0
+    for _ in range(12):
+        ground.update_supply(m)
+    assert m.hub_stocks["A"].empty == (bridge == 0.0)
+    assert (x1.supply < 1.0) == (bridge == 0.0)
