@@ -295,3 +295,38 @@ def test_a_hub_runs_dry_without_its_bridge(tmp_path, bridge):
         ground.update_supply(m)
     assert m.hub_stocks["A"].empty == (bridge == 0.0)
     assert (x1.supply < 1.0) == (bridge == 0.0)
+
+
+@pytest.mark.parametrize(
+    ("block", "field", "value", "message"),
+    [
+        ("supply_hubs", "supply_hubs.0.place", "Tripolli", "unknown place 'Tripolli'"),
+        ("supply_hubs", "supply_hubs.0.bridge_for", "GNX", "unknown faction 'GNX'"),
+        ("inflows", "patrons.Turkey.inflows.0.place", "Tripolli", "unknown place 'Tripolli'"),
+    ],
+)
+def test_a_misspelt_hub_or_inflow_is_one_located_line(tmp_path, block, field, value, message):
+    """Bad hubs and inflows are refused by `check` with the field, line and a close match."""
+    from typer.testing import CliRunner
+
+    from sim.cli import app
+
+    from .conftest import input_errors
+
+    src = (Path(__file__).parent.parent / "config" / "theaters" / "libya.yaml").read_text()
+    if block == "supply_hubs":
+        old = "  - place: Tripoli\n    stock_days: 30\n    bridge: sea\n    bridge_for: GNA\n"
+        new = old.replace("place: Tripoli", f"place: {value}") if "place" in field else old
+        new = (
+            new.replace("bridge_for: GNA", f"bridge_for: {value}") if "bridge_for" in field else new
+        )
+    else:
+        old = '        place: Tripoli\n        source: "SOHR'
+        new = old.replace("Tripoli", value, 1)
+    assert src.count(old) == 1
+    path = tmp_path / "libya.yaml"
+    path.write_text(src.replace(old, new))
+    (m,) = input_errors(CliRunner().invoke(app, ["check", str(path)]))
+    assert m["field"] == field and message in m["msg"]
+    if "Tripolli" in value:
+        assert "did you mean 'Tripoli'" in m["msg"]
