@@ -162,7 +162,11 @@ class Unit(CellAgent):
         m = self.model
         if self.posture != Posture.WITHDRAW and m.places[self.node].controller != self.faction:
             return  # stay until the place it is taking is secured
-        budget = self.speed_kmh * m.p["movement.speed_factor"] * supply_fn.speed_factor(self.supply)
+        budget = (
+            self.speed_kmh
+            * m.p["movement.speed_factor"]
+            * supply_fn.speed_factor(self.supply, m.p["supply.speed_floor"])
+        )
         while self.route and budget > 0:
             nxt = self.route[0]
             edge_km = m.network.graph.edges[self.node, nxt]["km"]
@@ -198,7 +202,15 @@ class Unit(CellAgent):
 
 
 class AirAsset(Agent):
-    """Drones, aircraft or air defence of a faction or patron, based at an airbase."""
+    """Drones, aircraft or air defence of a faction or patron (`owner`), flying for `faction`
+    from an airbase.
+
+    Strike sorties fly at `air.<faction>.<kind>_strikes_per_day` per airframe (calibrated to
+    UNSMIL's counts, config/parameters.yaml) at enemy units in contact or on the move within
+    reach; a sortie into enemy air-defence cover may lose its airframe (`lost`). Under a truce
+    the assets of a party's own air arm hold fire where the truce binds it; a patron's assets
+    follow their patron's own decision (`Patron.complies`), not their client's.
+    """
 
     def __init__(
         self,
@@ -221,10 +233,31 @@ class AirAsset(Agent):
         self.base = base
         self.count = count
         self.radius_km = radius_km
+        self.lost = 0  # airframes lost to air defence
+        self.sorties = 0  # strike sorties flown
+
+    @staticmethod
+    def sampled_count(model: ConflictModel, low: int | None, best: int, high: int | None) -> int:
+        """An asset's airframes or systems: the best estimate, or with `air.sample_counts` a draw
+        from the triangular distribution on its stated range with the estimate as mode (as
+        force sizes, `ConflictModel._sampled_personnel`), from the `forces` stream."""
+        if model.p["air.sample_counts"] < 0.5 or low is None or high is None or low >= high:
+            return best
+        mode = min(max(best, low), high)
+        return round(float(model.streams["forces"].triangular(low, mode, high)))
 
     @property
     def strikes(self) -> bool:
         return self.kind in ("drone", "aircraft") and self.count > 0
+
+    def holds_fire(self, node: str) -> bool:
+        """Whether a truce keeps this asset from striking at `node`: it binds the client there
+        and the operator complies (a party's air arm always; a patron by its own draw)."""
+        m = self.model
+        if not m.truce.bound(self.faction, node):
+            return False
+        patron = m.patrons.get(self.owner)
+        return patron is None or patron.complies()
 
     def step(self) -> None:
         if self.strikes:
@@ -239,7 +272,7 @@ class AirAsset(Agent):
                 return
             self.base = new
         rng = m.streams["air"]
-        per_day = m.p[f"air.{'drone' if self.kind == 'drone' else 'aircraft'}_sorties_per_day"]
+        per_day = m.p[f"air.{self.faction}.{self.kind}_strikes_per_day"]
         n = rng.poisson(air.expected_sorties(self.count, per_day))
         if n == 0:
             return
@@ -250,7 +283,7 @@ class AirAsset(Agent):
             if u.faction != self.faction
             and u.active
             and u.node in reach
-            and not m.truce.bound(self.faction, u.node)  # a truce's strikes are incidents
+            and not self.holds_fire(u.node)  # a truce's strikes are incidents
         ]
         if not targets:
             return
@@ -279,6 +312,8 @@ class AirAsset(Agent):
         self, target: Unit, rng: np.random.Generator, log: bool = True
     ) -> tuple[float, float]:
         m = self.model
+        self.sorties += 1
+        m.air_sorties.append((m.time, self.faction, target.node))
         defences = m.air_defences_over(target.node, self.faction)
         p_hit = air.hit_probability(
             m.p["air.hit_probability"], defences, m.p["air.defence_suppression"]
@@ -286,7 +321,9 @@ class AirAsset(Agent):
         place = m.places[target.node]
         lost = civ = 0.0
         if rng.random() < p_hit:
-            lost = air.strike_losses(rng, m.p["air.losses_per_hit"], target.personnel)
+            lost = air.killed_per_hit(
+                rng, m.p["air.losses_per_hit"], m.p["air.losses_dispersion"], target.personnel
+            )
             m.inflict(target, lost)
             if place.population > 0:
                 civ = float(
@@ -300,14 +337,15 @@ class AirAsset(Agent):
                 place.population -= civ
                 place.civilian_casualties += civ
                 m.civilian_casualties += civ
-            if log:
-                m.log(
-                    "strike", target.node, f"{self.faction},{target.faction}", lost,
-                    f"{self.name} strikes {target.name} at {target.node}: {lost:.0f} killed",
-                    civilian=civ,
-                )  # fmt: skip
+        if log:  # every strike, as UNSMIL counted them, a miss with no one killed
+            outcome = f"{lost:.0f} killed" if lost else "no one killed"
+            m.log(
+                "strike", target.node, f"{self.faction},{target.faction}", lost,
+                f"{self.name} strikes {target.name} at {target.node}: {outcome}", civilian=civ,
+            )  # fmt: skip
         if defences and rng.random() < air.loss_probability(m.p["air.loss_probability"], defences):
             self.count -= 1
+            self.lost += 1
             m.log(
                 "air_loss",
                 target.node,
@@ -316,45 +354,3 @@ class AirAsset(Agent):
                 f"{self.name} lost to air defence",
             )
         return lost, civ
-
-
-class Patron(Agent):
-    """A foreign backer that deploys troops or drones when its client asks."""
-
-    def __init__(self, model: ConflictModel, key: str, name: str, client: str):
-        super().__init__(model)
-        self.key = key
-        self.name = name
-        self.client = client
-        self.requested_at: float | None = None
-        self.deployments = 0
-
-    def step(self) -> None:
-        """The client asks once enemy-held ground nears its capital or its most valuable city."""
-        m = self.model
-        troops = m.p[f"patron.{self.key}.troops"]
-        drones = m.p[f"patron.{self.key}.drones"]
-        if self.requested_at is not None or (troops <= 0 and drones <= 0):
-            return
-        threatened = m.threatened_place(self.client, m.p[f"patron.{self.key}.trigger_km"])
-        if threatened is None:
-            return
-        self.requested_at = m.time
-        delay = m.p[f"patron.{self.key}.delay_days"] * 24.0
-        m.log(
-            "request",
-            threatened,
-            f"{self.client},{self.key}",
-            0.0,
-            f"{self.client} asks {self.name} for help: enemy within reach of {threatened}",
-        )
-        m.schedule_deployment(
-            self.key,
-            threatened,
-            personnel=troops,
-            firepower=m.p[f"patron.{self.key}.firepower"],
-            drones=int(drones),
-            air_defence=0,
-            delay_hours=delay,
-            name=f"{self.name} contingent",
-        )

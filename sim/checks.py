@@ -62,6 +62,8 @@ def check_theater(t: Theater, src: Located) -> None:
         place(("factions", key, "capital"), f.capital)
     for key, pat in t.patrons.items():
         member(("patrons", key, "client"), pat.client, factions, "faction")
+        for j, flow in enumerate(pat.inflows):
+            place(("patrons", key, "inflows", j, "place"), flow.place)
     problems.extend(_road_problems(t, src, names))
     for i, name in enumerate(t.front_axis):
         place(("front_axis", i), name)
@@ -84,6 +86,12 @@ def check_theater(t: Theater, src: Located) -> None:
         member(("air", i, "owner"), a.owner, owners, "owner")
         member(("air", i, "faction"), a.faction, factions, "faction")
         place(("air", i, "base"), a.base)
+    for i, h in enumerate(t.supply_hubs):
+        place(("supply_hubs", i, "place"), h.place)
+        if h.bridge_from is not None:
+            place(("supply_hubs", i, "bridge_from"), h.bridge_from)
+        if h.bridge_for is not None:
+            member(("supply_hubs", i, "bridge_for"), h.bridge_for, factions, "faction")
     if problems:
         raise InputError(problems)
     problems = _network_problems(t, src)

@@ -132,10 +132,30 @@ class FactionSpec(Strict):
     capital: str
 
 
+class InflowSpec(Strict):
+    """A patron's dated inflow of fighters or drones at a monthly rate within a stated range
+    (sampled per replicate), arriving at the client's nearest held place to `place`."""
+
+    kind: Literal["fighters", "drones"]
+    start: Time
+    end: Time | None = None
+    per_month_low: float = Field(ge=0)
+    per_month_high: float = Field(ge=0)
+    place: str
+    source: str
+
+    @model_validator(mode="after")
+    def _range(self) -> InflowSpec:
+        if self.per_month_low > self.per_month_high:
+            raise ValueError("per_month_low is above per_month_high")
+        return self
+
+
 class PatronSpec(Strict):
     name: str
     client: str
     source: str
+    inflows: list[InflowSpec] = []
 
 
 class UnitSpec(Strict):
@@ -184,6 +204,18 @@ class AirSpec(Strict):
     def _range(self) -> AirSpec:
         _check_range(self.count_low, self.count, self.count_high, "count")
         return self
+
+
+class HubSpec(Strict):
+    """A supply hub: a stock at a place, refilled by a patron's sea or air bridge while the
+    faction the bridge serves holds it."""
+
+    place: str
+    stock_days: float = Field(gt=0)
+    bridge: Literal["sea", "air", "overland"] | None = None
+    bridge_for: str | None = None
+    bridge_from: str | None = None  # an overland bridge's rear place: it runs while held
+    source: str
 
 
 class SectorSpec(Strict):
@@ -237,6 +269,7 @@ class Theater(Strict):
     # Nothing dated after this may tune a default or a calibration: what follows is the theater's
     # out-of-sample test. None: the first ceasefire of the scenario being calibrated.
     calibration_cutoff: Time | None = None
+    supply_hubs: list[HubSpec] = []
 
     @field_validator("timezone")
     @classmethod

@@ -6,6 +6,7 @@ maths is in `sim.dynamics.supply` and `sim.dynamics.morale`.
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from typing import TYPE_CHECKING
 
@@ -19,20 +20,77 @@ if TYPE_CHECKING:
 
 
 def update_supply(m: ConflictModel) -> None:
-    """Trace supply from depots through friendly ground (recomputed when control changes)."""
-    if m._supply_version != m._control_version:
-        g = m.network.graph
+    """Trace each unit's supply to the nearest hub of its side that has stock, through ground
+    its side holds or that nobody contests against it; the unit's supply moves toward the level
+    the hub sustains at that road distance, and runs down when no hub reaches it. Hubs are the
+    theater's `supply_hubs` (or, in a theater without them, its depots with unlimited stocks).
+    The trace is recomputed when control changes, a hub runs dry, or every decision interval."""
+    p = m.p
+    hubs = _hub_stocks(m)
+    key = (m._control_version, round(m.time) // int(p["faction.decision_interval_hours"]))
+    if m._supply_version != key:
         for f in m.factions:
-            friendly = {n for n, p in m.places.items() if p.controller == f}
-            depots = [n for n in friendly if m.places[n].depot]
-            m._supplied[f] = supply.supplied_nodes(g, friendly, depots, m.p["supply.max_trace_km"])
-        m._supply_version = m._control_version
+            passable = {
+                n for n, place in m.places.items()
+                if place.controller == f
+                or (place.controller == "contested" and not m.hostile_present(n, f))
+            }  # fmt: skip
+            sources = [
+                n for n in passable
+                if m.places[n].controller == f and (n in hubs and not hubs[n].empty)
+            ]  # fmt: skip
+            m._supplied[f] = supply.nearest_hubs(
+                m.network.graph, passable, sources, p["supply.max_trace_km"]
+            )
+        m._supply_version = key
+    drawing: dict[str, float] = defaultdict(float)
     for u in m.units:
-        connected = u.node in m._supplied.get(u.faction, {})
-        u.encircled = not connected
+        reached = m._supplied.get(u.faction, {}).get(u.node)
+        u.encircled = reached is None
+        target = None
+        if reached is not None:
+            km, hub = reached
+            target = supply.level_at(km, p["supply.full_km"], p["supply.falloff_km"])
+            drawing[hub] += u.personnel
         u.supply = supply.update_supply(
-            u.supply, connected, m.p["supply.decay_per_hour"], m.p["supply.resupply_per_hour"]
+            u.supply, target, p["supply.decay_per_hour"], p["supply.resupply_per_hour"]
         )
+    for name, stock in hubs.items():
+        was_empty = stock.empty
+        rear = m.places[stock.bridge_from].controller if stock.bridge_from else None
+        stock.hour(drawing.get(name, 0.0), m.places[name].controller, rear)
+        if stock.empty != was_empty:
+            m._supply_version = None  # a hub ran dry or was refilled: trace again next hour
+
+
+def _hub_stocks(m: ConflictModel) -> dict[str, supply.HubStock]:
+    """The hubs' stocks, made at the first hour: `stock_days` of the personnel their side has
+    nearest to them then (at least `supply.min_hub_personnel`); a theater without hubs has its
+    depots as hubs that never run dry."""
+    if m.hub_stocks:
+        return m.hub_stocks
+    p = m.p
+    specs = m.theater.supply_hubs
+    if not specs:
+        m.hub_stocks = {
+            n: supply.HubStock(days=math.inf, base=1.0) for n, pl in m.places.items() if pl.depot
+        }
+        return m.hub_stocks
+    names = [m.network.resolve(h.place) for h in specs]
+    served: dict[str, float] = defaultdict(float)
+    for f in m.factions:
+        friendly = {n for n, pl in m.places.items() if pl.controller == f}
+        own = [n for n in names if n in friendly]
+        reach = supply.nearest_hubs(m.network.graph, friendly, own, p["supply.max_trace_km"])
+        for u in m.units:
+            if u.faction == f and u.node in reach:
+                served[reach[u.node][1]] += u.personnel
+    for name, h in zip(names, specs, strict=True):
+        share = p[f"supply.{h.bridge}_bridge_share"] if h.bridge else 0.0
+        base = max(served[name], p["supply.min_hub_personnel"])
+        rear = m.network.resolve(h.bridge_from) if h.bridge_from else None
+        m.hub_stocks[name] = supply.HubStock(h.stock_days, base, share, h.bridge_for, rear)
+    return m.hub_stocks
 
 
 def morale_and_withdrawal(m: ConflictModel) -> None:

@@ -26,11 +26,14 @@ from mesa import Model
 from mesa.discrete_space import Network
 
 from sim import ground
-from sim.agents import AirAsset, Patron, Place, Posture, Unit
+from sim.agents import AirAsset, Place, Posture, Unit
 from sim.battle import Battlefield
 from sim.command import Faction
 from sim.config import OffensiveEvent, Setup, UnitSpec
+from sim.dynamics import air
+from sim.dynamics.supply import HubStock
 from sim.network import RoadNetwork, build_network
+from sim.patrons import Patron
 from sim.recording import Recording, slug
 from sim.scenario_events import HANDLERS, arrive
 from sim.situation import Situation
@@ -95,7 +98,8 @@ class ConflictModel(Situation, Recording, Model):
             for k, f in self.theater.factions.items()
         }
         self.patrons = {
-            k: Patron(self, k, pat.name, pat.client) for k, pat in self.theater.patrons.items()
+            k: Patron(self, k, pat.name, pat.client, tuple(pat.inflows))
+            for k, pat in self.theater.patrons.items()
         }
         self.unit_by_id: dict[str, Unit] = {}
         removed = set(self.sc.remove_units)
@@ -107,7 +111,7 @@ class ConflictModel(Situation, Recording, Model):
         for a in self.theater.air:
             AirAsset(
                 self, a.id, a.name, a.owner, a.faction, a.kind, self.network.resolve(a.base),
-                a.count, a.radius_km,
+                AirAsset.sampled_count(self, a.count_low, a.count, a.count_high), a.radius_km,
             )  # fmt: skip
 
         self.initial = self.personnel_by_faction()
@@ -124,12 +128,16 @@ class ConflictModel(Situation, Recording, Model):
         self.pending_arrivals: list[tuple[float, str, float]] = []  # (hour, faction, personnel)
         self.truce = Truce(self)
         self.battlefield = Battlefield(self)
-        self.air_cover: dict[str, set[str]] = {}
-        self._supplied: dict[str, dict[str, float]] = {}
+        self.air_cover: dict[str, dict[str, float]] = {}  # faction -> place -> support bonus
+        self.air_sorties: list[tuple[float, str, str]] = []  # (hour, faction, place struck)
+        self._supplied: dict[str, dict[str, tuple[float, str]]] = {}  # node -> (km, hub)
         self._control_version = 0
-        self._supply_version = -1
+        self._supply_version: tuple | None = None
+        self.hub_stocks: dict[str, HubStock] = {}  # made at the first hour (sim.ground)
         for ev in self.sc.events:
             self._at(self.sc.hour_of(ev.at), HANDLERS[type(ev)], self, ev)
+        for pat in self.patrons.values():
+            pat.schedule_inflows()
         self.refresh_air_cover()
         self.record()
 
@@ -229,12 +237,19 @@ class ConflictModel(Situation, Recording, Model):
             self.record()
 
     def refresh_air_cover(self) -> None:
-        """Places under each faction's drone or air cover, from bases it still holds."""
-        cover: dict[str, set[str]] = defaultdict(set)
-        for a in self.assets:
-            if a.strikes and self.places[a.base].controller == a.faction:
-                cover[a.faction].update(self.reach(a.base, a.radius_km))
-        self.air_cover = cover
+        """Each faction's air support by place: `air.support_bonus` of the strike sorties it flew
+        in the last `air.support_window_hours` over places within `combat.max_fire_km` by road."""
+        since = self.time - self.p["air.support_window_hours"]
+        self.air_sorties = [s for s in self.air_sorties if s[0] > since]
+        flown: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+        for _hour, faction, node in self.air_sorties:
+            for n in self.near(node, self.p["combat.max_fire_km"]):
+                flown[faction][n] += 1.0
+        per, cap = self.p["air.support_per_sortie"], self.p["combat.air_support_bonus"]
+        self.air_cover = {
+            f: {n: air.support_bonus(k, per, cap) for n, k in by_node.items()}
+            for f, by_node in flown.items()
+        }
 
     def run(self) -> None:
         """Step hour by hour to the scenario's end."""

@@ -50,14 +50,14 @@ class Situation:
     def unit_strength(self: ConflictModel, u: Unit) -> float:
         """Effective strength: personnel x effectiveness (firepower, morale, supply, air cover).
         The effectiveness is kept on the unit until one of its inputs changes."""
-        covered = u.node in self.air_cover.get(u.faction, ())
-        key = (u.morale, u.supply, covered, self.p_version)
+        bonus = self.air_cover.get(u.faction, {}).get(u.node, 0.0)  # from sorties flown there
+        key = (u.morale, u.supply, bonus, self.p_version)
         if u.eff_key != key:
             u.eff_key = key
             u.eff = combat.effectiveness(
                 u.firepower, u.morale, u.supply, self.p["combat.morale_exponent"],
                 self.p["combat.supply_exponent"],
-                self.p["combat.air_support_bonus"] if covered else 0.0,
+                bonus,
             )  # fmt: skip
         return u.personnel * u.eff
 
@@ -202,7 +202,9 @@ class Situation:
         )
 
     def drone_over(self: ConflictModel, node: str, faction: str) -> AirAsset | None:
-        """A drone asset of `faction` with `node` in reach from a base it holds, if any."""
+        """A drone asset of `faction` with `node` in reach from a base it holds, if any, that
+        may fly for a truce incident: the faction's own, or a patron's that does not comply
+        (a patron decides for its own assets, `Patron.complies`)."""
         for a in self.assets:
             if (
                 a.kind == "drone"
@@ -210,6 +212,7 @@ class Situation:
                 and a.faction == faction
                 and self.places[a.base].controller == faction
                 and node in self.reach(a.base, a.radius_km)
+                and not (a.owner in self.patrons and self.patrons[a.owner].complies())
             ):
                 return a
         return None

@@ -19,6 +19,7 @@ STREAMS: dict[str, int] = {
     "incidents": 6,
     "politics": 7,
     "forces": 8,
+    "patrons": 9,
 }
 """Mechanism name -> spawn key. Never renumber: it would change every seeded result."""
 

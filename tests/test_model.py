@@ -111,9 +111,10 @@ def test_full_compliance_no_incidents_and_no_resumption_freeze_the_war_at_the_ce
             "ceasefire.violation_rate": 0,
             "faction.GNA.resume_hazard": 0,
             "faction.LNA.resume_hazard": 0,
+            **{f"patron.{p}.ceasefire_compliance": 1 for p in ("Turkey", "Russia", "UAE")},
         },
     )
-    m = ConflictModel(setup, params, seed=11)
+    m = ConflictModel(setup, params, seed=12)
     start = setup.scenario.hour_of(
         next(e.at for e in setup.scenario.events if e.kind == "ceasefire")
     )
@@ -210,7 +211,7 @@ def test_air_strikes_hit_units_in_contact_and_are_logged():
     m.places["A"].airbase = True
     y1 = m.unit_by_id["y1"]
     m.battlefield.ongoing["C"] = {"start": 0, "hours": 1, "losses": {}, "civ": 0.0, "seen": m.time}
-    m.p["air.drone_sorties_per_day"] = 24
+    m.p["air.X.drone_strikes_per_day"] = 24
     m.p["air.hit_probability"] = 1.0
     before = y1.personnel
     for _ in range(3):

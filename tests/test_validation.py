@@ -367,7 +367,10 @@ def test_validate_end_to_end(tmp_path):
 
 
 def _scenario_short(tmp_path: Path) -> Path:
-    return short_scenario(tmp_path, end="2020-01-08T00:00+02:00")
+    # near-Poisson killed per hit, so that a few days of strikes identify their mean
+    return short_scenario(
+        tmp_path, end="2020-01-08T00:00+02:00", set={"air.losses_dispersion": 100}
+    )
 
 
 def _strike_losses_obs(value: float, sd: float, **changes) -> dict:
