@@ -13,7 +13,7 @@ import numpy as np
 from mesa import Agent
 from mesa.discrete_space import CellAgent, FixedAgent
 
-from sim.dynamics import air, civilians
+from sim.dynamics import air
 from sim.dynamics import supply as supply_fn
 
 if TYPE_CHECKING:
@@ -168,7 +168,7 @@ class Unit(CellAgent):
             edge_km = m.network.graph.edges[self.node, nxt]["km"]
             if self.posture != Posture.WITHDRAW and not m.may_advance_into(self, nxt):
                 # Advance to contact: close up to weapon range of the defended place, no further.
-                limit = max(edge_km - m.p["combat.range_km"], 0.0)
+                limit = max(edge_km - m.p["combat.contact_standoff_km"], 0.0)
                 self.progress_km = max(self.progress_km, min(limit, self.progress_km + budget))
                 break
             step = min(budget, edge_km - self.progress_km)
@@ -288,18 +288,7 @@ class AirAsset(Agent):
         if rng.random() < p_hit:
             lost = air.strike_losses(rng, m.p["air.losses_per_hit"], target.personnel)
             m.inflict(target, lost)
-            if place.population > 0:
-                civ = float(
-                    rng.poisson(
-                        civilians.expected_strike_harm(
-                            place.population, m.p["civilians.strike_harm"]
-                        )
-                    )
-                )
-                civ = min(civ, place.population)
-                place.population -= civ
-                place.civilian_casualties += civ
-                m.civilian_casualties += civ
+            civ = m.battlefield.strike_harm(place, rng)
             if log:
                 m.log(
                     "strike", target.node, f"{self.faction},{target.faction}", lost,
