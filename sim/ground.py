@@ -49,7 +49,7 @@ def morale_and_withdrawal(m: ConflictModel) -> None:
         u.morale = morale.update_morale(
             u.morale, u.lost_this_hour / before if before > 0 else 0.0, u.supply, u.encircled,
             u.in_contact, p["morale.loss_sensitivity"], p["morale.supply_sensitivity"],
-            p["morale.encircled_penalty"], p["morale.recovery_per_hour"],
+            p["morale.encircled_penalty"], p["morale.recovery_per_hour"], p["morale.low_supply"],
         )  # fmt: skip
         if not u.in_contact or u.posture == Posture.WITHDRAW or (u.local and enemy <= 0):
             continue  # a militia gives its town up only to an enemy who is there to take it

@@ -272,3 +272,20 @@ def test_every_calibration_test_named_in_the_parameters_exists():
         assert (ROOT / path).exists(), ref
         text = here if path.endswith(Path(__file__).name) else (ROOT / path).read_text()
         assert re.search(rf"^def {func}\(", text, re.M), ref
+
+
+def test_former_constants_are_parameters():
+    """The effectiveness floor, the low-supply threshold of morale and the intensity of a full
+    fight are read from their parameters, not written into the code."""
+    from sim.dynamics import morale
+
+    assert combat.effectiveness(1.0, 0.0, 0.0, 1.0, 1.0, floor=0.3) == pytest.approx(0.09)
+    assert combat.effectiveness(1.0, 0.0, 1.0, 1.0, 1.0, floor=0.0) == 0.0
+    args = (0.5, 0.0, 0.4, False, True, 3.0, 0.01, 0.01, 0.004)
+    assert morale.update_morale(*args, low_supply=0.3) == 0.5
+    assert morale.update_morale(*args, low_supply=0.5) == pytest.approx(0.49)
+    assert civ_fn.intensity(500, 1000) == 0.5 and civ_fn.intensity(500, 4000) == 0.125
+    _, p = _defaults()
+    for key in ("combat.effectiveness_floor", "morale.low_supply"):
+        assert key in p
+    assert "civilians.full_intensity_personnel" in p
