@@ -261,6 +261,16 @@ def test_split_casualties_adds_up():
     assert combat.split_casualties(rng, 100.0, 0.152, noise=False) == pytest.approx((15.2, 84.8))
 
 
+def test_wounded_for_killed_keeps_the_killed_share():
+    """A strike's deaths come first; the wounded drawn for them keep `losses.killed_share`."""
+    rng = np.random.default_rng(8)
+    killed = 2_000.0
+    wounded = sum(combat.wounded_for_killed(rng, 1.0, 0.152) for _ in range(int(killed)))
+    assert killed / (killed + wounded) == pytest.approx(0.152, rel=0.05)
+    assert combat.wounded_for_killed(rng, 0.0, 0.152) == 0.0
+    assert combat.wounded_for_killed(rng, 3.0, 0.25, noise=False) == pytest.approx(9.0)
+
+
 def test_every_calibration_test_named_in_the_parameters_exists():
     """config/parameters.yaml names a test beside each calibrated source: each must exist."""
     entries = yaml.safe_load(PARAMS.read_text())

@@ -137,6 +137,17 @@ def split_casualties(
     return killed, casualties - killed
 
 
+def wounded_for_killed(
+    rng: np.random.Generator, killed: float, killed_share: float, noise: bool = True
+) -> float:
+    """Wounded that go with `killed` deaths (a strike's, whose deaths are drawn first): Poisson
+    with mean killed * (1 - share) / share, or that mean without noise; 0 for no deaths."""
+    if killed <= 0 or killed_share <= 0:
+        return 0.0
+    mean = killed * (1.0 - killed_share) / killed_share
+    return float(rng.poisson(mean)) if noise else mean
+
+
 def split(total: float, weights: Sequence[float]) -> list[float]:
     """Share `total` losses among units in proportion to their weights (personnel); no unit
     loses more than its weight. Plain floats: a handful of units is faster without numpy."""
