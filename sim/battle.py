@@ -138,17 +138,16 @@ class Battlefield:
         return killed_a, killed_b, civ
 
     def _apply_losses(self, group: list[Unit], total: float, rng: Any, noise: bool) -> float:
-        """Share a group's casualties among its units, each split into killed and wounded
-        (`losses.killed_share`); returns the group's killed."""
-        shares = combat.split(total, [u.personnel for u in group])
-        killed_all = 0.0
-        for u, lost in zip(group, shares, strict=True):
-            killed, wounded = combat.split_casualties(
-                rng, lost, self.model.p["losses.killed_share"], noise
-            )
-            self.model.inflict(u, killed, wounded)
-            killed_all += killed
-        return killed_all
+        """Split a group's casualties into killed and wounded (`losses.killed_share`; whole
+        people when drawn), then share each among its units by personnel; returns the killed."""
+        killed, wounded = combat.split_casualties(
+            rng, total, self.model.p["losses.killed_share"], noise
+        )
+        weights = [u.personnel for u in group]
+        shares = zip(combat.split(killed, weights), combat.split(wounded, weights), strict=True)
+        for u, (k, w) in zip(group, shares, strict=True):
+            self.model.inflict(u, k, w)
+        return killed
 
     def _civilian_harm(
         self, place: Place, engaged_personnel: float, stream: str | None = None
