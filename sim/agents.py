@@ -13,7 +13,7 @@ import numpy as np
 from mesa import Agent
 from mesa.discrete_space import CellAgent, FixedAgent
 
-from sim.dynamics import air, civilians
+from sim.dynamics import air, combat
 from sim.dynamics import supply as supply_fn
 
 if TYPE_CHECKING:
@@ -172,7 +172,7 @@ class Unit(CellAgent):
             edge_km = m.network.graph.edges[self.node, nxt]["km"]
             if self.posture != Posture.WITHDRAW and not m.may_advance_into(self, nxt):
                 # Advance to contact: close up to weapon range of the defended place, no further.
-                limit = max(edge_km - m.p["combat.range_km"], 0.0)
+                limit = max(edge_km - m.p["combat.contact_standoff_km"], 0.0)
                 self.progress_km = max(self.progress_km, min(limit, self.progress_km + budget))
                 break
             step = min(budget, edge_km - self.progress_km)
@@ -324,24 +324,19 @@ class AirAsset(Agent):
             lost = air.killed_per_hit(
                 rng, m.p["air.losses_per_hit"], m.p["air.losses_dispersion"], target.personnel
             )
-            m.inflict(target, lost)
-            if place.population > 0:
-                civ = float(
-                    rng.poisson(
-                        civilians.expected_strike_harm(
-                            place.population, m.p["civilians.strike_harm"]
-                        )
-                    )
-                )
-                civ = min(civ, place.population)
-                place.population -= civ
-                place.civilian_casualties += civ
-                m.civilian_casualties += civ
-        if log:  # every strike, as UNSMIL counted them, a miss with no one killed
-            outcome = f"{lost:.0f} killed" if lost else "no one killed"
+            # The deaths are drawn first; the wounded that go with them at the killed share.
+            wounded = combat.wounded_for_killed(rng, lost, m.p["losses.killed_share"])
+            m.inflict(target, lost, min(wounded, max(target.personnel - lost, 0.0)))
+            civ = m.battlefield.strike_harm(place, rng)
+        outcome = f"{lost:.0f} killed" if lost else "no one killed"
+        text = f"{self.name} strikes {target.name} at {target.node}: {outcome}"
+        if log and m.truce.bound(self.faction, target.node):
+            # A patron that did not comply strikes where the truce binds its client: an incident.
+            m.truce.air_incident(self.faction, target.node, target.faction, lost, civ, text)
+        elif log:  # every strike, as UNSMIL counted them, a miss with no one killed
             m.log(
-                "strike", target.node, f"{self.faction},{target.faction}", lost,
-                f"{self.name} strikes {target.name} at {target.node}: {outcome}", civilian=civ,
+                "strike", target.node, f"{self.faction},{target.faction}", lost, text,
+                civilian=civ,
             )  # fmt: skip
         if defences and rng.random() < air.loss_probability(m.p["air.loss_probability"], defences):
             self.count -= 1

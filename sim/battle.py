@@ -1,5 +1,9 @@
 """Ground engagements: who fights where each hour, the losses, the civilians caught in it, and
 the running record of each battle that becomes one `engagement` event per place and day.
+
+Losses, defined once: personnel a unit loses are `killed`, `wounded` (together: casualties,
+which leave the unit) or `captured` (surrendered or dispersed: no casualties). The ledgers here
+hold each faction's three; an engagement event's `casualties` are the killed.
 """
 
 from __future__ import annotations
@@ -8,7 +12,8 @@ from collections import defaultdict
 from typing import TYPE_CHECKING, Any
 
 from sim.agents import Place, Unit
-from sim.dynamics import civilians, combat
+from sim.dynamics import combat
+from sim.population import Civilians
 
 if TYPE_CHECKING:
     from sim.model import ConflictModel
@@ -20,6 +25,19 @@ class Battlefield:
     def __init__(self, model: ConflictModel):
         self.model = model
         self.ongoing: dict[str, dict[str, Any]] = {}
+        self.killed: dict[str, float] = defaultdict(float)
+        self.wounded: dict[str, float] = defaultdict(float)
+        self.captured: dict[str, float] = defaultdict(float)
+        self.civilians = Civilians(model)
+
+    def book(self, faction: str, killed: float, wounded: float) -> None:
+        """Casualties of a faction onto its ledgers (called by `inflict`)."""
+        self.killed[faction] += killed
+        self.wounded[faction] += wounded
+
+    def book_captured(self, faction: str, captured: float) -> None:
+        """Personnel who surrendered or dispersed: lost to the faction, not casualties."""
+        self.captured[faction] += captured
 
     def engaged_at(self, node: str) -> bool:
         return node in self.ongoing
@@ -56,8 +74,8 @@ class Battlefield:
     ) -> None:
         """One hour of fighting between two groups, recorded in the battles under way."""
         m = self.model
-        la, lb, _civ = self.exchange(node_a, node_b, side_a, side_b, factor)
-        for node, group, lost in ((node_a, side_a, la), (node_b, side_b, lb)):
+        ka, kb, _civ = self.exchange(node_a, node_b, side_a, side_b, factor)
+        for node, group, lost in ((node_a, side_a, ka), (node_b, side_b, kb)):
             battle = self.ongoing.setdefault(
                 node,
                 {
@@ -86,8 +104,8 @@ class Battlefield:
     ) -> tuple[float, float, float]:
         """Lanchester fire between two groups at `factor` of an hour's close engagement.
 
-        Returns (losses of A, losses of B, civilian casualties), all counts of people; an empty
-        side neither fires nor bleeds. Used by hourly engagements, probes and truce incidents;
+        Returns (killed of A, killed of B, civilians killed), counts of people (the wounded go
+        onto the ledgers only); an empty side neither fires nor bleeds. Used by hourly engagements, probes and truce incidents;
         `stream` names the random stream of its draws (default: combat, and civilians for the
         harm), so that incidents draw from their own and leave the war's streams in step."""
         m = self.model
@@ -105,58 +123,51 @@ class Battlefield:
         if place_b.controller == side_b[0].faction:
             ka *= 1.0 - place_b.fortification * fort_w
         la, lb = combat.expected_losses(
-            a, b, ka, kb, p["combat.aimed_rate"], p["combat.area_rate"], p["combat.square_weight"]
-        )
+            a, b, ka, kb, p["combat.aimed_rate"], p["combat.area_rate"],
+            p["combat.square_weight"], p["combat.helmbold_w"],
+        )  # fmt: skip
         noise = p["combat.noise"] >= 0.5
         rng = m.streams[stream or "combat"]
         la = combat.realise(rng, a, la, noise)
         lb = combat.realise(rng, b, lb, noise)
-        self._apply_losses(side_a, la)
-        self._apply_losses(side_b, lb)
+        killed_a = self._apply_losses(side_a, la, rng, noise)
+        killed_b = self._apply_losses(side_b, lb, rng, noise)
         civ = self._civilian_harm(place_a, (a + b) * factor, stream)
         if node_b != node_a:
             civ += self._civilian_harm(place_b, (a + b) * factor, stream)
-        return la, lb, civ
+        return killed_a, killed_b, civ
 
-    def _apply_losses(self, group: list[Unit], total: float) -> None:
-        shares = combat.split(total, [u.personnel for u in group])
-        for u, lost in zip(group, shares, strict=True):
-            self.model.inflict(u, lost)
+    def _apply_losses(self, group: list[Unit], total: float, rng: Any, noise: bool) -> float:
+        """Split a group's casualties into killed and wounded (`losses.killed_share`; whole
+        people when drawn), then share each among its units by personnel; returns the killed."""
+        killed, wounded = combat.split_casualties(
+            rng, total, self.model.p["losses.killed_share"], noise
+        )
+        weights = [u.personnel for u in group]
+        shares = zip(combat.split(killed, weights), combat.split(wounded, weights), strict=True)
+        for u, (k, w) in zip(group, shares, strict=True):
+            self.model.inflict(u, k, w)
+        return killed
 
     def _civilian_harm(
         self, place: Place, engaged_personnel: float, stream: str | None = None
     ) -> float:
-        """Civilian casualties and displacement where fighting reaches a populated place."""
-        m = self.model
+        """Stand-off fire on, and flight from, a populated place the fighting reaches; returns
+        the civilians killed."""
         if place.population <= 0:
             return 0.0
-        rng = m.streams[stream or "civilians"]
-        level = civilians.intensity(engaged_personnel)
-        harm = float(
-            rng.poisson(
-                civilians.expected_harm(place.population, level, m.p["civilians.harm_rate"])
-            )
-        )
-        harm = min(harm, place.population)
-        place.population -= harm
-        place.civilian_casualties += harm
-        m.civilian_casualties += harm
+        rng = self.model.streams[stream or "civilians"]
+        killed = self.civilians.ground_fire(place, engaged_personnel, rng)
         if place.name in self.ongoing:
-            self.ongoing[place.name]["civ"] += harm
-        share = civilians.displaced_share(level, m.p["civilians.displacement_rate"])
-        leaving = (
-            float(rng.binomial(int(place.population), share)) if place.population >= 1 else 0.0
-        )
-        if leaving > 0:
-            place.population -= leaving
-            place.displaced_out += leaving
-            m.displaced += leaving
-            refuge = self._refuge(place.name)
-            if refuge is not None:
-                m.places[refuge].population += leaving
-        return harm
+            self.ongoing[place.name]["civ"] += killed
+        return killed
 
-    def _refuge(self, node: str) -> str | None:
+    def strike_harm(self, place: Place, rng: Any) -> float:
+        """Civilians killed by a strike that hit a target in `place` (heavy-tailed, front-line
+        residents only; see `Civilians.strike`). The call the air war makes."""
+        return self.civilians.strike(place, rng)
+
+    def refuge(self, node: str) -> str | None:
         """The nearest populated place with no fighting, held by the same side."""
         m = self.model
         owner = m.places[node].controller
@@ -174,6 +185,7 @@ class Battlefield:
     def close(self, engaged: set[str], force: bool = False) -> None:
         """Log battles that stopped this hour, and every battle at the end of a day (or run)."""
         m = self.model
+        self.civilians.returns(m.streams["civilians"])
         for node in list(self.ongoing):
             battle = self.ongoing[node]
             day_end = round(m.time) % 24 == 0
@@ -186,7 +198,7 @@ class Battlefield:
         m = self.model
         losses = battle["losses"]
         sides = sorted(losses)
-        detail = ", ".join(f"{f} lost {losses[f]:.0f}" for f in sides)
+        detail = ", ".join(f"{f} {losses[f]:.0f} killed" for f in sides)
         m.log(
             "engagement", node, ",".join(sides), sum(losses.values()),
             f"{battle['hours']} h of fighting at {node}: {detail}", hour=battle["start"],

@@ -246,9 +246,14 @@ def weekly_values(folder: Folder, ends: list[float]) -> dict[str, pd.DataFrame]:
     """Per series, a runs x weeks frame of weekly values (see the module docstring)."""
     ts, runs = folder.timeseries, pd.Index(sorted(folder.runs["run_id"]), name="run_id")
     out: dict[str, pd.DataFrame] = {}
-    loss_cols = [c for c in ts.columns if c.startswith("casualties_")]
-    if "civilian_casualties" in ts.columns:
-        loss_cols.append("civilian_casualties")
+    # Deaths: the killed of each faction and civilians killed (folders written before the losses
+    # were split have only casualties_<F> and civilian_casualties, which stand in for them).
+    loss_cols = [c for c in ts.columns if c.startswith("killed_")] or [
+        c for c in ts.columns if c.startswith("casualties_")
+    ]
+    civ = "civilians_killed" if "civilians_killed" in ts.columns else "civilian_casualties"
+    if civ in ts.columns:
+        loss_cols.append(civ)
     if loss_cols:
         total = ts.assign(_deaths=ts[loss_cols].sum(axis=1))
         level = _levels(total, "_deaths", ends, runs)

@@ -107,7 +107,7 @@ def morale_and_withdrawal(m: ConflictModel) -> None:
         u.morale = morale.update_morale(
             u.morale, u.lost_this_hour / before if before > 0 else 0.0, u.supply, u.encircled,
             u.in_contact, p["morale.loss_sensitivity"], p["morale.supply_sensitivity"],
-            p["morale.encircled_penalty"], p["morale.recovery_per_hour"],
+            p["morale.encircled_penalty"], p["morale.recovery_per_hour"], p["morale.low_supply"],
         )  # fmt: skip
         if not u.in_contact or u.posture == Posture.WITHDRAW or (u.local and enemy <= 0):
             continue  # a militia gives its town up only to an enemy who is there to take it
@@ -128,10 +128,12 @@ def morale_and_withdrawal(m: ConflictModel) -> None:
 
 
 def surrender(m: ConflictModel, u: Unit, odds: float) -> None:
-    """A broken unit with nowhere to go lays down its arms; its people count as losses."""
+    """A broken unit with nowhere to go lays down its arms: its people are lost to its side as
+    captured or dispersed, not as casualties (a local militia that gives up its town)."""
     lost = u.personnel
     u.personnel = 0.0
     m.losses[u.faction] += lost
+    m.battlefield.book_captured(u.faction, lost)
     text = f"{u.name} gives up {u.node} ({lost:.0f} personnel, odds {odds:.1f}:1)"
     m.log("surrender", u.node, u.faction, lost, text)
 
@@ -141,7 +143,7 @@ def withdraw(m: ConflictModel, u: Unit, odds: float) -> bool:
     blocked = {n for n in m.places if n != u.node and m.hostile_present(n, u.faction)}
     g = m.network.graph.subgraph(n for n in m.places if n not in blocked)
     dist, paths = nx.single_source_dijkstra(g, u.node, weight="km")
-    safe_km = m.p["combat.range_km"]
+    safe_km = m.p["combat.withdraw_safe_km"]
     friendly = [
         (km, n) for n, km in dist.items() if n != u.node and m.places[n].status == u.faction
     ]

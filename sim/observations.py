@@ -53,8 +53,17 @@ EVENT_KINDS = (
 )
 CONTROLLER_STATES = ("contested",)
 # Timeseries columns: per-faction ones are checked against the theater's factions.
-FACTION_SERIES = ("personnel", "casualties", "places")
-PLAIN_SERIES = ("front_km", "civilian_casualties", "displaced", "violations", "incident_rate")
+# casualties_<F> are killed + wounded, beside killed_, wounded_ and captured_ (see sim/recording.py).
+FACTION_SERIES = ("personnel", "casualties", "killed", "wounded", "captured", "places")
+PLAIN_SERIES = (
+    "front_km",
+    "civilian_casualties",
+    "civilians_killed",
+    "displaced",
+    "displaced_now",
+    "violations",
+    "incident_rate",
+)
 EVENT_METRICS = (
     "event_count",
     "event_casualties",
@@ -457,8 +466,9 @@ def metric_names(factions: set[str] | list[str]) -> list[str]:
 
 def is_cumulative(metric: str) -> bool:
     """Cumulative columns are compared as a change over a window; others as a level at its end."""
-    return metric.startswith("casualties_") or metric in (
+    return metric.startswith(("casualties_", "killed_", "wounded_", "captured_")) or metric in (
         "civilian_casualties",
+        "civilians_killed",
         "displaced",
         "violations",
     )

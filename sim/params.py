@@ -17,7 +17,7 @@ from sim.errors import InputError, Problem, did_you_mean
 from sim.yamlsource import Located, load_yaml
 
 PARAMETERS_FILE = Path(__file__).resolve().parent.parent / "config" / "parameters.yaml"
-_FIELDS = {"default", "defaults", "unit", "range", "source", "doc"}
+_FIELDS = {"default", "defaults", "unit", "range", "source", "doc", "test"}
 
 
 @dataclass(frozen=True)

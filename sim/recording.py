@@ -1,5 +1,11 @@
 """What a run records: the event log, the sampled state (timeseries, control, units) and the
-summary row of `runs.parquet`. A mixin of `ConflictModel`; the contract is in README.md."""
+summary row of `runs.parquet`. A mixin of `ConflictModel`; the contract is in README.md.
+
+Losses (see `sim.battle`): `casualties_<F>` are killed + wounded, with `killed_<F>`,
+`wounded_<F>` and `captured_<F>` (surrendered or dispersed) beside them; `losses_<f>` in the
+summary are all personnel lost (killed + wounded + captured). `civilian_casualties` are civilians
+killed and injured, `civilians_killed` the dead; `displaced` everyone who ever fled,
+`displaced_now` those still away. An event's `casualties` and `civilian_casualties` are deaths."""
 
 from __future__ import annotations
 
@@ -66,16 +72,22 @@ class Recording:
         for place in self.places.values():
             if not place.waypoint and place.controller in held and not place.contested:
                 held[place.controller] += 1
+        bf = self.battlefield
         for f in self.factions:
             row[f"personnel_{f}"] = personnel[f]
-            row[f"casualties_{f}"] = self.losses[f]
+            row[f"casualties_{f}"] = bf.killed[f] + bf.wounded[f]
+            row[f"killed_{f}"] = bf.killed[f]
+            row[f"wounded_{f}"] = bf.wounded[f]
+            row[f"captured_{f}"] = bf.captured[f]
             row[f"places_{f}"] = held[f]
         row["front_km"] = self.front_km()
         for name, km in self.sector_fronts().items():
             row[f"front_km_{name}"] = km
         row.update(
             civilian_casualties=self.civilian_casualties,
+            civilians_killed=bf.civilians.killed,
             displaced=self.displaced,
+            displaced_now=bf.civilians.away_now(),
             ceasefire_state=self.truce.state().value,
             violations=self.truce.violations,
             incident_rate=self.truce.intensity_now * 24.0,
@@ -121,11 +133,17 @@ class Recording:
             out[f"front_km_min_{name}"] = float(min(series))
             out[f"front_km_max_{name}"] = float(max(series))
         personnel = self.personnel_by_faction()
+        bf = self.battlefield
         for f in self.factions:
             out[f"losses_{f.lower()}"] = self.losses[f]
+            out[f"killed_{f.lower()}"] = bf.killed[f]
+            out[f"wounded_{f.lower()}"] = bf.wounded[f]
+            out[f"captured_{f.lower()}"] = bf.captured[f]
             out[f"personnel_end_{f.lower()}"] = personnel[f]
         out["civilian_casualties"] = self.civilian_casualties
+        out["civilians_killed"] = bf.civilians.killed
         out["displaced"] = self.displaced
+        out["displaced_now"] = bf.civilians.away_now()
         out.update(self.truce.summary())
         out["patron_deployments"] = self.deployments
         return out

@@ -58,6 +58,7 @@ class Situation:
                 u.firepower, u.morale, u.supply, self.p["combat.morale_exponent"],
                 self.p["combat.supply_exponent"],
                 bonus,
+                self.p["combat.effectiveness_floor"],
             )  # fmt: skip
         return u.personnel * u.eff
 
@@ -256,8 +257,11 @@ class Situation:
 
     # --- losses -----------------------------------------------------------------------------
 
-    def inflict(self: ConflictModel, u: Unit, lost: float) -> None:
-        """Fighters killed or wounded: off the unit, onto its faction's losses and the hour's."""
+    def inflict(self: ConflictModel, u: Unit, killed: float, wounded: float = 0.0) -> None:
+        """Fighters killed and wounded (casualties): off the unit, onto its faction's losses,
+        the hour's and the battlefield's ledgers of killed and wounded."""
+        lost = killed + wounded
+        self.battlefield.book(u.faction, killed, wounded)
         u.personnel -= lost
         u.lost_this_hour += lost
         self.losses[u.faction] += lost

@@ -246,6 +246,23 @@ class Truce:
             civilian=civ, duration=hours, detail=kind,
         )  # fmt: skip
 
+    def air_incident(
+        self, party: str, node: str, enemy: str, killed: float, civ: float, text: str
+    ) -> None:
+        """A strike flown where the truce binds `party` (by a patron that did not comply): an
+        incident of kind drone, with its severity, excitation and log, as `_incident`'s."""
+        m = self.m
+        severity = next(sev for kind, sev, _ in INCIDENT_KINDS if kind == "drone")
+        sector = m.sector_of.get(node, "")
+        self.incidents.append((m.time, sector, party, severity))
+        self._recent[(sector, party)].append((m.time, severity))
+        self.kinds["drone"] += 1
+        self.record_violation()
+        m.log(
+            "violation", node, f"{party},{enemy}", killed, f"{text} under the truce",
+            civilian=civ, detail="drone",
+        )  # fmt: skip
+
     def record_violation(self) -> None:
         self.violations += 1
         if self.first_violation is None:

@@ -212,7 +212,7 @@ def test_labels_cover_sectors_and_any_place():
     assert describe("abu_grein_captured_at").kind == "time"
     assert describe("abu_grein_captured_at").label == "Abu Grein first changed hands"
     assert describe("abu_grein_captured_at", {"abu_grein": "Abu Grein"}).kind == "time"
-    assert describe("losses_gna").label == "losses of the GNA"
+    assert describe("losses_gna").label == "losses of the GNA (killed, wounded or captured)"
     assert describe("ceasefire_survived_30d").axis_title == "ceasefire survives 30 days (% of runs)"
 
 

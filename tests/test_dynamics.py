@@ -18,7 +18,7 @@ ALPHA_A, ALPHA_B = 0.002, 0.003  # per-hour kill rates of A's and B's fighters
 def _simulate(a: float, b: float, hours: int, w: float, area: float = 0.0, rng=None) -> tuple:
     """Hour by hour, as the model does: expected losses over the hour, realised or not."""
     for _ in range(hours):
-        la, lb = combat.expected_losses(a, b, ALPHA_A, ALPHA_B, 1.0, area, w)
+        la, lb = combat.expected_losses(a, b, ALPHA_A, ALPHA_B, 1.0, area, w, 0.5)
         if rng is not None:
             la = combat.realise(rng, a, la, True)
             lb = combat.realise(rng, b, lb, True)
@@ -36,10 +36,10 @@ def test_square_law_without_noise_follows_the_closed_form_within_one_percent():
 
 
 def test_blended_law_matches_solve_ivp():
-    a0, b0, hours, w, area = 1200.0, 900.0, 80, 0.6, 2e-6
+    a0, b0, hours, w, area = 1200.0, 900.0, 80, 0.6, 2e-3
 
     def rhs(_t, y):
-        la, lb = combat.loss_rates(y[0], y[1], ALPHA_A, ALPHA_B, 1.0, area, w)
+        la, lb = combat.loss_rates(y[0], y[1], ALPHA_A, ALPHA_B, 1.0, area, w, 0.5)
         return [-la, -lb]
 
     ref = solve_ivp(rhs, (0, hours), [a0, b0], rtol=1e-9, atol=1e-9).y[:, -1]
@@ -66,10 +66,11 @@ def test_noisy_engagements_average_to_the_analytic_solution():
     ka=st.floats(0, 5),
     kb=st.floats(0, 5),
     w=st.floats(0, 1),
+    hw=st.floats(0, 1),
 )
 @settings(max_examples=200, deadline=None)
-def test_expected_losses_never_exceed_what_a_side_has(a, b, ka, kb, w):
-    la, lb = combat.expected_losses(a, b, ka, kb, 0.01, 1e-5, w)
+def test_expected_losses_never_exceed_what_a_side_has(a, b, ka, kb, w, hw):
+    la, lb = combat.expected_losses(a, b, ka, kb, 0.01, 0.05, w, hw)
     assert 0.0 <= la <= a + 1e-9
     assert 0.0 <= lb <= b + 1e-9
 
@@ -152,9 +153,11 @@ def test_supply_is_traced_through_friendly_ground_only():
     assert supply.speed_factor(0.0) == 0.5 and supply.speed_factor(1.0) == 1.0
 
 
-def test_civilian_harm_and_displacement_scale_with_population_and_intensity():
-    assert civilians.intensity(1000) == 0.5 and civilians.intensity(10_000) == 1.0
-    assert civilians.expected_harm(100_000, 0.5, 1e-5) == pytest.approx(0.5)
-    assert civilians.expected_strike_harm(200_000, 0.3) == pytest.approx(0.6)
+def test_civilian_intensity_pool_and_displacement_shares():
+    assert civilians.intensity(1000, 2000) == 0.5 and civilians.intensity(10_000, 2000) == 1.0
+    assert civilians.at_risk_pool(1_100_000, 100_000) == 100_000
+    assert civilians.at_risk_pool(3_000, 100_000) == 3_000
     assert civilians.displaced_share(0.0, 0.1) == 0.0
-    assert civilians.displaced_share(1.0, 0.1) == pytest.approx(0.1)
+    assert civilians.displaced_share(1.0, 2.4, hours=24) == pytest.approx(1 - math.exp(-2.4))
+    with pytest.raises(ValueError):
+        civilians.intensity(10, 0)

@@ -331,7 +331,10 @@ def test_analyze_writes_html_and_prints_the_table(reference):
     res = CliRunner().invoke(app, ["analyze", str(reference), "--outcome", "losses_gna"])
     assert res.exit_code == 0, res.output
     out = res.stdout
-    assert "losses of the GNA (losses_gna, people): mean and 90% of runs" in out
+    assert (
+        "losses of the GNA (killed, wounded or captured) (losses_gna, people): mean and 90% of runs"
+        in out
+    )
     assert "faction.LNA.aggression" in out and "Sensitivity (PRCC)" in out
     page = (reference / "analysis.html").read_text()
     assert page.count("<script") >= 2 and "Plotly.newPlot" in page

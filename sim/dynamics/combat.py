@@ -1,9 +1,18 @@
-"""Stochastic Lanchester attrition: the square law (aimed fire) blended with the linear law (area fire).
+"""Stochastic Lanchester attrition: aimed fire (the square law) plus area fire in Helmbold's form.
 
-For sides of size A and B with per-person effectiveness ka, kb the expected losses per hour are
-    dB/dt = -(w * aimed * ka * A + (1 - w) * area * ka * A * B)
-    dA/dt = -(w * aimed * kb * B + (1 - w) * area * kb * B * A)
+For sides of size A and B with per-person effectiveness ka, kb the expected casualties (killed
+and wounded) per hour are
+    dB/dt = -(w * aimed * ka * A + (1 - w) * area * ka * A * (B / A) ** (1 - W))
+    dA/dt = -(w * aimed * kb * B + (1 - w) * area * kb * B * (A / B) ** (1 - W))
 integrated over the hour with RK4, then drawn binomially so that no side loses more than it has.
+
+The area-fire term is Helmbold's modification of Lanchester's equations (Helmbold 1965,
+Operations Research 13: 857-859): W = 1 gives the square law, W = 0 the logarithmic law (losses
+in proportion to one's own size). Both sides' terms are homogeneous of degree one in (A, B), so
+the share of a stack lost per hour does not grow with the number of fighters standing at a node
+(the linear law's A * B did: 10k against 10k lost 76% of its casualties to area fire). Campaign
+fits favour linear or Helmbold forms over the product form and find loss rates that fall as
+forces grow (Bracken 1995; Fricker 1998; Hartley & Helmbold 1995; Lucas & Turkes 2004; Dupuy 1990).
 """
 
 from __future__ import annotations
@@ -15,12 +24,16 @@ import numpy as np
 
 
 def loss_rates(
-    a: float, b: float, ka: float, kb: float, aimed: float, area: float, w: float
+    a: float, b: float, ka: float, kb: float, aimed: float, area: float, w: float, helmbold_w: float
 ) -> tuple[float, float]:
-    """Instantaneous loss rates (of A, of B) per hour; a side below zero neither fires nor bleeds."""
+    """Instantaneous casualty rates (of A, of B) per hour; a side at or below zero neither fires
+    nor bleeds. `helmbold_w` is Helmbold's W in [0, 1]."""
     a, b = max(a, 0.0), max(b, 0.0)
-    loss_b = w * aimed * ka * a + (1.0 - w) * area * ka * a * b
-    loss_a = w * aimed * kb * b + (1.0 - w) * area * kb * b * a
+    if a <= 0.0 or b <= 0.0:
+        return 0.0, 0.0
+    e = 1.0 - helmbold_w
+    loss_b = w * aimed * ka * a + (1.0 - w) * area * ka * a * (b / a) ** e
+    loss_a = w * aimed * kb * b + (1.0 - w) * area * kb * b * (a / b) ** e
     return loss_a, loss_b
 
 
@@ -32,22 +45,39 @@ def expected_losses(
     aimed: float,
     area: float,
     w: float,
+    helmbold_w: float,
     dt: float = 1.0,
     substeps: int = 4,
 ) -> tuple[float, float]:
-    """Expected losses of A and B over `dt` hours (RK4), never more than each side has."""
+    """Expected casualties of A and B over `dt` hours (RK4), never more than each side has."""
     if a <= 0 or b <= 0:
         return 0.0, 0.0
     h = dt / substeps
     x, y = a, b
+
+    def rates(x: float, y: float) -> tuple[float, float]:
+        return loss_rates(x, y, ka, kb, aimed, area, w, helmbold_w)
+
     for _ in range(substeps):
-        k1 = loss_rates(x, y, ka, kb, aimed, area, w)
-        k2 = loss_rates(x - h / 2 * k1[0], y - h / 2 * k1[1], ka, kb, aimed, area, w)
-        k3 = loss_rates(x - h / 2 * k2[0], y - h / 2 * k2[1], ka, kb, aimed, area, w)
-        k4 = loss_rates(x - h * k3[0], y - h * k3[1], ka, kb, aimed, area, w)
+        k1 = rates(x, y)
+        k2 = rates(x - h / 2 * k1[0], y - h / 2 * k1[1])
+        k3 = rates(x - h / 2 * k2[0], y - h / 2 * k2[1])
+        k4 = rates(x - h * k3[0], y - h * k3[1])
         x = max(0.0, x - h / 6 * (k1[0] + 2 * k2[0] + 2 * k3[0] + k4[0]))
         y = max(0.0, y - h / 6 * (k1[1] + 2 * k2[1] + 2 * k3[1] + k4[1]))
     return a - x, b - y
+
+
+def static_line_casualties_per_day(
+    personnel: float, factor: float, aimed: float, area: float, w: float
+) -> float:
+    """Casualties a day on BOTH sides of a static line between two equal sides of `personnel`
+    each at full effectiveness, fighting `factor` of an hour's close engagement every hour.
+
+    Analytic: at A = B both terms are (w * aimed + (1 - w) * area) * factor * A per side and
+    hour, whatever Helmbold's W; valid while a day's losses are small against A (the line is
+    static). The calibration target of `combat.area_rate`."""
+    return 2.0 * 24.0 * factor * personnel * (w * aimed + (1.0 - w) * area)
 
 
 def square_law_solution(
@@ -68,14 +98,15 @@ def effectiveness(
     morale_exponent: float,
     supply_exponent: float,
     air_bonus: float = 0.0,
+    floor: float = 0.2,
 ) -> float:
     """Per-person fire effectiveness: firepower scaled by morale, supply and air cover.
 
-    A broken or empty unit still fires at a fifth of its strength (the floor keeps a routed unit
-    from becoming a free target and matches the idea that some fighters always shoot back).
-    """
-    m = (0.2 + 0.8 * min(max(morale, 0.0), 1.0)) ** morale_exponent
-    s = (0.2 + 0.8 * min(max(supply, 0.0), 1.0)) ** supply_exponent
+    A broken or empty unit still fires at `floor` of its strength (`combat.effectiveness_floor`:
+    it keeps a routed unit from becoming a free target; some fighters always shoot back)."""
+    span = 1.0 - floor
+    m = (floor + span * min(max(morale, 0.0), 1.0)) ** morale_exponent
+    s = (floor + span * min(max(supply, 0.0), 1.0)) ** supply_exponent
     return firepower * m * s * (1.0 + air_bonus)
 
 
@@ -89,6 +120,32 @@ def realise(rng: np.random.Generator, personnel: float, expected: float, noise: 
         return 0.0
     p = min(expected / personnel, 1.0)
     return float(min(rng.binomial(n, p), personnel))
+
+
+def split_casualties(
+    rng: np.random.Generator, casualties: float, killed_share: float, noise: bool
+) -> tuple[float, float]:
+    """(killed, wounded) of `casualties`: binomial with `killed_share` (`losses.killed_share`),
+    or the expected split without noise. Killed + wounded == casualties exactly."""
+    if casualties <= 0:
+        return 0.0, 0.0
+    if not noise:
+        killed = casualties * killed_share
+    else:
+        killed = float(rng.binomial(round(casualties), min(max(killed_share, 0.0), 1.0)))
+        killed = min(killed, casualties)
+    return killed, casualties - killed
+
+
+def wounded_for_killed(
+    rng: np.random.Generator, killed: float, killed_share: float, noise: bool = True
+) -> float:
+    """Wounded that go with `killed` deaths (a strike's, whose deaths are drawn first): Poisson
+    with mean killed * (1 - share) / share, or that mean without noise; 0 for no deaths."""
+    if killed <= 0 or killed_share <= 0:
+        return 0.0
+    mean = killed * (1.0 - killed_share) / killed_share
+    return float(rng.poisson(mean)) if noise else mean
 
 
 def split(total: float, weights: Sequence[float]) -> list[float]:

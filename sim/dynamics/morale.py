@@ -13,10 +13,12 @@ def update_morale(
     supply_sensitivity: float,
     encircled_penalty: float,
     recovery: float,
+    low_supply: float = 0.5,
 ) -> float:
-    """Morale after one hour, kept in [0, 1]."""
+    """Morale after one hour, kept in [0, 1]; a unit with supply below `low_supply`
+    (`morale.low_supply`) loses `supply_sensitivity` an hour."""
     m = morale - loss_sensitivity * loss_fraction
-    if supply < 0.5:
+    if supply < low_supply:
         m -= supply_sensitivity
     if encircled:
         m -= encircled_penalty

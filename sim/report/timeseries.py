@@ -31,7 +31,7 @@ from sim.report.figures import (
 # y-axis titles of the four small panels, with their units
 FORCES_AXES = (
     "personnel",
-    "personnel killed, wounded or captured",
+    "personnel killed or wounded",
     "civilians killed or wounded",
     "people displaced",
 )
