@@ -31,7 +31,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.eventdata import ORDERED_KINDS, TAGGED_KINDS, Actors, export_row, import_kind
+from sim.eventdata import (
+    BATTLES,
+    ORDERED_KINDS,
+    REMOTE,
+    TAGGED_KINDS,
+    Actors,
+    export_row,
+    import_kind,
+)
 from sim.eventrows import ImportReport, Rows, assign_nodes
 
 PUBLICATIONS = {
@@ -187,7 +195,7 @@ def _facts(df, fmt, theater, network, opts, start, end, deaths_kind) -> list[dic
         window = _window(tz, first, last)
         span = f"{first:%d %b}-{last:%d %b %Y}"
         for k in kinds:
-            sel = week[week["kind"] == k]
+            sel = week[_of_kind(week, k)]
             facts.append(
                 _count(
                     fmt,
@@ -214,9 +222,10 @@ def _facts(df, fmt, theater, network, opts, start, end, deaths_kind) -> list[dic
                         last,
                     )
                 )
-        for (k, node), sel in week[week["kind"].notna()].groupby(["kind", "node"], sort=True):
+        for (k, node), _sel in week[week["kind"].notna()].groupby(["kind", "node"], sort=True):
             if node in waypoint:  # a road waypoint is no place a fact can name: theater-wide only
                 continue
+            sel = week[_of_kind(week, k) & (week["node"] == node)]
             slug = _slug(node)
             facts.append(
                 _count(
@@ -227,7 +236,7 @@ def _facts(df, fmt, theater, network, opts, start, end, deaths_kind) -> list[dic
                     k,
                     node,
                     window,
-                    week.loc[sel.index],
+                    sel,
                     last,
                 )
             )
@@ -244,6 +253,21 @@ def _facts(df, fmt, theater, network, opts, start, end, deaths_kind) -> list[dic
         )
     facts.extend(_notable(df, fmt, opts, tz, network, tag, deaths_kind))
     return facts
+
+
+# Event types whose truce incidents count as a model kind when facts are scored
+# (sim.validation.INCIDENT_AS: a clash during a truce is also an engagement, a shelling a strike).
+_INCIDENT_TYPES = {"engagement": BATTLES, "strike": REMOTE}
+
+
+def _of_kind(rows: pd.DataFrame, kind: str) -> pd.Series:
+    """Rows counted as `kind`, the way the scorer counts the model's events: the kind itself, and
+    for an engagement or a strike the violations of that event type."""
+    mask = rows["kind"] == kind
+    etype = _INCIDENT_TYPES.get(kind)
+    if etype is not None and "event_type" in rows.columns:
+        mask |= (rows["kind"] == "violation") & (rows["event_type"] == etype)
+    return mask
 
 
 def _slug(name: str) -> str:
