@@ -323,17 +323,21 @@ class Faction(Agent):
         (without this, a front of places a few km apart puts every town near it in danger)."""
         m = self.model
         own, _hostile = m.regional(place, self.key, smap)
+        reach = m.p["faction.threat_km"]
+        km_to = m.dist[place]
+        ours = smap[self.key]
         threat = 0.0
-        for node in m.near(place, m.p["faction.threat_km"]):
-            enemy = sum(smap[f].get(node, 0.0) for f in smap if f != self.key)
-            if enemy <= 0:
+        for f, by_node in smap.items():
+            if f == self.key:
                 continue
-            between = m.paths[node][place][1:-1]
-            if not any(
-                smap[self.key].get(n, 0.0) > 0 and m.places[n].controller == self.key
-                for n in between
-            ):
-                threat += enemy
+            for node, enemy in by_node.items():
+                if enemy <= 0 or km_to.get(node, math.inf) > reach:
+                    continue
+                between = m.paths[node][place][1:-1]
+                if not any(
+                    ours.get(n, 0.0) > 0 and m.places[n].controller == self.key for n in between
+                ):
+                    threat += enemy
         return threat / max(own, 1.0)
 
     def _main_effort_need(self, smap: StrengthMap) -> tuple[str, float] | None:
