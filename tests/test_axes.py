@@ -199,3 +199,15 @@ def test_surman_holds_to_11_january_in_most_runs_because_its_own_groups_defend_i
     without = _surman_held_on_11_january(setup, remove=["lna_surman_groups"])
     assert with_groups > 8 / 2
     assert without < with_groups
+
+
+def test_a_sectors_front_moves_along_its_axis_when_a_place_changes_hands(setup):
+    m = model(setup)
+    before = m.sector_fronts()
+    m.places[KHALLAT].controller = "GNA"  # the camps taken: the line moves to Qasr bin Ghashir
+    after = m.sector_fronts()
+    assert before["tripoli_salah_al_din"] == pytest.approx(12 / 2)
+    assert after["tripoli_salah_al_din"] == pytest.approx((12 + 28) / 2)
+    assert {k: v for k, v in after.items() if k != "tripoli_salah_al_din"} == {
+        k: v for k, v in before.items() if k != "tripoli_salah_al_din"
+    }
