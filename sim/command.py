@@ -8,7 +8,8 @@
   February 2015), it commits the units it can spare and decides go or no-go by a logistic rule
   on a noisy estimate of the odds of the force it actually commits.
 - Reserves: one spare unit a decision goes where the faction is most outmatched, counting the
-  main effort (an offensive short of its attack ratio), by roads through friendly ground.
+  main effort (an offensive short of its attack ratio), by roads through friendly ground; a
+  town behind a line the faction holds with troops is not in danger from the enemy beyond it.
 - Holding the line: a unit leaves a place on a line of contact (to reinforce or to attack) only
   if those who stay keep at least even strength against the enemy next to it, the enemy it
   attacks excepted. On a front of places a few km apart, a region of `faction.threat_km` holds
@@ -294,7 +295,7 @@ class Faction(Agent):
         m = self.model
         needs = []
         for name, _ratio in m.endangered(self.key, smap):
-            ratio = self._unscreened_threat(name, smap)
+            ratio = self.unscreened_threat(name, smap)
             if ratio > 1.0:
                 needs.append((ratio, name, False))
         main = self._main_effort_need(smap)
@@ -316,7 +317,7 @@ class Faction(Agent):
             )  # fmt: skip
             return
 
-    def _unscreened_threat(self, place: str, smap: StrengthMap) -> float:
+    def unscreened_threat(self, place: str, smap: StrengthMap) -> float:
         """Enemy strength within `faction.threat_km` of `place` over this faction's there, counting
         only enemies whose road to it passes no place this faction holds with troops: a town
         behind a held line is not in danger from the enemy beyond it until the line gives way

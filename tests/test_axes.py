@@ -171,10 +171,10 @@ def test_a_town_behind_a_held_line_is_not_endangered_until_the_line_is_gone(setu
     m = model(setup)
     gna = m.factions["GNA"]
     smap = m.strength_map()
-    assert gna._unscreened_threat("Gharyan", smap) < 1.0
+    assert gna.unscreened_threat("Gharyan", smap) < 1.0
     for place in ("As Sawani", "Al Aziziya"):
         smap["GNA"][place] = 0.0  # the line's garrisons gone
-    assert gna._unscreened_threat("Gharyan", smap) > 1.0
+    assert gna.unscreened_threat("Gharyan", smap) > 1.0
 
 
 def _surman_held_on_11_january(setup, remove: list[str] | None = None, runs: int = 8) -> int:
