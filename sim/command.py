@@ -8,7 +8,13 @@
   February 2015), it commits the units it can spare and decides go or no-go by a logistic rule
   on a noisy estimate of the odds of the force it actually commits.
 - Reserves: one spare unit a decision goes where the faction is most outmatched, counting the
-  main effort (an offensive short of its attack ratio), by roads through friendly ground.
+  main effort (an offensive short of its attack ratio), by roads through friendly ground; a
+  town behind a line the faction holds with troops is not in danger from the enemy beyond it.
+- Holding the line: a unit leaves a place on a line of contact (to reinforce or to attack) only
+  if those who stay keep at least even strength against the enemy next to it, the enemy it
+  attacks excepted. On a front of places a few km apart, a region of `faction.threat_km` holds
+  the whole front, and without this a unit facing the enemy would be "spare" because the rest
+  of the front is strong, and walk away from its sector.
 A truce binds none of this but the attacks: units move, rotate and reinforce during a truce.
 """
 
@@ -244,10 +250,30 @@ class Faction(Agent):
                 enemy_eff = enemy / max(fort, 1e-9)
                 committed = self._enough(spare, p[f"faction.{self.key}.attack_ratio"] * enemy_eff)
                 own = sum(m.unit_strength(u) for u in committed)
+                if not self.line_holds(node, own, smap, attacked=nb):
+                    continue
                 score = (place.value + 1.0) / (1.0 + enemy_eff / own)
                 if score > best_score:
                     best, best_score = (committed, nb, own, enemy_eff), score
         return best
+
+    def line_holds(
+        self, node: str, leaving: float, smap: StrengthMap, attacked: str | None = None
+    ) -> bool:
+        """Whether this faction's strength at `node` less `leaving` (effective strength) is at
+        least the enemy's at the places next to it by a road within `combat.max_fire_km`,
+        `attacked` excepted (its enemy is the one being attacked). Even odds, as for a region
+        (`Situation.can_spare`): an assumption."""
+        m = self.model
+        reach = m.p["combat.max_fire_km"]
+        facing = sum(
+            smap[f].get(nb, 0.0)
+            for nb, edge in m.network.graph[node].items()
+            if edge["km"] <= reach and nb != attacked
+            for f in smap
+            if f != self.key
+        )
+        return facing <= 0 or smap[self.key].get(node, 0.0) - leaving >= facing
 
     def _enough(self, spare: list[Unit], needed: float) -> list[Unit]:
         """The strongest spare units first, until their strength reaches `needed` (all of them
@@ -267,7 +293,11 @@ class Faction(Agent):
         """Send one spare unit where the faction is most outmatched and a unit can get to,
         the main effort (an offensive short of its attack ratio) included."""
         m = self.model
-        needs = [(ratio, name, False) for name, ratio in m.endangered(self.key, smap)]
+        needs = []
+        for name, _ratio in m.endangered(self.key, smap):
+            ratio = self.unscreened_threat(name, smap)
+            if ratio > 1.0:
+                needs.append((ratio, name, False))
         main = self._main_effort_need(smap)
         if main is not None:
             needs.append((main[1], main[0], True))
@@ -286,6 +316,30 @@ class Faction(Agent):
                 f"{self.key} sends {unit.name} from {unit.node} to {target}",
             )  # fmt: skip
             return
+
+    def unscreened_threat(self, place: str, smap: StrengthMap) -> float:
+        """Enemy strength within `faction.threat_km` of `place` over this faction's there, counting
+        only enemies whose road to it passes no place this faction holds with troops: a town
+        behind a held line is not in danger from the enemy beyond it until the line gives way
+        (without this, a front of places a few km apart puts every town near it in danger)."""
+        m = self.model
+        own, _hostile = m.regional(place, self.key, smap)
+        reach = m.p["faction.threat_km"]
+        km_to = m.dist[place]
+        ours = smap[self.key]
+        threat = 0.0
+        for f, by_node in smap.items():
+            if f == self.key:
+                continue
+            for node, enemy in by_node.items():
+                if enemy <= 0 or km_to.get(node, math.inf) > reach:
+                    continue
+                between = m.paths[node][place][1:-1]
+                if not any(
+                    ours.get(n, 0.0) > 0 and m.places[n].controller == self.key for n in between
+                ):
+                    threat += enemy
+        return threat / max(own, 1.0)
 
     def _main_effort_need(self, smap: StrengthMap) -> tuple[str, float] | None:
         """(the offensive's lead node, how far it is short of the attack ratio), if it is."""
@@ -337,6 +391,8 @@ class Faction(Agent):
             if u.local or u.route or u.node == target or u.uid in self.offensive_units:
                 continue
             if u.posture not in (Posture.HOLD, Posture.RESERVE) or not m.can_spare(u, smap):
+                continue
+            if not self.line_holds(u.node, m.unit_strength(u), smap):
                 continue
             km = dist.get(u.node)
             idle = u.posture == Posture.RESERVE or m.regional(u.node, self.key, smap)[1] <= 0

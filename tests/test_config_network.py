@@ -25,7 +25,9 @@ def net(theater):
 
 
 def test_theater_has_all_places_with_sources(theater):
-    assert len(theater.places) == 39
+    # 39 rows of shared/theater/libya_places.csv + 8 places of the southern Tripoli front
+    # (data/research/tripoli_front_axes.yaml)
+    assert len(theater.places) == 47
     for p in theater.places:
         assert p.coord_source.strip() and p.population_source.strip(), p.name
         assert p.value_source.strip()
