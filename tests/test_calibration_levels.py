@@ -1,8 +1,8 @@
 """Calibration targets as tests (#11, ground side): every rate with a stated target reproduces it.
 
 The targets and their sources are in config/parameters.yaml (each names its test here):
-- a static line of 10,000 against 10,000 across the 29 km Tripoli-old airport segment: 4 fighters
-  killed a day on both sides by ground fire (analytic);
+- a static line of 10,000 against 10,000 at a fire factor of 0.030: 4 fighters killed a day on
+  both sides by ground fire (analytic), and the model's hourly integration agrees;
 - the 2019 Tripoli front as the theater sets it up: about 7 killed a day by ground fire and air
   together; ground fire's share is tested here, 4 a day, assuming the air war kills about 3
   a day there (~4.6 drone strikes a day front-wide at about 1 killed per strike);
@@ -54,12 +54,17 @@ def _killed_per_day(p: dict, personnel: float, km: float) -> float:
 
 
 def test_static_line_10k():
-    """10,000 against 10,000 at full effectiveness across 29 km: 4 killed a day (+-5%), and the
-    hour-by-hour integration the model runs agrees with the analytic rate within 1%."""
+    """10,000 against 10,000 at full effectiveness at a fire factor of 0.030: 26 casualties, 4
+    killed, a day (+-5%: combat.area_rate's source), and across the 6 km of the closest southern
+    Tripoli contact the hour-by-hour integration the model runs agrees with the analytic rate
+    within 1%."""
     _, p = _defaults()
-    analytic = _killed_per_day(p, 10_000, 29.0)
-    assert analytic == pytest.approx(GROUND_KILLED_PER_DAY, rel=0.05)
-    factor = p["combat.ranged_factor_0"] * math.exp(-29.0 / p["combat.fire_decay_km"])
+    at_reference = combat.static_line_casualties_per_day(
+        10_000, 0.030, p["combat.aimed_rate"], p["combat.area_rate"], p["combat.square_weight"]
+    )
+    assert at_reference * p["losses.killed_share"] == pytest.approx(4.0, rel=0.05)
+    analytic = _killed_per_day(p, 10_000, 6.0)
+    factor = p["combat.ranged_factor_0"] * math.exp(-6.0 / p["combat.fire_decay_km"])
     a = b = 10_000.0
     for _ in range(24):
         la, lb = combat.expected_losses(

@@ -292,7 +292,7 @@ def test_the_truce_lowers_battle_deaths_with_a_paired_interval_that_excludes_zer
     end = "2020-01-26T00:00+02:00"
     with_cf = _window(tmp_path, "ceasefire_jan12", end)
     without = _window(tmp_path, "no_ceasefire", end)
-    seeds = [seed_for(20200112, 0, r) for r in range(8)]
+    seeds = [seed_for(20200112, 0, r) for r in range(16)]
     a = _weekly_after(with_cf, {}, seeds)
     b = _weekly_after(without, {}, seeds)
     diff = a - b
