@@ -20,6 +20,7 @@ in `sim.dynamics`, each mechanism's random stream in `sim.streams`.
 from __future__ import annotations
 
 import functools
+import os
 from collections import defaultdict
 
 from mesa import Model
@@ -37,7 +38,32 @@ from sim.situation import Situation
 from sim.streams import spawn_streams
 from sim.truce import Truce
 
-__all__ = ["ConflictModel"]
+__all__ = ["ConflictModel", "Params"]
+
+VERIFY_ENV = "CONFLICT_SIM_VERIFY_CACHES"
+
+
+class Params(dict):
+    """The run's parameters by dotted key. Setting any (a scenario event's `set:`) bumps
+    `version`, which expires every value cached from them (a unit's effectiveness), and
+    refreshes the one read in the innermost loops as an attribute (`min_personnel`)."""
+
+    def __init__(self, values: dict[str, float]):
+        super().__init__(values)
+        self.version = 0
+        self.min_personnel = self["control.min_personnel"]
+
+    def __setitem__(self, key: str, value: float) -> None:
+        super().__setitem__(key, value)
+        self._changed()
+
+    def update(self, *args, **kwargs) -> None:
+        super().update(*args, **kwargs)
+        self._changed()
+
+    def _changed(self) -> None:
+        self.version += 1
+        self.min_personnel = self["control.min_personnel"]
 
 
 class ConflictModel(Situation, Recording, Model):
@@ -49,6 +75,9 @@ class ConflictModel(Situation, Recording, Model):
         seed: the run's seed (a non-negative int); each mechanism draws from its own stream.
         network: the road network, shared between runs of a process (built if None).
         run_id: written into every output row.
+        verify_caches: recompute every incrementally kept value each hour and assert it equals
+            the kept one (slow; for tests). Default: on when the environment variable
+            CONFLICT_SIM_VERIFY_CACHES is 1.
     """
 
     def __init__(
@@ -58,12 +87,18 @@ class ConflictModel(Situation, Recording, Model):
         seed: int,
         network: RoadNetwork | None = None,
         run_id: int = 0,
+        verify_caches: bool | None = None,
     ):
         super().__init__(rng=int(seed))
         self._units: list[Unit] = []
+        self.occupancy: dict[str, list[Unit]] = defaultdict(list)  # kept by Unit.cell's setter
+        self._contacts_key: tuple | None = None
+        self._contacts: dict[str, list] = {}
+        if verify_caches is None:
+            verify_caches = os.environ.get(VERIFY_ENV) == "1"
+        self.verify_caches = verify_caches
         self.setup, self.sc, self.theater = setup, setup.scenario, setup.theater
-        self.p = dict(params)
-        self.p_version = 0  # bumped when a scenario event sets parameters (cached values expire)
+        self.p = Params(params)
         self.run_id = run_id
         self.streams = spawn_streams(int(seed))
         self.network = network or build_network(self.theater)
@@ -192,6 +227,15 @@ class ConflictModel(Situation, Recording, Model):
         self.pending_arrivals.append((self.time + delay_hours, client, kw.get("personnel", 0)))
         self._at(self.time + delay_hours, arrive, self, patron, place, **kw)
 
+    @property
+    def p_version(self) -> int:
+        """Bumped whenever a parameter is set (cached values expire)."""
+        return self.p.version
+
+    @p_version.setter
+    def p_version(self, value: int) -> None:
+        self.p.version = value
+
     def register_agent(self, agent) -> None:
         super().register_agent(agent)
         if isinstance(agent, Unit):
@@ -227,6 +271,8 @@ class ConflictModel(Situation, Recording, Model):
         self.cumulative_losses.append(self.fighter_losses)
         if hour % self.sc.sample_every_hours == 0 or hour >= self.sc.hours:
             self.record()
+        if self.verify_caches:
+            self.check_caches()
 
     def refresh_air_cover(self) -> None:
         """Places under each faction's drone or air cover, from bases it still holds."""

@@ -31,7 +31,8 @@ class Situation:
         return list(self.agents_by_type.get(AirAsset, []))
 
     def units_at(self: ConflictModel, node: str) -> list[Unit]:
-        return [a for a in self.grid._cells[node].agents if isinstance(a, Unit) and a.active]
+        """Active units at a node, in the order they entered it (as the cell lists them)."""
+        return [u for u in self.occupancy.get(node, ()) if u.active]
 
     def hostile_present(self: ConflictModel, node: str, faction: str) -> bool:
         return any(u.faction != faction for u in self.units_at(node))
@@ -51,7 +52,7 @@ class Situation:
         """Effective strength: personnel x effectiveness (firepower, morale, supply, air cover).
         The effectiveness is kept on the unit until one of its inputs changes."""
         covered = u.node in self.air_cover.get(u.faction, ())
-        key = (u.morale, u.supply, covered, self.p_version)
+        key = (u.morale, u.supply, covered, self.p.version)
         if u.eff_key != key:
             u.eff_key = key
             u.eff = combat.effectiveness(
@@ -215,12 +216,41 @@ class Situation:
         return None
 
     def contacts(self: ConflictModel, contact_km: float) -> dict[str, list]:
-        """Hostile contacts within `contact_km` by road, grouped by sector."""
-        occupied: dict[str, set[str]] = defaultdict(set)
-        for u in self.units:
-            if u.active:
-                occupied[u.node].add(u.faction)
-        return contacts_by_sector(occupied, self.dist, self.sector_of, contact_km)
+        """Hostile contacts within `contact_km` by road, grouped by sector (read-only: the same
+        dict is returned until a unit moves, drops out or comes back, or the range changes)."""
+        key = (contact_km, frozenset((u.node, u.faction) for u in self._units if u.active))
+        if key != self._contacts_key:
+            occupied: dict[str, set[str]] = defaultdict(set)
+            for node, faction in key[1]:
+                occupied[node].add(faction)
+            self._contacts_key = key
+            self._contacts = contacts_by_sector(occupied, self.dist, self.sector_of, contact_km)
+        elif self.verify_caches:
+            occupied = defaultdict(set)
+            for u in self.units:
+                if u.active:
+                    occupied[u.node].add(u.faction)
+            fresh = contacts_by_sector(occupied, self.dist, self.sector_of, contact_km)
+            assert fresh == self._contacts, f"contacts cache stale at hour {self.time}"
+        return self._contacts
+
+    def check_caches(self: ConflictModel) -> None:
+        """Recompute what is kept up to date incrementally and assert it equals the kept state
+        (the debug mode, `verify_caches`): occupancy against Mesa's cells, each unit's cached
+        effectiveness against a fresh computation."""
+        for node, cell in self.grid._cells.items():
+            in_cell = [a for a in cell.agents if isinstance(a, Unit)]
+            assert self.occupancy.get(node, []) == in_cell, f"occupancy of {node} at {self.time}"
+        assert all(u in self.occupancy[u.node] for u in self._units)
+        for u in self._units:
+            covered = u.node in self.air_cover.get(u.faction, ())
+            if u.eff_key == (u.morale, u.supply, covered, self.p.version):
+                fresh = combat.effectiveness(
+                    u.firepower, u.morale, u.supply, self.p["combat.morale_exponent"],
+                    self.p["combat.supply_exponent"],
+                    self.p["combat.air_support_bonus"] if covered else 0.0,
+                )  # fmt: skip
+                assert u.eff == fresh, f"effectiveness of {u.uid} stale at {self.time}"
 
     def sector_odds(self: ConflictModel, pairs: list[tuple], faction: str) -> float:
         """A faction's effective strength on a sector's line of contact against its enemies'
