@@ -157,7 +157,7 @@ class Unit(CellAgent):
         still defends its town: only a mobile remnant that small stops counting."""
         if self.local:
             return self.personnel >= 1.0
-        return self.personnel >= self.model.p.min_personnel
+        return self.personnel >= self.model.min_personnel
 
     def set_route(self, target: str, path: list[str] | None = None) -> None:
         """Head for `target` along the shortest road (or the path given)."""

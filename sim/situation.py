@@ -52,7 +52,7 @@ class Situation:
         """Effective strength: personnel x effectiveness (firepower, morale, supply, air cover).
         The effectiveness is kept on the unit until one of its inputs changes."""
         covered = u.node in self.air_cover.get(u.faction, ())
-        key = (u.morale, u.supply, covered, self.p.version)
+        key = (u.morale, u.supply, covered, self._p_version)
         if u.eff_key != key:
             u.eff_key = key
             u.eff = combat.effectiveness(
@@ -72,9 +72,10 @@ class Situation:
     def strength_map(self: ConflictModel) -> StrengthMap:
         """Effective strength of each faction at each node, computed once per decision."""
         out: StrengthMap = {f: defaultdict(float) for f in self.factions}
-        for u in self.units:
+        strength = self.unit_strength
+        for u in self._units:
             if u.active:
-                out[u.faction][u.node] += self.unit_strength(u)
+                out[u.faction][u.node] += strength(u)
         return out
 
     def regional(
@@ -82,8 +83,10 @@ class Situation:
     ) -> tuple[float, float]:
         """(friendly, hostile) strength within `faction.threat_km` of a node, by road."""
         near = self.near(node, self.p["faction.threat_km"])
-        own = sum(smap[faction].get(n, 0.0) for n in near)
-        hostile = sum(smap[f].get(n, 0.0) for f in smap if f != faction for n in near)
+        # Only the nodes with strength: adding 0.0 leaves sum()'s (compensated) total as it was.
+        mine = smap[faction]
+        own = sum([mine[n] for n in near if n in mine], 0.0)
+        hostile = sum([s[n] for f, s in smap.items() if f != faction for n in near if n in s], 0.0)
         return own, hostile
 
     def can_spare(self: ConflictModel, u: Unit, smap: StrengthMap) -> bool:
@@ -161,7 +164,7 @@ class Situation:
         """Strength of a faction's units at a node or heading for it next: who would attack together."""
         return sum(
             self.unit_strength(u)
-            for u in self.units
+            for u in self._units
             if u.faction == faction and u.active and (u.node == node or u.route[:1] == [node])
         )
 
@@ -244,7 +247,7 @@ class Situation:
         assert all(u in self.occupancy[u.node] for u in self._units)
         for u in self._units:
             covered = u.node in self.air_cover.get(u.faction, ())
-            if u.eff_key == (u.morale, u.supply, covered, self.p.version):
+            if u.eff_key == (u.morale, u.supply, covered, self._p_version):
                 fresh = combat.effectiveness(
                     u.firepower, u.morale, u.supply, self.p["combat.morale_exponent"],
                     self.p["combat.supply_exponent"],

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from sim.config import load_scenario
-from sim.model import VERIFY_ENV, ConflictModel, Params
+from sim.model import VERIFY_ENV, ConflictModel
 from sim.runner import ensemble_specs, network_for, resolve_params, run_one, to_tables
 from tests.conftest import short_scenario
 
@@ -83,13 +83,20 @@ def test_contacts_follow_a_move(tmp_path) -> None:
     assert u in m.occupancy[far] and u in m.grid[far].agents
 
 
-def test_params_changes_expire_caches() -> None:
-    p = Params({"control.min_personnel": 50.0, "x": 1.0})
-    assert (p.version, p.min_personnel) == (0, 50.0)
-    p.update({"control.min_personnel": 80.0})
-    assert (p.version, p.min_personnel) == (1, 80.0)
-    p["x"] = 2.0
-    assert p.version == 2 and p == {"control.min_personnel": 80.0, "x": 2.0}
+def test_setting_parameters_expires_caches(tmp_path) -> None:
+    m = _model(tmp_path)
+    u = m._units[0]
+    before = m.unit_strength(u)
+    m.p.update({"combat.morale_exponent": 2.0, "control.min_personnel": 1e9})
+    m.p_version += 1  # as scenario_events.set_params does after `set:`
+    u.morale = 0.5
+    assert m.unit_strength(u) < before and u.eff_key[-1] == m.p_version
+    m.check_caches()
+    assert (
+        m.min_personnel == 1e9
+        and not u.active
+        and m.units_at(u.node) == [v for v in m.units_at(u.node) if v.local]
+    )
 
 
 def test_settled_place_needs_no_update(tmp_path) -> None:
