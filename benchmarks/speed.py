@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/speed.py single --rounds 7     # a replicate vs an empty Mesa model
     .venv/bin/python benchmarks/speed.py cli --rounds 5        # `conflict-sim run -n 1` vs import mesa
+    .venv/bin/python benchmarks/speed.py cli --tree /tmp/old   # the same for another checkout
     .venv/bin/python benchmarks/speed.py sweep --runs 40       # 2-worker throughput -> 10,000 runs
 
 single: one replicate of `ceasefire_jan12` (1,344 simulated hours) against an empty Mesa model
@@ -106,27 +107,43 @@ def single(rounds: int) -> None:
           f"({min(ratios):.1f}-{max(ratios):.1f}); load {load()} after")  # fmt: skip
 
 
-def _time(cmd: list[str], cwd: Path) -> float:
+# What the `conflict-sim` script runs, with the tree to take `sim` from on PYTHONPATH.
+LAUNCH = "import sys; from sim.cli import app; sys.argv[0] = 'conflict-sim'; app()"
+
+
+def _time(cmd: list[str], tree: Path) -> float:
+    env = {**os.environ, "PYTHONPATH": str(tree)}
     t = time.perf_counter()
-    subprocess.run(cmd, cwd=cwd, check=True, capture_output=True)
+    subprocess.run(cmd, cwd=tree, env=env, check=True, capture_output=True)
     return time.perf_counter() - t
 
 
-def cli(rounds: int) -> None:
+def cli(rounds: int, tree: Path) -> None:
     before = load()
-    exe = Path(sys.executable)
-    tool = exe.parent / "conflict-sim"
+    exe = sys.executable
     runs, imports, ratios = [], [], []
     with tempfile.TemporaryDirectory() as tmp:
         for r in range(rounds):
             out = Path(tmp) / f"r{r}"
-            run = [str(tool), "run", str(SCENARIO), "-n", "1", "--no-report", "--out", str(out)]
-            pair = [("run", run), ("mesa", [str(exe), "-c", "import mesa"])]
-            got = {name: _time(cmd, ROOT) for name, cmd in (pair if r % 2 else pair[::-1])}
+            scenario = tree / "scenarios" / SCENARIO.name
+            run = [
+                exe,
+                "-c",
+                LAUNCH,
+                "run",
+                str(scenario),
+                "-n",
+                "1",
+                "--no-report",
+                "--out",
+                str(out),
+            ]
+            pair = [("run", run), ("mesa", [exe, "-c", "import mesa"])]
+            got = {name: _time(cmd, tree) for name, cmd in (pair if r % 2 else pair[::-1])}
             runs.append(got["run"])
             imports.append(got["mesa"])
             ratios.append(got["run"] / got["mesa"])
-    print(f"whole processes, {rounds} rounds; load {before} before")
+    print(f"whole processes, {rounds} rounds, sim from {tree}; load {before} before")
     print(f"  conflict-sim run ceasefire_jan12 -n 1 --no-report : {statistics.median(runs):.2f} s")
     print(
         f"  python -c 'import mesa'                           : {statistics.median(imports):.2f} s"
@@ -163,11 +180,12 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--runs", type=int, default=1000, help="sweep: runs (the issue: 1,000)")
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--tree", type=Path, default=ROOT, help="cli: the source tree to run")
     args = ap.parse_args()
     if args.what == "single":
         single(args.rounds)
     elif args.what == "cli":
-        cli(args.rounds)
+        cli(args.rounds, args.tree.resolve())
     else:
         sweep(args.runs, args.workers)
 
