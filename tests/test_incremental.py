@@ -107,3 +107,16 @@ def test_settled_place_needs_no_update(tmp_path) -> None:
     assert not place.settled({other}) and not place.settled({other, place.controller})
     assert place.update_control({other}, 10) is None and place.holder == other
     assert not place.settled(set())  # a hold count is running: it must be reset
+
+
+def test_hot_state_holds_python_floats(tmp_path) -> None:
+    # numpy scalars in personnel, morale or losses make every later operation ~10x slower.
+    setup = load_scenario(short_scenario(tmp_path, end="2020-01-08T00:00+02:00"))
+    m = ConflictModel(setup, resolve_params(setup), 2, network=network_for(setup))
+    m.run()
+    assert m.fighter_losses > 0
+    values = [m.fighter_losses, m.civilian_casualties, m.displaced, *m.losses.values()]
+    for u in m._units:
+        values += [u.personnel, u.morale, u.supply, u.eff, u.progress_km, u.lost_this_hour]
+    values += [p.population for p in m.places.values()]
+    assert {type(v) for v in values} == {float}
