@@ -51,16 +51,18 @@ class Situation:
     def unit_strength(self: ConflictModel, u: Unit) -> float:
         """Effective strength: personnel x effectiveness (firepower, morale, supply, air cover).
         The effectiveness is kept on the unit until one of its inputs changes."""
-        covered = u.node in self.air_cover.get(u.faction, ())
-        key = (u.morale, u.supply, covered, self._p_version)
+        key = (u.morale, u.supply, u.node in self.air_cover.get(u.faction, ()), self._p_version)
         if u.eff_key != key:
-            u.eff_key = key
-            u.eff = combat.effectiveness(
-                u.firepower, u.morale, u.supply, self.p["combat.morale_exponent"],
-                self.p["combat.supply_exponent"],
-                self.p["combat.air_support_bonus"] if covered else 0.0,
-            )  # fmt: skip
+            self._refresh_effectiveness(u, key)
         return u.personnel * u.eff
+
+    def _refresh_effectiveness(self: ConflictModel, u: Unit, key: tuple) -> None:
+        """Recompute a unit's effectiveness for `key` = (morale, supply, covered, p_version)."""
+        u.eff_key = key
+        u.eff = combat.effectiveness(
+            u.firepower, u.morale, u.supply, self.p["combat.morale_exponent"],
+            self.p["combat.supply_exponent"], self.p["combat.air_support_bonus"] if key[2] else 0.0,
+        )  # fmt: skip
 
     def strength(self: ConflictModel, node: str, faction: str, hostile: bool = False) -> float:
         return sum(
@@ -72,10 +74,14 @@ class Situation:
     def strength_map(self: ConflictModel) -> StrengthMap:
         """Effective strength of each faction at each node, computed once per decision."""
         out: StrengthMap = {f: defaultdict(float) for f in self.factions}
-        strength = self.unit_strength
+        cover, version = self.air_cover, self._p_version
         for u in self._units:
             if u.active:
-                out[u.faction][u.node] += strength(u)
+                # unit_strength, inlined: this runs for every unit several times an hour
+                key = (u.morale, u.supply, u.node in cover.get(u.faction, ()), version)
+                if u.eff_key != key:
+                    self._refresh_effectiveness(u, key)
+                out[u.faction][u.node] += u.personnel * u.eff
         return out
 
     def regional(
