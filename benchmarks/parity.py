@@ -5,13 +5,17 @@ and checked after a change that must not change a result (a speed-up, a refactor
     .venv/bin/python benchmarks/parity.py check --quick    # what tests/test_parity.py checks
     .venv/bin/python benchmarks/parity.py write            # store both sets (the model changed
                                                            # on purpose: say so in the commit)
+    PYTHONPATH=/tmp/old .venv/bin/python benchmarks/parity.py write   # digests of another checkout
 
 The full set runs each of `scenarios/*.yaml` to its end for its first 5 replicate seeds
 (`ensemble_specs(5, scenario seed)`), 20 runs; the quick set runs `ceasefire_jan12` cut to its
 first 3 days for 2 seeds. Each run's five tables are built and written exactly as `conflict-sim
 run` writes them (`to_tables`, then `write_parquet`: pandas, zstd) and each file is digested.
-A digest depends on the pandas/pyarrow versions that write the file, so they are written down
-beside the digests; `check` says so when they differ instead of reporting a model change.
+A file's digest also depends on the pandas/pyarrow versions that write it (both put their
+version in the file), so they are written down beside the digests, and each table also gets a
+content digest (`<table>.values`: its column names and every value, floats by their exact repr)
+that another pandas or pyarrow leaves as it is: `check` compares the Parquet bytes when the
+versions are the ones that wrote them, the values always.
 """
 
 from __future__ import annotations
@@ -49,8 +53,25 @@ def cut(scenario: Path, end: str, folder: Path) -> Path:
     return path
 
 
+def content_digest(df) -> str:
+    """SHA-256 of a table's column names and values (missing values as one token, floats by
+    repr, which round-trips exactly), independent of how a library version lays out a file."""
+    import math
+
+    h = hashlib.sha256()
+    for col in df.columns:
+        h.update(f"\x00{col}\x01".encode())
+        for v in df[col].tolist():
+            if v is None or (isinstance(v, float) and math.isnan(v)) or str(v) in ("NaT", "<NA>"):
+                h.update(b"\x02null")
+            else:
+                h.update(b"\x02" + (repr(v) if isinstance(v, float) else str(v)).encode())
+    return h.hexdigest()
+
+
 def run_digests(scenario: Path, seeds: int, name: str) -> dict[str, str]:
-    """`{"<name>/seed<i>/<table>.parquet": sha256}` for the first `seeds` replicates."""
+    """`{"<name>/seed<i>/<table>.parquet": sha256 of the file, ".../<table>.values": sha256 of
+    its values}` for the first `seeds` replicates."""
     from sim.config import load_scenario
     from sim.results import write_parquet
     from sim.runner import ensemble_specs, resolve_params, run_one, to_tables
@@ -64,8 +85,9 @@ def run_digests(scenario: Path, seeds: int, name: str) -> dict[str, str]:
             for table, df in tables.items():
                 path = Path(tmp) / f"{table}.parquet"
                 write_parquet(df, path)
-                key = f"{name}/seed{spec.replicate}/{table}.parquet"
-                out[key] = hashlib.sha256(path.read_bytes()).hexdigest()
+                key = f"{name}/seed{spec.replicate}/{table}"
+                out[f"{key}.parquet"] = hashlib.sha256(path.read_bytes()).hexdigest()
+                out[f"{key}.values"] = content_digest(df)
     return out
 
 
@@ -92,9 +114,13 @@ def load() -> dict:
     return json.loads(DIGESTS.read_text()) if DIGESTS.exists() else {}
 
 
-def differences(stored: dict[str, str], got: dict[str, str]) -> list[str]:
-    """Keys whose digest differs, or that only one side has."""
-    return sorted(k for k in stored.keys() | got.keys() if stored.get(k) != got.get(k))
+def differences(stored: dict[str, str], got: dict[str, str], files: bool = True) -> list[str]:
+    """Keys whose digest differs, or that only one side has; `files=False` leaves out the
+    Parquet files' digests (another pandas/pyarrow writes other bytes) and keeps the values'."""
+    keys = stored.keys() | got.keys()
+    if not files:
+        keys = {k for k in keys if not k.endswith(".parquet")}
+    return sorted(k for k in keys if stored.get(k) != got.get(k))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -110,17 +136,22 @@ def main(argv: list[str] | None = None) -> int:
         stored["versions"] = versions()
         DIGESTS.parent.mkdir(parents=True, exist_ok=True)
         DIGESTS.write_text(json.dumps(stored, indent=1, sort_keys=True) + "\n")
-        print(f"wrote {', '.join(sets)} digests to {DIGESTS.relative_to(ROOT)}")
+        import sim
+
+        where = Path(sim.__file__).parent.parent
+        print(f"wrote {', '.join(sets)} digests of the model in {where} to {DIGESTS}")
         return 0
     bad = 0
+    same_versions = stored.get("versions") == versions()
+    if not same_versions:
+        print(f"digests written with {stored.get('versions')}, this is {versions()}: "
+              "comparing values only, not the Parquet bytes")  # fmt: skip
     for name in sets:
-        diff = differences(stored.get(name, {}), compute(name == "quick"))
-        print(f"{name}: {'identical' if not diff else f'{len(diff)} files differ'}")
+        diff = differences(stored.get(name, {}), compute(name == "quick"), files=same_versions)
+        print(f"{name}: {'identical' if not diff else f'{len(diff)} digests differ'}")
         for key in diff:
             print(f"  {key}")
         bad += len(diff)
-    if bad and stored.get("versions") != versions():
-        print(f"note: digests were written with {stored.get('versions')}, this is {versions()}")
     return 1 if bad else 0
 
 
