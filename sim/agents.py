@@ -55,6 +55,15 @@ class Place(FixedAgent):
         """Controller as recorded: a faction, or 'contested' while both sides are present."""
         return "contested" if self.contested else self.controller
 
+    def settled(self, present: set[str]) -> bool:
+        """True when `update_control(present)` would change nothing: no hold count running, not
+        contested, and nobody here or only its controller (most places, most hours)."""
+        return (
+            self.holder is None
+            and not self.contested
+            and (not present or (len(present) == 1 and self.controller in present))
+        )
+
     def update_control(self, present: set[str], hold_needed: int) -> str | None:
         """Advance the hold counter; return the new controller when control passes."""
         if len(present) > 1:
@@ -129,9 +138,18 @@ class Unit(CellAgent):
     @cell.setter
     def cell(self, cell) -> None:
         # The node is read hundreds of thousands of times a run: kept as a plain attribute
-        # instead of going through Mesa's cell property each time.
+        # instead of going through Mesa's cell property each time. The model's occupancy (units
+        # by node, in the cell's own order) follows every move here instead of being rebuilt.
+        old = self._mesa_cell
+        if cell is old:
+            return
         CellAgent.cell.fset(self, cell)
+        occupancy = self.model.occupancy
+        if old is not None:
+            occupancy[old.coordinate].remove(self)
         self.node: str = cell.coordinate if cell is not None else None
+        if cell is not None:
+            occupancy[self.node].append(self)
 
     @property
     def active(self) -> bool:
@@ -139,7 +157,7 @@ class Unit(CellAgent):
         still defends its town: only a mobile remnant that small stops counting."""
         if self.local:
             return self.personnel >= 1.0
-        return self.personnel >= self.model.p["control.min_personnel"]
+        return self.personnel >= self.model.min_personnel
 
     def set_route(self, target: str, path: list[str] | None = None) -> None:
         """Head for `target` along the shortest road (or the path given)."""

@@ -168,8 +168,13 @@ def update_control(m: ConflictModel) -> None:
             present[u.node].add(u.faction)
     hold = int(m.p["control.hold_hours"])
     for name, place in m.places.items():
+        here = present.get(name, set())
+        settled = place.settled(here)
+        if settled and not m.verify_caches:
+            continue  # nothing to change: empty or held by its controller, no count running
         before = place.status
-        new = place.update_control(present.get(name, set()), hold)
+        new = place.update_control(here, hold)
+        assert not settled or (new is None and place.status == before), f"{name} not settled"
         if new is not None:
             m._control_version += 1
             if name in m.key_places and name not in m.captured_at:

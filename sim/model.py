@@ -20,6 +20,7 @@ in `sim.dynamics`, each mechanism's random stream in `sim.streams`.
 from __future__ import annotations
 
 import functools
+import os
 from collections import defaultdict
 
 from mesa import Model
@@ -42,6 +43,8 @@ from sim.truce import Truce
 
 __all__ = ["ConflictModel"]
 
+VERIFY_ENV = "CONFLICT_SIM_VERIFY_CACHES"
+
 
 class ConflictModel(Situation, Recording, Model):
     """A conflict on a road network, stepped hourly from the scenario's start to its end.
@@ -52,6 +55,9 @@ class ConflictModel(Situation, Recording, Model):
         seed: the run's seed (a non-negative int); each mechanism draws from its own stream.
         network: the road network, shared between runs of a process (built if None).
         run_id: written into every output row.
+        verify_caches: recompute every incrementally kept value each hour and assert it equals
+            the kept one (slow; for tests). Default: on when the environment variable
+            CONFLICT_SIM_VERIFY_CACHES is 1.
     """
 
     def __init__(
@@ -61,12 +67,22 @@ class ConflictModel(Situation, Recording, Model):
         seed: int,
         network: RoadNetwork | None = None,
         run_id: int = 0,
+        verify_caches: bool | None = None,
     ):
         super().__init__(rng=int(seed))
         self._units: list[Unit] = []
+        self.occupancy: dict[str, list[Unit]] = defaultdict(list)  # kept by Unit.cell's setter
+        self._contacts_key: tuple | None = None
+        self._contacts: dict[str, list] = {}
+        if verify_caches is None:
+            verify_caches = os.environ.get(VERIFY_ENV) == "1"
+        self.verify_caches = verify_caches
         self.setup, self.sc, self.theater = setup, setup.scenario, setup.theater
+        # A plain dict: hundreds of thousands of lookups a run (a dict subclass's are ~50% slower).
+        # Whoever sets parameters bumps `p_version` (scenario_events.set_params does), which
+        # expires what was cached from them.
         self.p = dict(params)
-        self.p_version = 0  # bumped when a scenario event sets parameters (cached values expire)
+        self.p_version = 0
         self.run_id = run_id
         self.streams = spawn_streams(int(seed))
         self.network = network or build_network(self.theater)
@@ -200,6 +216,17 @@ class ConflictModel(Situation, Recording, Model):
         self.pending_arrivals.append((self.time + delay_hours, client, kw.get("personnel", 0)))
         self._at(self.time + delay_hours, arrive, self, patron, place, **kw)
 
+    @property
+    def p_version(self) -> int:
+        """Bumped after parameters are set: cached values expire, and the few values read in
+        the innermost loops (`min_personnel`) are read again."""
+        return self._p_version
+
+    @p_version.setter
+    def p_version(self, value: int) -> None:
+        self._p_version = value
+        self.min_personnel = self.p["control.min_personnel"]
+
     def register_agent(self, agent) -> None:
         super().register_agent(agent)
         if isinstance(agent, Unit):
@@ -235,6 +262,8 @@ class ConflictModel(Situation, Recording, Model):
         self.cumulative_losses.append(self.fighter_losses)
         if hour % self.sc.sample_every_hours == 0 or hour >= self.sc.hours:
             self.record()
+        if self.verify_caches:
+            self.check_caches()
 
     def refresh_air_cover(self) -> None:
         """Each faction's air support by place: `air.support_bonus` of the strike sorties it flew

@@ -31,7 +31,8 @@ class Situation:
         return list(self.agents_by_type.get(AirAsset, []))
 
     def units_at(self: ConflictModel, node: str) -> list[Unit]:
-        return [a for a in self.grid._cells[node].agents if isinstance(a, Unit) and a.active]
+        """Active units at a node, in the order they entered it (as the cell lists them)."""
+        return [u for u in self.occupancy.get(node, ()) if u.active]
 
     def hostile_present(self: ConflictModel, node: str, faction: str) -> bool:
         return any(u.faction != faction for u in self.units_at(node))
@@ -50,17 +51,27 @@ class Situation:
     def unit_strength(self: ConflictModel, u: Unit) -> float:
         """Effective strength: personnel x effectiveness (firepower, morale, supply, air cover).
         The effectiveness is kept on the unit until one of its inputs changes."""
-        bonus = self.air_cover.get(u.faction, {}).get(u.node, 0.0)  # from sorties flown there
-        key = (u.morale, u.supply, bonus, self.p_version)
+        key = (
+            u.morale,
+            u.supply,
+            self.air_cover.get(u.faction, {}).get(u.node, 0.0),
+            self._p_version,
+        )
         if u.eff_key != key:
-            u.eff_key = key
-            u.eff = combat.effectiveness(
-                u.firepower, u.morale, u.supply, self.p["combat.morale_exponent"],
-                self.p["combat.supply_exponent"],
-                bonus,
-                self.p["combat.effectiveness_floor"],
-            )  # fmt: skip
+            self._refresh_effectiveness(u, key)
         return u.personnel * u.eff
+
+    def _refresh_effectiveness(self: ConflictModel, u: Unit, key: tuple) -> None:
+        """Recompute a unit's effectiveness for `key` = (morale, supply, air-support bonus from
+        the sorties flown over its place, p_version)."""
+        u.eff_key = key
+        u.eff = self._effectiveness(u, key[2])
+
+    def _effectiveness(self: ConflictModel, u: Unit, bonus: float) -> float:
+        return combat.effectiveness(
+            u.firepower, u.morale, u.supply, self.p["combat.morale_exponent"],
+            self.p["combat.supply_exponent"], bonus, self.p["combat.effectiveness_floor"],
+        )  # fmt: skip
 
     def strength(self: ConflictModel, node: str, faction: str, hostile: bool = False) -> float:
         return sum(
@@ -72,9 +83,14 @@ class Situation:
     def strength_map(self: ConflictModel) -> StrengthMap:
         """Effective strength of each faction at each node, computed once per decision."""
         out: StrengthMap = {f: defaultdict(float) for f in self.factions}
-        for u in self.units:
+        cover, version = self.air_cover, self._p_version
+        for u in self._units:
             if u.active:
-                out[u.faction][u.node] += self.unit_strength(u)
+                # unit_strength, inlined: this runs for every unit several times an hour
+                key = (u.morale, u.supply, cover.get(u.faction, {}).get(u.node, 0.0), version)
+                if u.eff_key != key:
+                    self._refresh_effectiveness(u, key)
+                out[u.faction][u.node] += u.personnel * u.eff
         return out
 
     def regional(
@@ -82,8 +98,10 @@ class Situation:
     ) -> tuple[float, float]:
         """(friendly, hostile) strength within `faction.threat_km` of a node, by road."""
         near = self.near(node, self.p["faction.threat_km"])
-        own = sum(smap[faction].get(n, 0.0) for n in near)
-        hostile = sum(smap[f].get(n, 0.0) for f in smap if f != faction for n in near)
+        # Only the nodes with strength: adding 0.0 leaves sum()'s (compensated) total as it was.
+        mine = smap[faction]
+        own = sum([mine[n] for n in near if n in mine], 0.0)
+        hostile = sum([s[n] for f, s in smap.items() if f != faction for n in near if n in s], 0.0)
         return own, hostile
 
     def can_spare(self: ConflictModel, u: Unit, smap: StrengthMap) -> bool:
@@ -161,7 +179,7 @@ class Situation:
         """Strength of a faction's units at a node or heading for it next: who would attack together."""
         return sum(
             self.unit_strength(u)
-            for u in self.units
+            for u in self._units
             if u.faction == faction and u.active and (u.node == node or u.route[:1] == [node])
         )
 
@@ -219,12 +237,37 @@ class Situation:
         return None
 
     def contacts(self: ConflictModel, contact_km: float) -> dict[str, list]:
-        """Hostile contacts within `contact_km` by road, grouped by sector."""
-        occupied: dict[str, set[str]] = defaultdict(set)
-        for u in self.units:
-            if u.active:
-                occupied[u.node].add(u.faction)
-        return contacts_by_sector(occupied, self.dist, self.sector_of, contact_km)
+        """Hostile contacts within `contact_km` by road, grouped by sector (read-only: the same
+        dict is returned until a unit moves, drops out or comes back, or the range changes)."""
+        key = (contact_km, frozenset((u.node, u.faction) for u in self._units if u.active))
+        if key != self._contacts_key:
+            occupied: dict[str, set[str]] = defaultdict(set)
+            for node, faction in key[1]:
+                occupied[node].add(faction)
+            self._contacts_key = key
+            self._contacts = contacts_by_sector(occupied, self.dist, self.sector_of, contact_km)
+        elif self.verify_caches:
+            occupied = defaultdict(set)
+            for u in self.units:
+                if u.active:
+                    occupied[u.node].add(u.faction)
+            fresh = contacts_by_sector(occupied, self.dist, self.sector_of, contact_km)
+            assert fresh == self._contacts, f"contacts cache stale at hour {self.time}"
+        return self._contacts
+
+    def check_caches(self: ConflictModel) -> None:
+        """Recompute what is kept up to date incrementally and assert it equals the kept state
+        (the debug mode, `verify_caches`): occupancy against Mesa's cells, each unit's cached
+        effectiveness against a fresh computation."""
+        for node, cell in self.grid._cells.items():
+            in_cell = [a for a in cell.agents if isinstance(a, Unit)]
+            assert self.occupancy.get(node, []) == in_cell, f"occupancy of {node} at {self.time}"
+        assert all(u in self.occupancy[u.node] for u in self._units)
+        for u in self._units:
+            bonus = self.air_cover.get(u.faction, {}).get(u.node, 0.0)
+            if u.eff_key == (u.morale, u.supply, bonus, self._p_version):
+                fresh = self._effectiveness(u, bonus)
+                assert u.eff == fresh, f"effectiveness of {u.uid} stale at {self.time}"
 
     def sector_odds(self: ConflictModel, pairs: list[tuple], faction: str) -> float:
         """A faction's effective strength on a sector's line of contact against its enemies'

@@ -1,0 +1,194 @@
+"""The speed targets of issue #12, each measured as a ratio in one command, with the load average.
+
+    .venv/bin/python benchmarks/speed.py single --rounds 7     # a replicate vs an empty Mesa model
+    .venv/bin/python benchmarks/speed.py cli --rounds 5        # `conflict-sim run -n 1` vs import mesa
+    .venv/bin/python benchmarks/speed.py cli --tree /tmp/old   # the same for another checkout
+    .venv/bin/python benchmarks/speed.py sweep --runs 40       # 2-worker throughput -> 10,000 runs
+
+single: one replicate of `ceasefire_jan12` (1,344 simulated hours) against an empty Mesa model
+    that schedules what the model schedules: as many no-op units and air assets as the model
+    has (counted from a model of the scenario: units 37, air assets 8), each type shuffled and
+    stepped every hour as `ConflictModel.step` does, for the same hours, in the same process;
+    the two alternate for `--rounds` rounds after a warm-up, each with a new replicate seed.
+cli: `conflict-sim run scenarios/ceasefire_jan12.yaml -n 1 --no-report` as a whole process
+    against `python -c "import mesa"` as a whole process, alternating for `--rounds` rounds.
+sweep: `run_sweep` of `--runs` full-length runs of `ceasefire_jan12` (one design point,
+    `--runs` replicates, all tables written) on `--workers` workers, in runs/s from the call to
+    its return (pool start included), extrapolated linearly to 10,000 runs.
+
+Targets (issue #12): single <= 4x and <= 150 ms on a quiet machine; cli <= 2x; 10,000 runs in
+<= 15 minutes. `benchmarks/versus.py` compares a replicate with another commit (>= 5x).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SCENARIO = ROOT / "scenarios" / "ceasefire_jan12.yaml"
+SEED = 20200112
+
+
+def load() -> str:
+    one, five, _ = os.getloadavg()
+    return f"{one:.2f} {five:.2f}"
+
+
+def scheduled_agents(setup, params) -> dict[str, int]:
+    """What `ConflictModel.step` shuffles and steps each hour: its units and its air assets."""
+    from sim.agents import AirAsset, Unit
+    from sim.model import ConflictModel
+    from sim.runner import network_for
+
+    m = ConflictModel(setup, params, 1, network=network_for(setup))
+    return {"units": len(m.agents_by_type[Unit]), "air": len(m.agents_by_type.get(AirAsset, []))}
+
+
+def empty_model_seconds(counts: dict[str, int], hours: int, seed: int) -> float:
+    """Wall seconds of an empty Mesa model stepping `counts` no-op agents of two types."""
+    import mesa
+
+    class IdleUnit(mesa.Agent):
+        def move(self) -> None:
+            pass
+
+    class IdleAir(mesa.Agent):
+        def step(self) -> None:
+            pass
+
+    class Empty(mesa.Model):
+        def __init__(self) -> None:
+            super().__init__(rng=seed)
+            IdleUnit.create_agents(self, counts["units"])
+            IdleAir.create_agents(self, counts["air"])
+
+        def step(self) -> None:
+            self.agents_by_type[IdleUnit].shuffle_do("move")
+            self.agents_by_type[IdleAir].shuffle_do("step")
+
+    t = time.perf_counter()
+    m = Empty()
+    while m.time < hours:
+        m.step()
+    return time.perf_counter() - t
+
+
+def single(rounds: int) -> None:
+    from sim.config import load_scenario
+    from sim.runner import ensemble_specs, resolve_params, run_one
+
+    before = load()
+    setup = load_scenario(SCENARIO)
+    params = resolve_params(setup)
+    hours = setup.scenario.hours
+    counts = scheduled_agents(setup, params)
+    specs = ensemble_specs(rounds + 1, SEED)
+    run_one(setup, specs[0], params)  # warm-up: the road network, caches
+    runs, empties, ratios = [], [], []
+    for spec in specs[1:]:
+        t = time.perf_counter()
+        run_one(setup, spec, params)
+        runs.append(time.perf_counter() - t)
+        empties.append(empty_model_seconds(counts, hours, spec.replicate))
+        ratios.append(runs[-1] / empties[-1])
+    run_ms, empty_ms = 1000 * statistics.median(runs), 1000 * statistics.median(empties)
+    n = counts["units"] + counts["air"]
+    print(f"one replicate of ceasefire_jan12 ({hours} h), {rounds} rounds; load {before} before")
+    print(f"  model      : {run_ms:7.0f} ms (min {1000 * min(runs):.0f})")
+    print(f"  empty Mesa : {empty_ms:7.1f} ms ({counts['units']} + {counts['air']} = {n} agents)")
+    print(f"  ratio      : {statistics.median(ratios):.1f}x median of rounds "
+          f"({min(ratios):.1f}-{max(ratios):.1f}); load {load()} after")  # fmt: skip
+
+
+# What the `conflict-sim` script runs, with the tree to take `sim` from on PYTHONPATH.
+LAUNCH = "import sys; from sim.cli import app; sys.argv[0] = 'conflict-sim'; app()"
+
+
+def _time(cmd: list[str], tree: Path) -> float:
+    env = {**os.environ, "PYTHONPATH": str(tree)}
+    t = time.perf_counter()
+    subprocess.run(cmd, cwd=tree, env=env, check=True, capture_output=True)
+    return time.perf_counter() - t
+
+
+def cli(rounds: int, tree: Path) -> None:
+    before = load()
+    exe = sys.executable
+    runs, imports, ratios = [], [], []
+    with tempfile.TemporaryDirectory() as tmp:
+        for r in range(rounds):
+            out = Path(tmp) / f"r{r}"
+            scenario = tree / "scenarios" / SCENARIO.name
+            run = [
+                exe,
+                "-c",
+                LAUNCH,
+                "run",
+                str(scenario),
+                "-n",
+                "1",
+                "--no-report",
+                "--out",
+                str(out),
+            ]
+            pair = [("run", run), ("mesa", [exe, "-c", "import mesa"])]
+            got = {name: _time(cmd, tree) for name, cmd in (pair if r % 2 else pair[::-1])}
+            runs.append(got["run"])
+            imports.append(got["mesa"])
+            ratios.append(got["run"] / got["mesa"])
+    print(f"whole processes, {rounds} rounds, sim from {tree}; load {before} before")
+    print(f"  conflict-sim run ceasefire_jan12 -n 1 --no-report : {statistics.median(runs):.2f} s")
+    print(
+        f"  python -c 'import mesa'                           : {statistics.median(imports):.2f} s"
+    )
+    print(f"  ratio: {statistics.median(ratios):.2f}x median of rounds "
+          f"({min(ratios):.2f}-{max(ratios):.2f}); load {load()} after")  # fmt: skip
+
+
+def sweep(runs: int, workers: int) -> None:
+    from sim.execution import prestart_pool
+
+    before = load()
+    if workers > 1:
+        prestart_pool()
+    from sim.sweep import run_sweep
+
+    with tempfile.TemporaryDirectory() as tmp:
+        t = time.perf_counter()
+        result = run_sweep(
+            SCENARIO, ["ceasefire.violation_rate=1"], replicates=runs, seed=SEED,
+            workers=workers, out=Path(tmp) / "sweep",
+        )  # fmt: skip
+        wall = time.perf_counter() - t
+    rate = result.runs / wall
+    print(f"sweep of {result.runs} full-length runs of ceasefire_jan12 on {workers} workers; "
+          f"load {before} before")  # fmt: skip
+    print(f"  {wall:.1f} s, {rate:.2f} runs/s -> 10,000 runs in {10_000 / rate / 60:.0f} min; "
+          f"load {load()} after")  # fmt: skip
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("what", choices=("single", "cli", "sweep"))
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--runs", type=int, default=1000, help="sweep: runs (the issue: 1,000)")
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--tree", type=Path, default=ROOT, help="cli: the source tree to run")
+    args = ap.parse_args()
+    if args.what == "single":
+        single(args.rounds)
+    elif args.what == "cli":
+        cli(args.rounds, args.tree.resolve())
+    else:
+        sweep(args.runs, args.workers)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,122 @@
+"""State kept up to date incrementally (occupancy, contacts, effectiveness, settled places)
+against a full recompute every hour: the debug mode `verify_caches` asserts equality over whole
+runs, and its outputs (which skip no place's control update) equal the fast mode's."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from sim.config import load_scenario
+from sim.model import VERIFY_ENV, ConflictModel
+from sim.runner import ensemble_specs, network_for, resolve_params, run_one, to_tables
+from tests.conftest import short_scenario
+
+TOY = Path(__file__).parent / "data" / "toy_scenario.yaml"
+
+
+def _tables(setup, seed: int):
+    spec = ensemble_specs(1, seed)[0]
+    return to_tables(setup, [run_one(setup, spec, resolve_params(setup))])
+
+
+@pytest.mark.parametrize("seed", [1, 7])
+def test_verified_run_matches_fast_run_through_the_ceasefire(tmp_path, monkeypatch, seed) -> None:
+    # 5-13 January: the offensive, Sirte, the contacts and incidents of the first truce day.
+    setup = load_scenario(short_scenario(tmp_path, end="2020-01-13T00:00+02:00"))
+    monkeypatch.delenv(VERIFY_ENV, raising=False)
+    fast = _tables(setup, seed)
+    monkeypatch.setenv(VERIFY_ENV, "1")  # every hour: recompute, assert, skip nothing
+    checked = _tables(setup, seed)
+    assert len(fast.events) > 0 and (fast.events["kind"] == "control_change").any()
+    for (name, a), (_n, b) in zip(fast.items(), checked.items(), strict=True):
+        assert a.equals(b), name
+
+
+def test_verified_toy_runs() -> None:
+    setup = load_scenario(TOY)
+    params = resolve_params(setup)
+    for seed in (3, 4):
+        m = ConflictModel(setup, params, seed, network=network_for(setup), verify_caches=True)
+        m.run()
+        assert m.time >= setup.scenario.hours
+
+
+def _model(tmp_path: Path) -> ConflictModel:
+    setup = load_scenario(short_scenario(tmp_path, end="2020-01-06T00:00+02:00"))
+    return ConflictModel(setup, resolve_params(setup), 5, network=network_for(setup))
+
+
+def test_check_catches_stale_occupancy(tmp_path) -> None:
+    m = _model(tmp_path)
+    m.check_caches()
+    u = m._units[0]
+    other = next(n for n in m.places if n != u.node)
+    m.occupancy[u.node].remove(u)  # as if a move had not been followed
+    m.occupancy[other].append(u)
+    with pytest.raises(AssertionError, match="occupancy"):
+        m.check_caches()
+
+
+def test_check_catches_stale_effectiveness(tmp_path) -> None:
+    m = _model(tmp_path)
+    u = m._units[0]
+    m.unit_strength(u)
+    m.check_caches()
+    u.eff *= 1.5  # a cached value that no longer follows its inputs
+    with pytest.raises(AssertionError, match="effectiveness"):
+        m.check_caches()
+
+
+def test_contacts_follow_a_move(tmp_path) -> None:
+    m = _model(tmp_path)
+    km = m.p["ceasefire.contact_km"]
+    before = m.contacts(km)
+    assert m.contacts(km) is before  # kept while nobody moves
+    u = next(u for u in m._units if not u.local and u.speed_kmh > 0)
+    far = max(m.dist[u.node], key=m.dist[u.node].get)
+    u.cell = m.grid[far]
+    m.verify_caches = True
+    after = m.contacts(km)  # recomputed (and checked against a fresh computation)
+    assert after is not before
+    assert u in m.occupancy[far] and u in m.grid[far].agents
+
+
+def test_setting_parameters_expires_caches(tmp_path) -> None:
+    m = _model(tmp_path)
+    u = m._units[0]
+    before = m.unit_strength(u)
+    m.p.update({"combat.morale_exponent": 2.0, "control.min_personnel": 1e9})
+    m.p_version += 1  # as scenario_events.set_params does after `set:`
+    u.morale = 0.5
+    assert m.unit_strength(u) < before and u.eff_key[-1] == m.p_version
+    m.check_caches()
+    assert (
+        m.min_personnel == 1e9
+        and not u.active
+        and m.units_at(u.node) == [v for v in m.units_at(u.node) if v.local]
+    )
+
+
+def test_settled_place_needs_no_update(tmp_path) -> None:
+    m = _model(tmp_path)
+    place = next(p for p in m.places.values() if p.controller in m.factions)
+    other = next(f for f in m.factions if f != place.controller)
+    assert place.settled(set()) and place.settled({place.controller})
+    assert not place.settled({other}) and not place.settled({other, place.controller})
+    assert place.update_control({other}, 10) is None and place.holder == other
+    assert not place.settled(set())  # a hold count is running: it must be reset
+
+
+def test_hot_state_holds_python_floats(tmp_path) -> None:
+    # numpy scalars in personnel, morale or losses make every later operation ~10x slower.
+    setup = load_scenario(short_scenario(tmp_path, end="2020-01-08T00:00+02:00"))
+    m = ConflictModel(setup, resolve_params(setup), 2, network=network_for(setup))
+    m.run()
+    assert m.fighter_losses > 0
+    values = [m.fighter_losses, m.civilian_casualties, m.displaced, *m.losses.values()]
+    for u in m._units:
+        values += [u.personnel, u.morale, u.supply, u.eff, u.progress_km, u.lost_this_hour]
+    values += [p.population for p in m.places.values()]
+    assert {type(v) for v in values} == {float}
