@@ -119,9 +119,9 @@ def test_route_and_params_default_theater(two_theaters):
 def test_faction_acronyms_stay_capitalised():
     from sim.report.labels import describe
 
-    assert describe("losses_gna").label == "losses of the GNA"
+    assert describe("losses_gna").label == "losses of the GNA (killed, wounded or captured)"
     assert describe("personnel_end_houthis").label == "personnel of the Houthis at the end"
-    assert describe("losses_x", {"x": "X"}).label == "losses of the X"
+    assert describe("losses_x", {"x": "X"}).label == "losses of the X (killed, wounded or captured)"
 
 
 def test_a_command_group_alone_prints_its_help():

@@ -33,10 +33,13 @@ def list_files() -> None:
     """Show the theaters and scenarios with a one-line description each."""
     from sim.config import SCENARIO_DIR, THEATER_DIR, list_files
 
-    for label, folder in (("Theaters", THEATER_DIR), ("Scenarios", SCENARIO_DIR)):
+    listed = [(label, folder, list_files(folder)) for label, folder in
+              (("Theaters", THEATER_DIR), ("Scenarios", SCENARIO_DIR))]  # fmt: skip
+    width = max((len(name) for *_, files in listed for name, _p, _d in files), default=0)
+    for label, folder, files in listed:
         typer.echo(f"{label} ({shown_path(folder)}):")
-        for name, _path, desc in list_files(folder):
-            typer.echo(f"  {name:<22} {desc}")
+        for name, _path, desc in files:
+            typer.echo(f"  {name:<{width}}  {desc}")
 
 
 @input_errors
