@@ -333,7 +333,7 @@ def assign_nodes(
 ) -> tuple[list[str | None], list[str]]:
     """Each row's network node, by name or alias first, else the nearest node within
     `radius_km` of its coordinates (None: outside the theater); and how it was found."""
-    from sim.dynamics.air import haversine_km
+    from sim.geodesy import geodesic_km
 
     lookup = place_lookup(network)
     nodes = list(network.graph.nodes(data=True))
@@ -353,7 +353,7 @@ def assign_nodes(
             out.append(None)
             how.append("none")
             continue
-        d = np.array([haversine_km(la, lo, a, b) for a, b in zip(lat, lon, strict=True)])
+        d = geodesic_km(la, lo, np.asarray(lat, float), np.asarray(lon, float))
         i = int(np.argmin(d))
         out.append(nodes[i][0] if d[i] <= radius_km else None)
         how.append("coordinates" if d[i] <= radius_km else "none")

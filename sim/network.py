@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 import networkx as nx
 
 from sim.config import Theater
-from sim.dynamics.air import haversine_km
 from sim.errors import InputError, Problem
+from sim.geodesy import geodesic_km
 from sim.names import PlaceNames, normalise
 
 
@@ -80,10 +80,13 @@ class RoadNetwork:
         key = (node, radius_km)
         if key not in self._within:
             lat, lon = self.graph.nodes[node]["lat"], self.graph.nodes[node]["lon"]
+            names = list(self.graph.nodes)
+            km = geodesic_km(
+                lat, lon, [self.graph.nodes[n]["lat"] for n in names],
+                [self.graph.nodes[n]["lon"] for n in names],
+            )  # fmt: skip
             self._within[key] = frozenset(
-                n
-                for n, d in self.graph.nodes(data=True)
-                if haversine_km(lat, lon, d["lat"], d["lon"]) <= radius_km
+                n for n, d in zip(names, km, strict=True) if d <= radius_km
             )
         return self._within[key]
 

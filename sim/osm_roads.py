@@ -21,6 +21,7 @@ import networkx as nx
 import numpy as np
 
 from sim.errors import InputError, Problem
+from sim.geodesy import geodesic_km
 
 # Highway values that carry vehicles between places (OSM wiki, Key:highway); footways, paths,
 # steps, cycleways, construction and proposed roads are left out.
@@ -31,17 +32,6 @@ ROAD_CLASSES = frozenset(
         "living_street", "service", "track", "road",
     }
 )  # fmt: skip
-
-
-def geodesic_km(lat1, lon1, lat2, lon2) -> np.ndarray:
-    """WGS84 geodesic distance in km between points (degrees; scalars or arrays), by pyproj."""
-    from pyproj import Geod
-
-    _, _, metres = Geod(ellps="WGS84").inv(
-        np.asarray(lon1, float), np.asarray(lat1, float), np.asarray(lon2, float),
-        np.asarray(lat2, float),
-    )  # fmt: skip
-    return np.asarray(metres) / 1000.0
 
 
 @dataclass

@@ -99,8 +99,8 @@ def read_places(path: Path) -> list[Place]:
 
 def fill_from_geonames(places: list[Place], opts: Options) -> None:
     """Coordinates and populations the CSV lacks, from GeoNames (module notes)."""
+    from sim.geodesy import geodesic_km
     from sim.geonames import lookup_cache, lookup_dump
-    from sim.osm_roads import geodesic_km
 
     need = [p for p in places if p.lat is None or p.population is None]
     if not need:
@@ -165,7 +165,7 @@ class Road:
 
 
 def _estimate(a: Place, b: Place, factor: float) -> Road:
-    from sim.osm_roads import geodesic_km
+    from sim.geodesy import geodesic_km
 
     gc = float(geodesic_km(a.lat, a.lon, b.lat, b.lon))
     return Road(a.name, b.name, round(gc * factor, 1),

@@ -6,8 +6,6 @@ Pure functions; the agents in `sim.agents` (AirAsset) draw from the model's `air
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 
@@ -55,11 +53,3 @@ def support_bonus(sorties: float, per_sortie: float, cap: float) -> float:
     """Fire-effectiveness bonus of ground units from the sorties their side flew over their
     area in the support window: `per_sortie` each, at most `cap`; none without sorties."""
     return min(cap, max(sorties, 0.0) * per_sortie)
-
-
-def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    r = 6371.0
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * r * math.asin(math.sqrt(h))
