@@ -88,6 +88,30 @@ def test_raw_inputs_are_the_theaters_places_and_roads():
     assert {(r["a"], r["b"]): float(r["km"]) for r in rows} == roads
 
 
+def test_theater_new_rebuilds_the_places_and_roads_from_the_raw_inputs(tmp_path):
+    """`theater new` on places.csv and roads.csv writes the shipped theater's places and roads
+    (the rest, factions and units, is what the user fills in after it)."""
+    from typer.testing import CliRunner
+
+    from sim.cli import app
+
+    out = tmp_path / "hodeidah_skeleton.yaml"
+    args = ["theater", "new", "hodeidah_skeleton", "--places", str(RAW / "places.csv")]
+    args += ["--roads", str(RAW / "roads.csv"), "--timezone", "+03:00", "--out", str(out)]
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 0, res.output
+    built = yaml.safe_load(out.read_text(encoding="utf-8"))
+    theater, _ = check_theater_file(THEATER)
+    shipped = {p.name: (p.lat, p.lon, p.population, p.kind, p.controller) for p in theater.places}
+    assert {
+        p["name"]: (p["lat"], p["lon"], p["population"], p["kind"], p["controller"])
+        for p in built["places"]
+    } == shipped
+    assert {(r["a"], r["b"]): r["km"] for r in built["roads"]} == {
+        (r.a, r.b): r.km for r in theater.roads
+    }
+
+
 def test_joint_forces_total_is_within_the_published_range():
     """ACLED (21 Jun 2018): 21,000-26,500 coalition-backed troops on Hodeidah."""
     theater, _ = check_theater_file(THEATER)
