@@ -39,9 +39,17 @@ def update_supply(m: ConflictModel) -> None:
                 n for n in passable
                 if m.places[n].controller == f and (n in hubs and not hubs[n].empty)
             ]  # fmt: skip
-            m._supplied[f] = supply.nearest_hubs(
-                m.network.graph, passable, sources, p["supply.max_trace_km"]
-            )
+            # The same ground and hubs give the same trace: contested places flicker, the
+            # ground they leave passable mostly does not, so most traces are found here.
+            trace_key = (f, frozenset(passable), tuple(sorted(sources)), p["supply.max_trace_km"])
+            trace = m._supply_traces.get(trace_key)
+            if trace is None:
+                if len(m._supply_traces) > 256:  # a long war's states: keep the memory flat
+                    m._supply_traces.clear()
+                trace = m._supply_traces[trace_key] = supply.nearest_hubs(
+                    m.network.graph, passable, sources, p["supply.max_trace_km"]
+                )
+            m._supplied[f] = trace
         m._supply_version = key
     drawing: dict[str, float] = defaultdict(float)
     for u in m.units:

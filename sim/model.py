@@ -147,6 +147,7 @@ class ConflictModel(Situation, Recording, Model):
         self.air_cover: dict[str, dict[str, float]] = {}  # faction -> place -> support bonus
         self.air_sorties: list[tuple[float, str, str]] = []  # (hour, faction, place struck)
         self._supplied: dict[str, dict[str, tuple[float, str]]] = {}  # node -> (km, hub)
+        self._supply_traces: dict[tuple, dict[str, tuple[float, str]]] = {}  # see update_supply
         self._control_version = 0
         self._supply_version: tuple | None = None
         self.hub_stocks: dict[str, HubStock] = {}  # made at the first hour (sim.ground)
