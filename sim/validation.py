@@ -3,16 +3,10 @@
 Everything here is a pure function over the run tables (DataFrames), so it can be tested on
 hand-made frames and reused by `validate`, `calibrate` and the report.
 
-Scores (lower is better, 0 is perfect):
-- yes/no facts (control, event): the Brier score (share - 1)**2, the forecast being the share
-  of replicates in which the fact holds and the outcome 1 (it happened);
-- numbers: the CRPS of the ensemble, CRPS(F, y) = E|X - y| - 0.5 E|X - X'|, taken in expectation
-  over the observation's own uncertainty (y uniform on [low, high], or normal with the given
-  sd). The expectation of a proper score under a distribution of the truth is still minimised
-  by forecasting that distribution, so the score stays proper; an interval score would need a
-  point observation and a forecast interval, the reverse of what a source's range gives. For the
-  overall score a CRPS is divided by the observation's scale, max(|centre|, width, 1), so that
-  casualties and kilometres can be averaged with Brier scores.
+Scores (lower is better, 0 is perfect): the Brier score for yes/no facts and the ensemble CRPS,
+in expectation over the observation's own uncertainty, for numbers (`sim.scoring`, where the
+choice is explained); for the overall score a CRPS is divided by the observation's scale,
+max(|centre|, width, 1), so that casualties and kilometres can be averaged with Brier scores.
 """
 
 from __future__ import annotations

@@ -69,3 +69,19 @@ def small_results(tmp_path_factory) -> Path:
     path = short_scenario(folder, end="2020-01-15T00:00+02:00")
     out, _ = run_to_folder(path, replicates=3, out=folder / "results", report=False, progress=False)
     return out
+
+
+@pytest.fixture(scope="module")
+def theater():
+    """The Libyan theater as shipped (config/theaters/libya.yaml)."""
+    from sim.config import THEATER_DIR, load_theater
+
+    return load_theater(THEATER_DIR / "libya.yaml")
+
+
+@pytest.fixture(scope="module")
+def net(theater):
+    """The Libyan theater's road network."""
+    from sim.network import build_network
+
+    return build_network(theater)

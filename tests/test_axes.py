@@ -11,10 +11,9 @@ from datetime import datetime
 
 import pytest
 
-from sim.config import THEATER_DIR, load_scenario, load_theater
+from sim.config import load_scenario
 from sim.fronts import front_position
 from sim.model import ConflictModel
-from sim.network import build_network
 from sim.runner import resolve_params, seed_for
 
 from .conftest import SCENARIOS, short_scenario
@@ -34,16 +33,6 @@ CONTACT = {
     "tripoli_sawani": ("As Sawani", TIA, (23 + 35) / 2),
     "aziziya_gharyan": ("Al Aziziya", "Souq al-Khamis", (42 + 62) / 2),
 }
-
-
-@pytest.fixture(scope="module")
-def theater():
-    return load_theater(THEATER_DIR / "libya.yaml")
-
-
-@pytest.fixture(scope="module")
-def net(theater):
-    return build_network(theater)
 
 
 @pytest.fixture(scope="module")

@@ -6,22 +6,11 @@ import itertools
 
 import pytest
 
-from sim.config import THEATER_DIR, load_scenario, load_theater
+from sim.config import load_scenario
 from sim.errors import InputError
-from sim.network import build_network
 from sim.params import ParamRegistry, parse_assignments
 
 from .conftest import SCENARIOS
-
-
-@pytest.fixture(scope="module")
-def theater():
-    return load_theater(THEATER_DIR / "libya.yaml")
-
-
-@pytest.fixture(scope="module")
-def net(theater):
-    return build_network(theater)
 
 
 def test_theater_has_all_places_with_sources(theater):
