@@ -245,10 +245,8 @@ def test_existing_folder_needs_resume_and_matching_settings(scenario, reference)
 # --- interruption and resume (real subprocesses) ----------------------------------------------
 
 
-def _start(args: list[str], slow: bool = False) -> subprocess.Popen:
+def _start(args: list[str]) -> subprocess.Popen:
     env = {**os.environ, "COLUMNS": "120"}
-    if slow:  # the cache-checking mode: same outputs (tests/test_incremental.py), several x slower
-        env["CONFLICT_SIM_VERIFY_CACHES"] = "1"
     return subprocess.Popen(
         [CLI, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
     )
@@ -309,8 +307,12 @@ def test_resume_after_sigkill_equals_an_uninterrupted_sweep(scenario, reference,
 
 def test_ctrl_c_leaves_a_partial_manifest_and_whole_parts(scenario, reference, tmp_path):
     out = tmp_path / "interrupted"
-    # Slow runs, so that Ctrl-C comes while batches are still running on a fast machine too.
-    proc = _start(sweep_args(scenario, out, "--workers", "2", "--batch-size", "1"), slow=True)
+    # A slow disk for the sweep's own files (0.3 s a manifest write), so that Ctrl-C comes while
+    # batches are still to be recorded even where the 12 runs themselves take under a second.
+    from tests.faults import start
+
+    args = sweep_args(scenario, out, "--workers", "2", "--batch-size", "1")
+    proc = start(*args, cwd=tmp_path, env={"FAULT_WRITE_DELAY": "0.3", "FAULT_UNDER": str(out)})
     _wait_for_batch(proc, out)
     proc.send_signal(signal.SIGINT)
     _stdout, stderr = proc.communicate(timeout=60)
