@@ -17,6 +17,7 @@ from pydantic import BaseModel
 
 import sim.config
 import sim.observations
+import sim.theater_schema
 from sim.params import _FIELDS as PARAMETER_FIELDS
 from sim.theater_csv import PLACE_COLUMNS, ROAD_COLUMNS
 
@@ -38,7 +39,7 @@ OTHER_FORMATS = {
 def input_models() -> dict[str, set[str]]:
     """'module.Model' -> its field names as written in files (aliases where given)."""
     out = {}
-    for module in (sim.config, sim.observations):
+    for module in (sim.config, sim.theater_schema, sim.observations):
         for name, cls in inspect.getmembers(module, inspect.isclass):
             if (
                 issubclass(cls, BaseModel)
@@ -102,12 +103,20 @@ def test_the_checker_is_not_blind():
     caught."""
     expected = {**input_models(), **OTHER_FORMATS}
     docs = documented()
-    assert "coord_source" in expected["sim.config.PlaceSpec"]
+    assert "coord_source" in expected["sim.theater_schema.PlaceSpec"]
     assert docs["sim.observations.Window"][1] == {"from", "to"}
-    grown = {**expected, "sim.config.PlaceSpec": expected["sim.config.PlaceSpec"] | {"elevation"}}
-    assert mismatches(grown, docs) == ["theater.md: sim.config.PlaceSpec lacks 'elevation'"]
-    shrunk = {**expected, "sim.config.RoadSpec": expected["sim.config.RoadSpec"] - {"route"}}
-    assert mismatches(shrunk, docs) == ["theater.md: sim.config.RoadSpec has no field 'route'"]
+    grown = {
+        **expected,
+        "sim.theater_schema.PlaceSpec": expected["sim.theater_schema.PlaceSpec"] | {"elevation"},
+    }
+    assert mismatches(grown, docs) == ["theater.md: sim.theater_schema.PlaceSpec lacks 'elevation'"]
+    shrunk = {
+        **expected,
+        "sim.theater_schema.RoadSpec": expected["sim.theater_schema.RoadSpec"] - {"route"},
+    }
+    assert mismatches(shrunk, docs) == [
+        "theater.md: sim.theater_schema.RoadSpec has no field 'route'"
+    ]
     assert mismatches({**expected, "sim.config.NewSpec": {"x"}}, docs) == [
         "undocumented: sim.config.NewSpec"
     ]
