@@ -21,14 +21,21 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
 from sim.config import Day, Setup, Strict, Time, validate_located
-from sim.errors import InputError, Problem, did_you_mean
+from sim.errors import InputError, Problem
+
+# What calibration may use and what stays out of sample live in sim.sample_split; they are
+# re-exported here, where callers have always found them.
+from sim.sample_split import after_cutoff as after_cutoff
+from sim.sample_split import check_in_sample as check_in_sample
+from sim.sample_split import cut_setup as cut_setup
+from sim.sample_split import scenario_cutoff as scenario_cutoff
 from sim.yamlsource import Located, load_yaml
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -302,6 +309,8 @@ def load_observations(path: str | Path, setup: Setup | None = None) -> Observati
     out = ObservationFile(path, data, src)
     problems = _check_ids(out)
     if setup is not None:
+        from sim.observation_checks import check_against  # it needs this module's models
+
         problems.extend(check_against(out, setup))
     if problems:
         raise InputError(problems)
@@ -342,122 +351,6 @@ def _check_ids(obs: ObservationFile) -> list[Problem]:
     return problems
 
 
-def check_against(obs: ObservationFile, setup: Setup) -> list[Problem]:
-    """Places, factions, kinds, metrics and times checked against a scenario and its theater."""
-    from sim.runner import network_for
-
-    theater, scenario = setup.theater, setup.scenario
-    net = network_for(setup)
-    factions = set(theater.factions)
-    problems: list[Problem] = []
-    if obs.data.theater is not None and obs.data.theater != theater.name:
-        problems.append(
-            obs.src.problem(
-                ("theater",),
-                f"observations are for theater {obs.data.theater!r}, the scenario uses {theater.name!r}",
-            )
-        )
-
-    def place(i: int, loc: tuple, name: str | None) -> None:
-        if name is not None and net.lookup(name) is None:
-            hint = net.names.hint(name)
-            problems.append(obs.problem(i, loc, f"unknown place {name!r}{hint}"))
-
-    def faction(i: int, loc: tuple, name: str | None) -> None:
-        if name is not None and name not in factions:
-            hint = did_you_mean(name, factions)
-            problems.append(
-                obs.problem(
-                    i, loc, f"unknown faction {name!r}; expected one of {sorted(factions)}{hint}"
-                )
-            )
-
-    def when(i: int, o: ObservationBase) -> None:
-        fields = (
-            [("at", o.at)]
-            if o.at is not None
-            else [("window", o.window.from_), ("window", o.window.to)]
-        )  # type: ignore[union-attr]
-        for field, t in fields:
-            if not scenario.start <= t <= scenario.end:
-                problems.append(
-                    obs.problem(
-                        i, field,
-                        f"{t.isoformat()} is outside the scenario window "
-                        f"{scenario.start.isoformat()} .. {scenario.end.isoformat()}",
-                    )
-                )  # fmt: skip
-                return
-
-    def event_filter(i: int, o: _PlaceFilter, need_kind: bool) -> None:
-        if o.event is not None and o.event not in EVENT_KINDS:
-            hint = did_you_mean(o.event, EVENT_KINDS)
-            problems.append(
-                obs.problem(
-                    i,
-                    "event",
-                    f"unknown event kind {o.event!r}; expected one of {list(EVENT_KINDS)}{hint}",
-                )
-            )
-        elif o.event is None and need_kind:
-            problems.append(obs.problem(i, "metric", "an event metric needs 'event' (the kind)"))
-        if o.near is not None:
-            place(i, ("near", "place"), o.near.place)
-        else:
-            place(i, ("place",), o.place)
-        for j, f in enumerate(o.factions):
-            faction(i, ("factions", j), f)
-        faction(i, ("attacker",), o.attacker)
-        faction(i, ("target",), o.target)
-
-    for i, o in enumerate(obs.data.observations):
-        when(i, o)
-        if isinstance(o, ControlObservation):
-            place(i, ("place",), o.place)
-            allowed = factions | set(CONTROLLER_STATES)
-            for j, c in enumerate(o.controllers()):
-                if c not in allowed:
-                    loc = ("controller",) if isinstance(o.controller, str) else ("controller", j)
-                    hint = did_you_mean(c, allowed)
-                    problems.append(
-                        obs.problem(
-                            i,
-                            loc,
-                            f"unknown controller {c!r}; expected one of {sorted(allowed)}{hint}",
-                        )
-                    )
-        elif isinstance(o, EventObservation):
-            event_filter(i, o, need_kind=True)
-        else:
-            known = metric_names(factions)
-            if o.metric not in known:
-                hint = did_you_mean(o.metric, known)
-                problems.append(
-                    obs.problem(
-                        i,
-                        "metric",
-                        f"unknown metric {o.metric!r}; expected a timeseries column or one of {list(EVENT_METRICS)}{hint}",
-                    )
-                )
-            elif o.metric in EVENT_METRICS:
-                event_filter(i, o, need_kind=False)
-            elif _has_filter(o):
-                problems.append(
-                    obs.problem(
-                        i,
-                        "metric",
-                        f"{o.metric} is a timeseries column: event filters (event, place, near, factions, ...) apply only to {list(EVENT_METRICS)}",
-                    )
-                )
-    return problems
-
-
-def _has_filter(o: _PlaceFilter) -> bool:
-    return bool(
-        o.event or o.place or o.near or o.factions or o.attacker or o.target or o.min_casualties
-    )
-
-
 def metric_names(factions: set[str] | list[str]) -> list[str]:
     """Every metric a number observation can name, for a theater's factions."""
     out = [f"{s}_{f}" for s in FACTION_SERIES for f in sorted(factions)]
@@ -471,61 +364,6 @@ def is_cumulative(metric: str) -> bool:
         "civilians_killed",
         "displaced",
         "violations",
-    )
-
-
-def after_cutoff(o: ObservationBase, cutoff: datetime) -> str | None:
-    """Why an observation postdates `cutoff` (its facts or its source), or None."""
-    if o.end > cutoff:
-        return f"its time {o.end.isoformat()} is after {cutoff.isoformat()}"
-    if o.source.date > cutoff.date():
-        return f"its source is dated {o.source.date.isoformat()}, after {cutoff.date().isoformat()}"
-    return None
-
-
-def scenario_cutoff(setup: Setup) -> datetime:
-    """When calibration must stop looking: the theater's `calibration_cutoff` if it sets one,
-    else the scenario's first ceasefire, else its end (every fact in its window may be used)."""
-    if setup.theater.calibration_cutoff is not None:
-        return setup.theater.calibration_cutoff
-    times = [e.at for e in setup.scenario.events if getattr(e, "kind", "") == "ceasefire"]
-    return min(times, default=setup.scenario.end)
-
-
-def check_in_sample(obs: ObservationFile, setup: Setup) -> None:
-    """Refuse observations dated after the ceasefire began (calibration's honesty rule)."""
-    cutoff = scenario_cutoff(setup)
-    problems = []
-    for i, o in enumerate(obs.data.observations):
-        why = after_cutoff(o, cutoff)
-        if why:
-            field = "source" if why.startswith("its source") else ("at" if o.at else "window")
-            problems.append(
-                obs.problem(
-                    i, field,
-                    f"observation {o.id!r} is dated after the ceasefire began ({why}): calibration "
-                    "may use only what was known before it (the rest is the out-of-sample test); "
-                    "pass --allow-after-ceasefire to override",
-                )
-            )  # fmt: skip
-    if problems:
-        raise InputError(problems)
-
-
-def cut_setup(setup: Setup, until: datetime, margin: timedelta = timedelta(days=1)) -> Setup:
-    """The scenario cut to end `margin` after `until` (events after the new end dropped).
-
-    Observations rarely reach past the first week; running the full window to score them would
-    waste most of the time. Returns the setup unchanged when the cut would not shorten it.
-    """
-    s = setup.scenario
-    end = (until + margin).astimezone(s.start.tzinfo)  # local, like the scenario's times
-    if end >= s.end:
-        return setup
-    end = max(end, s.start + timedelta(hours=1))
-    events = [e for e in s.events if e.at <= end]
-    return setup.model_copy(
-        update={"scenario": s.model_copy(update={"end": end, "events": events})}
     )
 
 

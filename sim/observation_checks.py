@@ -1,0 +1,134 @@
+"""An observations file checked against one scenario: every place, faction, metric and window
+it names must exist there (one located problem each, with a close match for a misspelt name)."""
+
+from __future__ import annotations
+
+from sim.config import Setup
+from sim.errors import Problem, did_you_mean
+from sim.observations import (
+    CONTROLLER_STATES,
+    EVENT_KINDS,
+    EVENT_METRICS,
+    ControlObservation,
+    EventObservation,
+    ObservationBase,
+    ObservationFile,
+    _PlaceFilter,
+    metric_names,
+)
+
+
+def check_against(obs: ObservationFile, setup: Setup) -> list[Problem]:
+    """Places, factions, kinds, metrics and times checked against a scenario and its theater."""
+    from sim.runner import network_for
+
+    theater, scenario = setup.theater, setup.scenario
+    net = network_for(setup)
+    factions = set(theater.factions)
+    problems: list[Problem] = []
+    if obs.data.theater is not None and obs.data.theater != theater.name:
+        problems.append(
+            obs.src.problem(
+                ("theater",),
+                f"observations are for theater {obs.data.theater!r}, the scenario uses {theater.name!r}",
+            )
+        )
+
+    def place(i: int, loc: tuple, name: str | None) -> None:
+        if name is not None and net.lookup(name) is None:
+            hint = net.names.hint(name)
+            problems.append(obs.problem(i, loc, f"unknown place {name!r}{hint}"))
+
+    def faction(i: int, loc: tuple, name: str | None) -> None:
+        if name is not None and name not in factions:
+            hint = did_you_mean(name, factions)
+            problems.append(
+                obs.problem(
+                    i, loc, f"unknown faction {name!r}; expected one of {sorted(factions)}{hint}"
+                )
+            )
+
+    def when(i: int, o: ObservationBase) -> None:
+        fields = (
+            [("at", o.at)]
+            if o.at is not None
+            else [("window", o.window.from_), ("window", o.window.to)]
+        )  # type: ignore[union-attr]
+        for field, t in fields:
+            if not scenario.start <= t <= scenario.end:
+                problems.append(
+                    obs.problem(
+                        i, field,
+                        f"{t.isoformat()} is outside the scenario window "
+                        f"{scenario.start.isoformat()} .. {scenario.end.isoformat()}",
+                    )
+                )  # fmt: skip
+                return
+
+    def event_filter(i: int, o: _PlaceFilter, need_kind: bool) -> None:
+        if o.event is not None and o.event not in EVENT_KINDS:
+            hint = did_you_mean(o.event, EVENT_KINDS)
+            problems.append(
+                obs.problem(
+                    i,
+                    "event",
+                    f"unknown event kind {o.event!r}; expected one of {list(EVENT_KINDS)}{hint}",
+                )
+            )
+        elif o.event is None and need_kind:
+            problems.append(obs.problem(i, "metric", "an event metric needs 'event' (the kind)"))
+        if o.near is not None:
+            place(i, ("near", "place"), o.near.place)
+        else:
+            place(i, ("place",), o.place)
+        for j, f in enumerate(o.factions):
+            faction(i, ("factions", j), f)
+        faction(i, ("attacker",), o.attacker)
+        faction(i, ("target",), o.target)
+
+    for i, o in enumerate(obs.data.observations):
+        when(i, o)
+        if isinstance(o, ControlObservation):
+            place(i, ("place",), o.place)
+            allowed = factions | set(CONTROLLER_STATES)
+            for j, c in enumerate(o.controllers()):
+                if c not in allowed:
+                    loc = ("controller",) if isinstance(o.controller, str) else ("controller", j)
+                    hint = did_you_mean(c, allowed)
+                    problems.append(
+                        obs.problem(
+                            i,
+                            loc,
+                            f"unknown controller {c!r}; expected one of {sorted(allowed)}{hint}",
+                        )
+                    )
+        elif isinstance(o, EventObservation):
+            event_filter(i, o, need_kind=True)
+        else:
+            known = metric_names(factions)
+            if o.metric not in known:
+                hint = did_you_mean(o.metric, known)
+                problems.append(
+                    obs.problem(
+                        i,
+                        "metric",
+                        f"unknown metric {o.metric!r}; expected a timeseries column or one of {list(EVENT_METRICS)}{hint}",
+                    )
+                )
+            elif o.metric in EVENT_METRICS:
+                event_filter(i, o, need_kind=False)
+            elif _has_filter(o):
+                problems.append(
+                    obs.problem(
+                        i,
+                        "metric",
+                        f"{o.metric} is a timeseries column: event filters (event, place, near, factions, ...) apply only to {list(EVENT_METRICS)}",
+                    )
+                )
+    return problems
+
+
+def _has_filter(o: _PlaceFilter) -> bool:
+    return bool(
+        o.event or o.place or o.near or o.factions or o.attacker or o.target or o.min_casualties
+    )
