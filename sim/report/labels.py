@@ -48,10 +48,18 @@ EXACT: dict[str, tuple[str, str, str]] = {
     "ceasefire_violations": ("ceasefire violations", "", "amount"),
     "ceasefire_first_violation_at": ("first ceasefire violation", "", "time"),
     "ceasefire_collapsed_at": ("ceasefire collapse", "", "time"),
-    "front_km_end": ("front at the end", "km from the axis' west end", "amount"),
-    "front_km_min": ("front, westmost", "km from the axis' west end", "amount"),
-    "front_km_max": ("front, eastmost", "km from the axis' west end", "amount"),
-    "front_km": ("front", "km from the axis' west end", "amount"),
+    "front_km_end": ("front at the end", "km along the axis from its first place", "amount"),
+    "front_km_min": (
+        "front, nearest its axis' start",
+        "km along the axis from its first place",
+        "amount",
+    ),
+    "front_km_max": (
+        "front, farthest from its axis' start",
+        "km along the axis from its first place",
+        "amount",
+    ),
+    "front_km": ("front", "km along the axis from its first place", "amount"),
     "civilian_casualties": ("civilians killed or injured", "people", "amount"),
     "civilians_killed": ("civilians killed", "people", "amount"),
     "displaced": ("people displaced so far", "people", "amount"),
@@ -62,7 +70,12 @@ EXACT: dict[str, tuple[str, str, str]] = {
 # (pattern, label template, unit, kind): the groups fill the template
 PATTERNS: tuple[tuple[str, str, str, str], ...] = (
     # the first group picks the word from _FRONT_WORDS (see describe)
-    (r"front_km_(end|min|max)_(.+)", "", "km along the sector", "amount"),
+    (
+        r"front_km_(end|min|max)_(.+)",
+        "",
+        "km along the sector's axis from its first place",
+        "amount",
+    ),
     (r"front_km_(.+)", "front, {0}", "km along the sector", "amount"),
     (r"losses_(.+)", "losses of the {0} (killed, wounded or captured)", "people", "amount"),
     (r"killed_(.+)", "fighters of the {0} killed", "people", "amount"),
@@ -76,7 +89,13 @@ PATTERNS: tuple[tuple[str, str, str, str], ...] = (
     (r"(.+)_captured_at", "{0} first changed hands", "", "time"),
     (r"(.+)_at", "{0}", "", "time"),
 )
-_FRONT_WORDS = {"end": "at the end", "min": "westmost", "max": "eastmost"}
+# An axis runs from its first place (one side's rear) to its last; a sector's axis need not run
+# west to east (the southern Tripoli axes run north to south).
+_FRONT_WORDS = {
+    "end": "at the end",
+    "min": "nearest its axis' start",
+    "max": "farthest from its axis' start",
+}
 ACRONYM_MAX = (
     3  # a one-word token this short is an acronym (a faction key such as a party's initials)
 )
