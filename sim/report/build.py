@@ -136,9 +136,10 @@ def sections(data: ReportData, figs: dict[str, Any] | None = None) -> list[Secti
             heading="Front",
             id="front",
             intro=(
-                "Where the two sides' coastal ground meets, in km along the coast road from "
-                f"{(data.network.get('axis') or ['the west end'])[0]}; the marked places are on "
-                "that road."
+                "Where the two sides' ground meets: on the main axis in km from "
+                f"{(data.network.get('axis') or ['its first place'])[0]} (the marked places are "
+                "on it), and on each front sector in km along the sector's axis from its first "
+                "place, one panel a sector."
             ),
             figures=[figs["front"]],
         ),

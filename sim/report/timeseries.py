@@ -52,7 +52,7 @@ def _spread_note(q: pd.DataFrame, n: int) -> str:
 def front_figure(
     timeseries: pd.DataFrame, events: pd.DataFrame, network: Mapping[str, Any], start: pd.Timestamp
 ) -> go.Figure:
-    """Front position over time with 50% and 90% bands: the coastal axis (km from its west end,
+    """Front position over time with 50% and 90% bands: the main axis (km from its first place,
     places marked) and, when the timeseries has `front_km_<sector>` columns, one panel per
     sector. When every run agrees the title says so (bands of no width are not missing)."""
     from sim.report.labels import describe
@@ -65,7 +65,7 @@ def front_figure(
     )  # fmt: skip
     km = {d["name"]: d.get("axis_km") for d in network.get("nodes", [])}
     axis = network.get("axis") or []
-    origin = axis[0] if axis else "the west end"
+    origin = axis[0] if axis else "its first place"
     notes = []
     for r, col in enumerate(cols, start=1):
         q = quantiles(timeseries, col)
