@@ -76,7 +76,7 @@ PATTERNS: tuple[tuple[str, str, str, str], ...] = (
         "km along the sector's axis from its first place",
         "amount",
     ),
-    (r"front_km_(.+)", "front, {0}", "km along the sector", "amount"),
+    (r"front_km_(.+)", "front, {0}", "km along its axis from its first place", "amount"),
     (r"losses_(.+)", "losses of the {0} (killed, wounded or captured)", "people", "amount"),
     (r"killed_(.+)", "fighters of the {0} killed", "people", "amount"),
     (r"wounded_(.+)", "fighters of the {0} wounded", "people", "amount"),

@@ -84,7 +84,7 @@ def front_figure(
             ]
             top = max([float(q["q95"].max()) if len(q) else 0.0] + [k for k, _ in marks]) + 40
             fig.update_yaxes(
-                title=f"km from {esc(origin)} along the coast road",
+                title=f"km from {esc(origin)} along the main axis",
                 tickvals=[k for k, _ in marks],
                 ticktext=[f"{esc(m)} {k:.0f}" for k, m in marks],
                 range=[-10, top], row=r, col=1,
@@ -102,6 +102,8 @@ def front_figure(
             subplots=len(cols) > 1)  # fmt: skip
     if notes:
         fig.update_layout(margin=dict(t=110 if len(cols) > 1 else 90))
+    if len(cols) > 1:  # every panel is titled: a legend of the same names would only crowd it
+        fig.update_layout(showlegend=False)
     return fig
 
 
