@@ -208,7 +208,7 @@ def test_labels_cover_sectors_and_any_place():
     from sim.report.labels import describe
 
     assert describe("front_km_end_tripoli").label == "front at the end, Tripoli"
-    assert describe("front_km_tripoli").unit == "km along the sector"
+    assert describe("front_km_tripoli").unit == "km along its axis from its first place"
     assert describe("abu_grein_captured_at").kind == "time"
     assert describe("abu_grein_captured_at").label == "Abu Grein first changed hands"
     assert describe("abu_grein_captured_at", {"abu_grein": "Abu Grein"}).kind == "time"
