@@ -184,6 +184,10 @@ def lookup_dump(
         raise InputError(
             Problem(str(path), 1, 1, "(file)", f"not a GeoNames dump: {exc}")
         ) from None
+    except UnicodeDecodeError as exc:  # GeoNames dumps are UTF-8
+        raise InputError(
+            Problem(str(path), 1, 1, "(file)", f"not UTF-8 text ({exc.reason})")
+        ) from None
 
 
 def _cc(country: str | None) -> str | None:

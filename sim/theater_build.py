@@ -70,7 +70,15 @@ class Options:
 
 
 def read_places(path: Path) -> list[Place]:
+    """The places of a places CSV (columns PLACE_COLUMNS; `name` required), one per data row.
+
+    Raises:
+        InputError: every located problem of the file (unknown column, bad number, lat without
+            lon, a name given twice), or a file with no data row.
+    """
     rows = read_rows(path, PLACE_COLUMNS, ("name",))
+    if not rows:
+        raise InputError(Problem(str(path), 2, 1, "(rows)", "no places: expected a data row"))
     problems: list[Problem] = []
     places, seen = [], {}
     for r in rows:
@@ -213,6 +221,13 @@ class Distances:
 
 
 def read_roads(path: Path, places: list[Place], dist: Distances) -> list[Road]:
+    """The roads of a roads CSV (columns ROAD_COLUMNS; `a` and `b` required): km as given with
+    its source, else from `dist` (the OSM extract's road network, or the geodesic times the
+    road factor, marked an estimate).
+
+    Raises:
+        InputError: every located problem (an unknown place, a bad or missing km, a pair twice).
+    """
     rows = read_rows(path, ROAD_COLUMNS, ("a", "b"))
     names = PlaceNames((p.name, p.aliases) for p in places)
     problems: list[Problem] = []

@@ -55,7 +55,12 @@ def read_rows(path: Path, columns: tuple[str, ...], required: tuple[str, ...]) -
     path = Path(path)
     if not path.is_file():
         raise InputError(Problem(str(path), 1, 1, "(file)", "no such file"))
-    text = path.read_text(encoding="utf-8-sig")
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            Problem(str(path), 1, 1, "file", f"not UTF-8 text ({exc.reason})")
+        ) from None
     try:
         dialect = csv.Sniffer().sniff(text.split("\n", 1)[0], delimiters=",;\t")
     except csv.Error:

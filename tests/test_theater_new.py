@@ -333,3 +333,27 @@ def test_a_broken_dump_is_located(tmp_path):
     (err,) = input_errors(result)
     assert (err["file"], err["line"]) == (str(dump), "2") and "GeoNames dump" in err["msg"]
     assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("places", "dump_bytes", "where", "message"),
+    [
+        (b"name,lat,lon\n", None, ("places", "2", "(rows)"), "no places"),
+        (b"name\nZab\xefd\n", None, ("places", "1", "file"), "not UTF-8"),
+        (b"name\nAlef\n", b"1\tZab\xefd\tZabid\n", ("dump", "1", "(file)"), "not UTF-8"),
+    ],
+)  # fmt: skip
+def test_empty_or_not_utf8_inputs_are_one_located_line(
+    tmp_path, dump, places, dump_bytes, where, message
+):
+    files = {"places": tmp_path / "places.csv", "dump": tmp_path / "dump.txt"}
+    files["places"].write_bytes(places)
+    if dump_bytes is not None:
+        files["dump"].write_bytes(dump_bytes)
+    else:
+        files["dump"] = dump
+    result, out = new(tmp_path, "--places", str(files["places"]), "--geonames", str(files["dump"]))
+    (err,) = input_errors(result)
+    assert (err["file"], err["line"], err["field"]) == (str(files[where[0]]), *where[1:])
+    assert message in err["msg"] and "Traceback" not in result.output
+    assert not out.exists()
