@@ -157,6 +157,8 @@ _FLAG = {
 
 
 def _check_resume(stored: Mapping[str, Any], given: Mapping[str, Any], folder: Path) -> None:
+    # A sweep started before seeding could be chosen ran independent seeds.
+    stored = {"seeds": "independent", **stored}
     problems = []
     for key, value in given.items():
         if value is None or key not in stored or value == stored[key]:

@@ -64,6 +64,10 @@ class SweepPlan:
     # difference between two points is the parameters' effect, not noise between seeds.
     seeds: str = "independent"
 
+    def __post_init__(self) -> None:
+        if self.seeds not in SEED_SCHEMES:
+            raise ValueError(f"seeds is {self.seeds!r}; one of {', '.join(SEED_SCHEMES)}")
+
     @property
     def runs(self) -> int:
         return len(self.points) * self.replicates

@@ -67,3 +67,25 @@ def test_resume_refuses_other_seeding_and_unknown_scheme(scenario, tmp_path):
         done.returncode == 2 and "unknown seeding 'comon' (did you mean 'common'?)" in done.stderr
     ), done.stderr
     assert len(done.stderr.strip().splitlines()) == 1 and not (tmp_path / "t").exists()
+
+
+def test_a_sweep_from_before_seeding_resumes_only_as_independent(scenario, tmp_path):
+    """Manifests written before `--seeds` existed have no `seeds`: they ran independent seeds,
+    so resuming one with `--seeds common` is refused rather than quietly mixing schemes."""
+    import json
+
+    from sim.sweep import MANIFEST, SweepPlan
+
+    out = tmp_path / "old"
+    run_sweep(scenario, INERT, replicates=1, workers=1, out=out, seed=3)
+    for name in (MANIFEST, "manifest.backup.json"):
+        path = out / name
+        if path.exists():
+            meta = json.loads(path.read_text())
+            meta["sweep"]["settings"].pop("seeds")
+            path.write_text(json.dumps(meta))
+    args = [CLI, "sweep", str(scenario), "--out", str(out), "--resume", "--seeds", "common"]
+    done = subprocess.run(args, capture_output=True, text=True)
+    assert done.returncode == 2 and "'independent', not 'common'" in done.stderr, done.stderr
+    with pytest.raises(ValueError, match="one of independent, common"):
+        SweepPlan(None, None, 1, 0, 1, {}, seeds="comon")
