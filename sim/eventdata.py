@@ -111,6 +111,20 @@ TAGGED_KINDS = frozenset(
 UNKNOWN_KIND = _sd("*", "Other")  # a kind the table does not list yet: written, never imported
 # Kinds whose `factions` are (acting side, other side); others list the sides in no order.
 ORDERED_KINDS = frozenset({"strike", "air_loss"})
+# A ceasefire incident is logged as a `violation` with its kind of fire in `detail`; for an
+# observed strike or engagement it counts as the fire it was, as ACLED codes it above (shelling
+# and drone strikes are remote violence, small-arms fire and ground probes are battles), so a
+# rocket attack during a truce matches a reported strike. The event type of each such kind, and
+# the incident kinds (`detail`) that count as it; used by validation and by `observe import`.
+INCIDENT_EVENT_TYPES = {"strike": REMOTE, "engagement": BATTLES}
+INCIDENT_AS = {
+    kind: frozenset(
+        r.subkind
+        for r in ACLED_KINDS
+        if r.kind == "violation" and r.subkind and r.event_type == etype
+    )
+    for kind, etype in INCIDENT_EVENT_TYPES.items()
+}
 
 
 def export_row(kind: str, subkind: str | None = None) -> KindRow:

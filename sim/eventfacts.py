@@ -32,9 +32,8 @@ import numpy as np
 import pandas as pd
 
 from sim.eventdata import (
-    BATTLES,
+    INCIDENT_EVENT_TYPES,
     ORDERED_KINDS,
-    REMOTE,
     TAGGED_KINDS,
     Actors,
     export_row,
@@ -255,16 +254,11 @@ def _facts(df, fmt, theater, network, opts, start, end, deaths_kind) -> list[dic
     return facts
 
 
-# Event types whose truce incidents count as a model kind when facts are scored
-# (sim.validation.INCIDENT_AS: a clash during a truce is also an engagement, a shelling a strike).
-_INCIDENT_TYPES = {"engagement": BATTLES, "strike": REMOTE}
-
-
 def _of_kind(rows: pd.DataFrame, kind: str) -> pd.Series:
     """Rows counted as `kind`, the way the scorer counts the model's events: the kind itself, and
     for an engagement or a strike the violations of that event type."""
     mask = rows["kind"] == kind
-    etype = _INCIDENT_TYPES.get(kind)
+    etype = INCIDENT_EVENT_TYPES.get(kind)
     if etype is not None and "event_type" in rows.columns:
         mask |= (rows["kind"] == "violation") & (rows["event_type"] == etype)
     return mask

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.eventdata import ACLED_KINDS, BATTLES, REMOTE
+from sim.eventdata import INCIDENT_AS
 from sim.observations import ObservationFile, is_cumulative
 from sim.scoring import brier, crps_ensemble, crps_normal_obs, crps_uniform_obs
 from sim.targets import EventFilter, Target, hours_since, places_near, resolve_targets
@@ -118,28 +118,9 @@ def event_end_hours(events: pd.DataFrame) -> pd.Series:
     return events["hour"] + np.where(fighting, hours.fillna(0.0), 0.0)
 
 
-# A ceasefire incident is logged as a `violation` with its kind of fire in `detail`; for an
-# observed strike or engagement it counts as the fire it was, as ACLED codes it
-# (sim.eventdata.ACLED_KINDS: shelling and drone strikes are remote violence, small-arms fire and
-# ground probes are battles). Otherwise a rocket attack during a truce could never match a
-# reported strike, since the model calls it a violation.
-INCIDENT_AS = {
-    "strike": frozenset(
-        r.subkind
-        for r in ACLED_KINDS
-        if r.kind == "violation" and r.subkind and r.event_type == REMOTE
-    ),
-    "engagement": frozenset(
-        r.subkind
-        for r in ACLED_KINDS
-        if r.kind == "violation" and r.subkind and r.event_type == BATTLES
-    ),
-}
-
-
 def kind_mask(events: pd.DataFrame, kind: str) -> pd.Series:
     """Boolean mask, one per event row: the row is of `kind`, or a violation whose fire
-    (`detail`) is of that kind (see INCIDENT_AS)."""
+    (`detail`) is of that kind (`sim.eventdata.INCIDENT_AS`)."""
     mask = events["kind"] == kind
     details = INCIDENT_AS.get(kind)
     if details and "detail" in events.columns:

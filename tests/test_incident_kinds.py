@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pandas as pd
 
+from sim.eventdata import INCIDENT_AS
 from sim.truce import INCIDENT_KINDS
-from sim.validation import INCIDENT_AS, EventFilter, select_events
+from sim.validation import EventFilter, select_events
 
 
 def _events() -> pd.DataFrame:
