@@ -146,10 +146,11 @@ def test_supply_is_traced_through_friendly_ground_only():
     g.add_edge("depot", "a", km=10)
     g.add_edge("a", "enemy", km=10)
     g.add_edge("enemy", "beyond", km=10)
-    reach = supply.supplied_nodes(g, {"depot", "a", "beyond"}, ["depot"], max_km=1000)
-    assert reach == {"depot": 0, "a": 10, "enemy": 20}  # the enemy node is reached, not crossed
-    assert supply.supplied_nodes(g, {"a"}, ["depot"], 1000) == {}
-    assert supply.supplied_nodes(g, {"depot", "a"}, ["depot"], max_km=5) == {"depot": 0}
+    reach = supply.nearest_hubs(g, {"depot", "a", "beyond"}, ["depot"], max_km=1000)
+    # the enemy node is reached, not crossed
+    assert reach == {"depot": (0.0, "depot"), "a": (10, "depot"), "enemy": (20, "depot")}
+    assert supply.nearest_hubs(g, {"a"}, ["depot"], 1000) == {}
+    assert supply.nearest_hubs(g, {"depot", "a"}, ["depot"], max_km=5) == {"depot": (0.0, "depot")}
     assert supply.update_supply(0.5, 1.0, 0.01, 0.05) == pytest.approx(0.55)
     assert supply.update_supply(0.005, None, 0.01, 0.05) == 0.0
     assert supply.speed_factor(0.0) == 0.5 and supply.speed_factor(1.0) == 1.0

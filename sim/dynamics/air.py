@@ -44,11 +44,6 @@ def killed_per_hit(
     return float(min(k, personnel))
 
 
-def killed_moments(mean: float, dispersion: float) -> tuple[float, float]:
-    """(mean, variance) of `killed_per_hit` with no cap: the overdispersion the tests check."""
-    return mean, mean + mean * mean / dispersion
-
-
 def support_bonus(sorties: float, per_sortie: float, cap: float) -> float:
     """Fire-effectiveness bonus of ground units from the sorties their side flew over their
     area in the support window: `per_sortie` each, at most `cap`; none without sorties."""

@@ -38,13 +38,6 @@ def nearest_hubs(
     return best
 
 
-def supplied_nodes(
-    graph: nx.Graph, friendly: set[str], depots: Iterable[str], max_km: float
-) -> dict[str, float]:
-    """Nodes reachable from a friendly depot through friendly nodes, with road km to it."""
-    return {n: km for n, (km, _hub) in nearest_hubs(graph, friendly, depots, max_km).items()}
-
-
 def level_at(km: float, full_km: float, falloff_km: float) -> float:
     """The supply level a hub sustains `km` of road away: 1 within `full_km` (a day's haul),
     then falling by a factor e every further `falloff_km`."""
