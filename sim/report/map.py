@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from sim.geodesy import geodesic_km
 from sim.report.figures import (
     FONT,
     MAP_SCOPE,
@@ -387,13 +388,6 @@ def unit_style(i: int) -> tuple[str, str]:
     return UNIT_STYLES[i % len(UNIT_STYLES)]
 
 
-def _km(lat1: np.ndarray, lon1: np.ndarray, lat2: float, lon2: float) -> np.ndarray:
-    """Equirectangular distance in km (good to a few per cent at these scales)."""
-    x = np.radians(lon1 - lon2) * np.cos(np.radians((lat1 + lat2) / 2))
-    y = np.radians(lat1 - lat2)
-    return 6371.0 * np.hypot(x, y)
-
-
 def map_views(
     nodes: pd.DataFrame, lons: tuple[float, float], lats: tuple[float, float]
 ) -> list[tuple[str, tuple[float, float], tuple[float, float]]]:
@@ -405,11 +399,15 @@ def map_views(
     if len(nodes) < 3:
         return views
     counts = [
-        int((_km(lat, lon, la, lo) <= ZOOM_KM).sum()) for la, lo in zip(lat, lon, strict=True)
+        int((geodesic_km(lat, lon, la, lo) <= ZOOM_KM).sum())
+        for la, lo in zip(lat, lon, strict=True)
     ]
     c = int(np.argmax(counts))
     real = nodes[~nodes["waypoint"].astype(bool)]
-    close = _km(real["lat"].to_numpy(float), real["lon"].to_numpy(float), lat[c], lon[c]) <= ZOOM_KM
+    close = (
+        geodesic_km(real["lat"].to_numpy(float), real["lon"].to_numpy(float), lat[c], lon[c])
+        <= ZOOM_KM
+    )
     pop = pd.to_numeric(real.get("population"), errors="coerce")
     pop = pop.fillna(0) if pop is not None else pd.Series(0.0, index=real.index)
     near = real[close].loc[pop[close].idxmax()] if close.any() else real.iloc[0]
