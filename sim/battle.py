@@ -46,26 +46,38 @@ class Battlefield:
         """Hourly Lanchester exchanges at shared places and across road segments within fire
         range, where the truce leaves fire open; returns the places that saw fighting."""
         m = self.model
-        occupied: dict[str, dict[str, list[Unit]]] = defaultdict(lambda: defaultdict(list))
-        for u in m.units:
-            if u.active:
-                occupied[u.node][u.faction].append(u)
+        # Units by place and side, in creation order (the order of the sums and splits).
+        occupied: dict[str, dict[str, list[Unit]]] = {}
+        least = m.min_personnel
+        for u in m._units:
+            if u.personnel >= (1.0 if u.local else least):  # Unit.active, inlined
+                sides = occupied.get(u.node)
+                if sides is None:
+                    sides = occupied[u.node] = {}
+                group = sides.get(u.faction)
+                if group is None:
+                    sides[u.faction] = [u]
+                else:
+                    group.append(u)
         engaged: set[str] = set()
-        for node, sides in list(occupied.items()):
+        fire_open = m.truce.fire_open
+        for node, sides in occupied.items():
             if len(sides) >= 2:
                 f1, f2 = sorted(sides)[:2]
-                if m.truce.fire_open(node, f1, node, f2):
+                if fire_open(node, f1, node, f2):
                     self._engage(node, node, sides[f1], sides[f2], 1.0)
                     engaged.add(node)
         # Each pair of places exchanges fire at most once an hour, weaker with distance.
         for u_node, v_node, km in m.fire_edges:
             if u_node not in occupied or v_node not in occupied:
                 continue
+            if u_node in engaged or v_node in engaged:
+                continue
             for fa, ua in sorted(occupied[u_node].items()):
                 for fb, ub in sorted(occupied[v_node].items()):
                     if fa == fb or u_node in engaged or v_node in engaged:
                         continue
-                    if m.truce.fire_open(u_node, fa, v_node, fb):
+                    if fire_open(u_node, fa, v_node, fb):
                         self._engage(u_node, v_node, ua, ub, m.fire_factor(km))
         return engaged
 
