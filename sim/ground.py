@@ -146,6 +146,7 @@ def surrender(m: ConflictModel, u: Unit, odds: float) -> None:
     captured or dispersed, not as casualties (a local militia that gives up its town)."""
     lost = u.personnel
     u.personnel = 0.0
+    m.loss_events += 1
     m.losses[u.faction] += lost
     m.battlefield.book_captured(u.faction, lost)
     text = f"{u.name} gives up {u.node} ({lost:.0f} personnel, odds {odds:.1f}:1)"
