@@ -68,13 +68,14 @@ class Battlefield:
                     self._engage(node, node, sides[f1], sides[f2], 1.0)
                     engaged.add(node)
         # Each pair of places exchanges fire at most once an hour, weaker with distance.
+        by_side = {node: sorted(sides.items()) for node, sides in occupied.items()}
         for u_node, v_node, km in m.fire_edges:
             if u_node not in occupied or v_node not in occupied:
                 continue
             if u_node in engaged or v_node in engaged:
                 continue
-            for fa, ua in sorted(occupied[u_node].items()):
-                for fb, ub in sorted(occupied[v_node].items()):
+            for fa, ua in by_side[u_node]:
+                for fb, ub in by_side[v_node]:
                     if fa == fb or u_node in engaged or v_node in engaged:
                         continue
                     if fire_open(u_node, fa, v_node, fb):
