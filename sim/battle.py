@@ -29,6 +29,7 @@ class Battlefield:
         self.wounded: dict[str, float] = defaultdict(float)
         self.captured: dict[str, float] = defaultdict(float)
         self.civilians = Civilians(model)
+        self._by_distance: dict[str, list[str]] = {}  # place -> all places, nearest first
 
     def book(self, faction: str, killed: float, wounded: float) -> None:
         """Casualties of a faction onto its ledgers (called by `inflict`)."""
@@ -86,22 +87,21 @@ class Battlefield:
         self, node_a: str, node_b: str, side_a: list[Unit], side_b: list[Unit], factor: float
     ) -> None:
         """One hour of fighting between two groups, recorded in the battles under way."""
-        m = self.model
+        now = self.model.time
         ka, kb, _civ = self.exchange(node_a, node_b, side_a, side_b, factor)
         for node, group, lost in ((node_a, side_a, ka), (node_b, side_b, kb)):
-            battle = self.ongoing.setdefault(
-                node,
-                {
-                    "start": m.time - 1,
+            battle = self.ongoing.get(node)
+            if battle is None:
+                battle = self.ongoing[node] = {
+                    "start": now - 1,
                     "hours": 0,
                     "losses": defaultdict(float),
                     "civ": 0.0,
                     "seen": -1,
-                },
-            )
-            if battle["seen"] != m.time:
+                }
+            if battle["seen"] != now:
                 battle["hours"] += 1
-                battle["seen"] = m.time
+                battle["seen"] = now
             battle["losses"][group[0].faction] += lost
             for other in (side_a[0].faction, side_b[0].faction):
                 battle["losses"][other] += 0.0  # both sides are party to it, even with no loss
@@ -123,12 +123,13 @@ class Battlefield:
         harm), so that incidents draw from their own and leave the war's streams in step."""
         m = self.model
         p = m.p
-        a = sum(u.personnel for u in side_a)
-        b = sum(u.personnel for u in side_b)
+        a = sum([u.personnel for u in side_a])
+        b = sum([u.personnel for u in side_b])
         if a <= 0 or b <= 0 or factor <= 0:
             return 0.0, 0.0, 0.0
-        ka = factor * sum(m.unit_strength(u) for u in side_a) / a
-        kb = factor * sum(m.unit_strength(u) for u in side_b) / b
+        strength = m.unit_strength
+        ka = factor * sum([strength(u) for u in side_a]) / a
+        kb = factor * sum([strength(u) for u in side_b]) / b
         fort_w = p["combat.fortification_weight"]
         place_a, place_b = m.places[node_a], m.places[node_b]
         if place_a.controller == side_a[0].faction:
@@ -153,13 +154,14 @@ class Battlefield:
     def _apply_losses(self, group: list[Unit], total: float, rng: Any, noise: bool) -> float:
         """Split a group's casualties into killed and wounded (`losses.killed_share`; whole
         people when drawn), then share each among its units by personnel; returns the killed."""
-        killed, wounded = combat.split_casualties(
-            rng, total, self.model.p["losses.killed_share"], noise
-        )
+        m = self.model
+        killed, wounded = combat.split_casualties(rng, total, m.p["losses.killed_share"], noise)
         weights = [u.personnel for u in group]
-        shares = zip(combat.split(killed, weights), combat.split(wounded, weights), strict=True)
-        for u, (k, w) in zip(group, shares, strict=True):
-            self.model.inflict(u, k, w)
+        inflict = m.inflict
+        for u, k, w in zip(
+            group, combat.split(killed, weights), combat.split(wounded, weights), strict=True
+        ):
+            inflict(u, k, w)
         return killed
 
     def _civilian_harm(
@@ -184,7 +186,12 @@ class Battlefield:
         """The nearest populated place with no fighting, held by the same side."""
         m = self.model
         owner = m.places[node].controller
-        for other, _km in sorted(m.dist[node].items(), key=lambda kv: kv[1]):
+        order = self._by_distance.get(node)
+        if order is None:  # road distances are fixed for the run: sorted once per place
+            order = self._by_distance[node] = [
+                other for other, _km in sorted(m.dist[node].items(), key=lambda kv: kv[1])
+            ]
+        for other in order:
             p = m.places[other]
             if (
                 other != node
