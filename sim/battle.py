@@ -206,10 +206,11 @@ class Battlefield:
         """Log battles that stopped this hour, and every battle at the end of a day (or run)."""
         m = self.model
         self.civilians.returns(m.streams["civilians"])
+        now = m.time
+        day_end = round(now) % 24 == 0
         for node in list(self.ongoing):
             battle = self.ongoing[node]
-            day_end = round(m.time) % 24 == 0
-            if (battle["seen"] == m.time or node in engaged) and not (day_end or force):
+            if (battle["seen"] == now or node in engaged) and not (day_end or force):
                 continue
             self._log_battle(node, battle)
             del self.ongoing[node]
