@@ -297,10 +297,10 @@ class AirAsset(Agent):
         reach = m.reach(self.base, self.radius_km)
         targets = [
             u
-            for u in m.units
+            for u in m._units
             if u.faction != self.faction
-            and u.active
             and u.node in reach
+            and u.active
             and not self.holds_fire(u.node)  # a truce's strikes are incidents
         ]
         if not targets:

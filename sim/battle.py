@@ -29,6 +29,7 @@ class Battlefield:
         self.wounded: dict[str, float] = defaultdict(float)
         self.captured: dict[str, float] = defaultdict(float)
         self.civilians = Civilians(model)
+        self._by_distance: dict[str, list[str]] = {}  # place -> all places, nearest first
 
     def book(self, faction: str, killed: float, wounded: float) -> None:
         """Casualties of a faction onto its ledgers (called by `inflict`)."""
@@ -46,26 +47,39 @@ class Battlefield:
         """Hourly Lanchester exchanges at shared places and across road segments within fire
         range, where the truce leaves fire open; returns the places that saw fighting."""
         m = self.model
-        occupied: dict[str, dict[str, list[Unit]]] = defaultdict(lambda: defaultdict(list))
-        for u in m.units:
-            if u.active:
-                occupied[u.node][u.faction].append(u)
+        # Units by place and side, in creation order (the order of the sums and splits).
+        occupied: dict[str, dict[str, list[Unit]]] = {}
+        least = m.min_personnel
+        for u in m._units:
+            if u.personnel >= (1.0 if u.local else least):  # Unit.active, inlined
+                sides = occupied.get(u.node)
+                if sides is None:
+                    sides = occupied[u.node] = {}
+                group = sides.get(u.faction)
+                if group is None:
+                    sides[u.faction] = [u]
+                else:
+                    group.append(u)
         engaged: set[str] = set()
-        for node, sides in list(occupied.items()):
+        fire_open = m.truce.fire_open
+        for node, sides in occupied.items():
             if len(sides) >= 2:
                 f1, f2 = sorted(sides)[:2]
-                if m.truce.fire_open(node, f1, node, f2):
+                if fire_open(node, f1, node, f2):
                     self._engage(node, node, sides[f1], sides[f2], 1.0)
                     engaged.add(node)
         # Each pair of places exchanges fire at most once an hour, weaker with distance.
+        by_side = {node: sorted(sides.items()) for node, sides in occupied.items()}
         for u_node, v_node, km in m.fire_edges:
             if u_node not in occupied or v_node not in occupied:
                 continue
-            for fa, ua in sorted(occupied[u_node].items()):
-                for fb, ub in sorted(occupied[v_node].items()):
+            if u_node in engaged or v_node in engaged:
+                continue
+            for fa, ua in by_side[u_node]:
+                for fb, ub in by_side[v_node]:
                     if fa == fb or u_node in engaged or v_node in engaged:
                         continue
-                    if m.truce.fire_open(u_node, fa, v_node, fb):
+                    if fire_open(u_node, fa, v_node, fb):
                         self._engage(u_node, v_node, ua, ub, m.fire_factor(km))
         return engaged
 
@@ -73,22 +87,21 @@ class Battlefield:
         self, node_a: str, node_b: str, side_a: list[Unit], side_b: list[Unit], factor: float
     ) -> None:
         """One hour of fighting between two groups, recorded in the battles under way."""
-        m = self.model
+        now = self.model.time
         ka, kb, _civ = self.exchange(node_a, node_b, side_a, side_b, factor)
         for node, group, lost in ((node_a, side_a, ka), (node_b, side_b, kb)):
-            battle = self.ongoing.setdefault(
-                node,
-                {
-                    "start": m.time - 1,
+            battle = self.ongoing.get(node)
+            if battle is None:
+                battle = self.ongoing[node] = {
+                    "start": now - 1,
                     "hours": 0,
                     "losses": defaultdict(float),
                     "civ": 0.0,
                     "seen": -1,
-                },
-            )
-            if battle["seen"] != m.time:
+                }
+            if battle["seen"] != now:
                 battle["hours"] += 1
-                battle["seen"] = m.time
+                battle["seen"] = now
             battle["losses"][group[0].faction] += lost
             for other in (side_a[0].faction, side_b[0].faction):
                 battle["losses"][other] += 0.0  # both sides are party to it, even with no loss
@@ -110,12 +123,13 @@ class Battlefield:
         harm), so that incidents draw from their own and leave the war's streams in step."""
         m = self.model
         p = m.p
-        a = sum(u.personnel for u in side_a)
-        b = sum(u.personnel for u in side_b)
+        a = sum([u.personnel for u in side_a])
+        b = sum([u.personnel for u in side_b])
         if a <= 0 or b <= 0 or factor <= 0:
             return 0.0, 0.0, 0.0
-        ka = factor * sum(m.unit_strength(u) for u in side_a) / a
-        kb = factor * sum(m.unit_strength(u) for u in side_b) / b
+        strength = m.unit_strength
+        ka = factor * sum([strength(u) for u in side_a]) / a
+        kb = factor * sum([strength(u) for u in side_b]) / b
         fort_w = p["combat.fortification_weight"]
         place_a, place_b = m.places[node_a], m.places[node_b]
         if place_a.controller == side_a[0].faction:
@@ -140,13 +154,14 @@ class Battlefield:
     def _apply_losses(self, group: list[Unit], total: float, rng: Any, noise: bool) -> float:
         """Split a group's casualties into killed and wounded (`losses.killed_share`; whole
         people when drawn), then share each among its units by personnel; returns the killed."""
-        killed, wounded = combat.split_casualties(
-            rng, total, self.model.p["losses.killed_share"], noise
-        )
+        m = self.model
+        killed, wounded = combat.split_casualties(rng, total, m.p["losses.killed_share"], noise)
         weights = [u.personnel for u in group]
-        shares = zip(combat.split(killed, weights), combat.split(wounded, weights), strict=True)
-        for u, (k, w) in zip(group, shares, strict=True):
-            self.model.inflict(u, k, w)
+        inflict = m.inflict
+        for u, k, w in zip(
+            group, combat.split(killed, weights), combat.split(wounded, weights), strict=True
+        ):
+            inflict(u, k, w)
         return killed
 
     def _civilian_harm(
@@ -171,7 +186,12 @@ class Battlefield:
         """The nearest populated place with no fighting, held by the same side."""
         m = self.model
         owner = m.places[node].controller
-        for other, _km in sorted(m.dist[node].items(), key=lambda kv: kv[1]):
+        order = self._by_distance.get(node)
+        if order is None:  # road distances are fixed for the run: sorted once per place
+            order = self._by_distance[node] = [
+                other for other, _km in sorted(m.dist[node].items(), key=lambda kv: kv[1])
+            ]
+        for other in order:
             p = m.places[other]
             if (
                 other != node
@@ -186,10 +206,11 @@ class Battlefield:
         """Log battles that stopped this hour, and every battle at the end of a day (or run)."""
         m = self.model
         self.civilians.returns(m.streams["civilians"])
+        now = m.time
+        day_end = round(now) % 24 == 0
         for node in list(self.ongoing):
             battle = self.ongoing[node]
-            day_end = round(m.time) % 24 == 0
-            if (battle["seen"] == m.time or node in engaged) and not (day_end or force):
+            if (battle["seen"] == now or node in engaged) and not (day_end or force):
                 continue
             self._log_battle(node, battle)
             del self.ongoing[node]

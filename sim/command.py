@@ -112,13 +112,13 @@ class Faction(Agent):
                 u.halt()
             elif goal != u.objective or not u.route:
                 u.set_route(goal)
-        smap = m.strength_map()  # routes and postures above do not change it
+        smap = m.decision_strength_map()  # routes and postures above do not change it
         if target is not None:
             self._stalled_offensive(target, smap)
         else:
             m.streams["command"].random()  # the probe's draw, taken anyway (aligned streams)
         self._reinforce(smap)  # secure what is threatened before attacking elsewhere
-        self._maybe_local_attack(m.strength_map())
+        self._maybe_local_attack(m.decision_strength_map())  # after a probe's losses
 
     # --- offensives -----------------------------------------------------------------------
 

@@ -52,17 +52,18 @@ def update_supply(m: ConflictModel) -> None:
             m._supplied[f] = trace
         m._supply_version = key
     drawing: dict[str, float] = defaultdict(float)
-    for u in m.units:
-        reached = m._supplied.get(u.faction, {}).get(u.node)
+    full_km, falloff_km = p["supply.full_km"], p["supply.falloff_km"]
+    decay, resupply = p["supply.decay_per_hour"], p["supply.resupply_per_hour"]
+    supplied, none = m._supplied, {}
+    for u in m._units:
+        reached = supplied.get(u.faction, none).get(u.node)
         u.encircled = reached is None
         target = None
         if reached is not None:
             km, hub = reached
-            target = supply.level_at(km, p["supply.full_km"], p["supply.falloff_km"])
+            target = supply.level_at(km, full_km, falloff_km)
             drawing[hub] += u.personnel
-        u.supply = supply.update_supply(
-            u.supply, target, p["supply.decay_per_hour"], p["supply.resupply_per_hour"]
-        )
+        u.supply = supply.update_supply(u.supply, target, decay, resupply)
     for name, stock in hubs.items():
         was_empty = stock.empty
         rear = m.places[stock.bridge_from].controller if stock.bridge_from else None
@@ -106,23 +107,28 @@ def morale_and_withdrawal(m: ConflictModel) -> None:
     thresholds withdraw; local militias and cut-off broken units surrender."""
     p = m.p
     smap = m.strength_map()  # one snapshot, so the order of units does not matter
-    for u in m.units:
+    others = {f: [s for g, s in smap.items() if g != f] for f in smap}  # in smap's order
+    loss_s, supply_s = p["morale.loss_sensitivity"], p["morale.supply_sensitivity"]
+    encircled_penalty, recovery = p["morale.encircled_penalty"], p["morale.recovery_per_hour"]
+    low_supply, fort_w = p["morale.low_supply"], p["combat.fortification_weight"]
+    for u in m._units:  # nothing here adds or removes a unit
         if u.personnel <= 0:
             continue
-        enemy = sum(smap[f].get(u.node, 0.0) for f in smap if f != u.faction)
-        u.in_contact = enemy > 0 or u.lost_this_hour > 0
-        before = u.personnel + u.lost_this_hour
+        node = u.node
+        enemy = sum([s.get(node, 0.0) for s in others[u.faction]])
+        lost = u.lost_this_hour
+        u.in_contact = enemy > 0 or lost > 0
+        before = u.personnel + lost
         u.morale = morale.update_morale(
-            u.morale, u.lost_this_hour / before if before > 0 else 0.0, u.supply, u.encircled,
-            u.in_contact, p["morale.loss_sensitivity"], p["morale.supply_sensitivity"],
-            p["morale.encircled_penalty"], p["morale.recovery_per_hour"], p["morale.low_supply"],
+            u.morale, lost / before if before > 0 else 0.0, u.supply, u.encircled,
+            u.in_contact, loss_s, supply_s, encircled_penalty, recovery, low_supply,
         )  # fmt: skip
         if not u.in_contact or u.posture == Posture.WITHDRAW or (u.local and enemy <= 0):
             continue  # a militia gives its town up only to an enemy who is there to take it
-        own = smap[u.faction].get(u.node, 0.0)
-        place = m.places[u.node]
+        own = smap[u.faction].get(node, 0.0)
+        place = m.places[node]
         if place.controller == u.faction:
-            enemy *= 1.0 - place.fortification * p["combat.fortification_weight"]
+            enemy *= 1.0 - place.fortification * fort_w
         odds = enemy / own if own > 0 else float("inf")
         if not morale.should_withdraw(
             u.morale, odds, p[f"faction.{u.faction}.withdraw_morale"],
@@ -140,6 +146,7 @@ def surrender(m: ConflictModel, u: Unit, odds: float) -> None:
     captured or dispersed, not as casualties (a local militia that gives up its town)."""
     lost = u.personnel
     u.personnel = 0.0
+    m.loss_events += 1
     m.losses[u.faction] += lost
     m.battlefield.book_captured(u.faction, lost)
     text = f"{u.name} gives up {u.node} ({lost:.0f} personnel, odds {odds:.1f}:1)"
@@ -171,12 +178,16 @@ def withdraw(m: ConflictModel, u: Unit, odds: float) -> bool:
 def update_control(m: ConflictModel) -> None:
     """Control passes to a side that holds a place unopposed for `control.hold_hours`."""
     present: dict[str, set[str]] = defaultdict(set)
-    for u in m.units:
-        if u.active and not (u.posture == Posture.WITHDRAW and u.route and u.progress_km > 0):
+    least, withdrawing = m.min_personnel, Posture.WITHDRAW
+    for u in m._units:
+        if u.personnel >= (1.0 if u.local else least) and not (  # Unit.active, inlined
+            u.posture is withdrawing and u.route and u.progress_km > 0
+        ):
             present[u.node].add(u.faction)
     hold = int(m.p["control.hold_hours"])
+    nobody: set[str] = set()
     for name, place in m.places.items():
-        here = present.get(name, set())
+        here = present.get(name, nobody)
         settled = place.settled(here)
         if settled and not m.verify_caches:
             continue  # nothing to change: empty or held by its controller, no count running

@@ -135,6 +135,9 @@ class ConflictModel(Situation, Recording, Model):
         self.losses: dict[str, float] = defaultdict(float)
         self.losses_by_hour: dict[int, float] = defaultdict(float)
         self.fighter_losses = 0.0  # killed or wounded (surrenders are not), for the truce
+        self.loss_events = 0  # calls of `inflict` (and surrenders): a strength may have changed
+        self._decision_smap: tuple[int, dict] | None = None  # see decision_strength_map
+        self._deciding = False  # the factions' decisions of `step` under way
         self.cumulative_losses: list[float] = [0.0]  # fighter_losses at the end of hour h
         self.civilian_casualties = 0.0
         self.displaced = 0.0
@@ -244,8 +247,10 @@ class ConflictModel(Situation, Recording, Model):
         hour = round(self.time)
         decide = (hour - 1) % int(self.p["faction.decision_interval_hours"]) == 0
         if decide:
+            self._decision_smap, self._deciding = None, True
             for f in self.factions.values():
                 f.decide()
+            self._decision_smap, self._deciding = None, False
             for pat in self.patrons.values():
                 pat.step()
             self.refresh_air_cover()

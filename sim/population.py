@@ -123,8 +123,9 @@ class Civilians:
         m, p = self.model, self.model.p
         share = civ_fn.return_share(p["civilians.return_rate"])
         quiet_after = p["civilians.return_after_hours"]
+        now = m.time
         for origin in sorted(self.away):
-            if m.time - self.last_fire.get(origin, -1e9) < quiet_after:
+            if now - self.last_fire.get(origin, -1e9) < quiet_after:
                 continue
             home = m.places[origin]
             for refuge in sorted(self.away[origin]):

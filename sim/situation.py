@@ -83,15 +83,31 @@ class Situation:
     def strength_map(self: ConflictModel) -> StrengthMap:
         """Effective strength of each faction at each node, computed once per decision."""
         out: StrengthMap = {f: defaultdict(float) for f in self.factions}
-        cover, version = self.air_cover, self._p_version
+        cover, version, least, none = self.air_cover, self._p_version, self.min_personnel, {}
         for u in self._units:
-            if u.active:
+            if u.personnel >= (1.0 if u.local else least):  # Unit.active, inlined
                 # unit_strength, inlined: this runs for every unit several times an hour
-                key = (u.morale, u.supply, cover.get(u.faction, {}).get(u.node, 0.0), version)
+                key = (u.morale, u.supply, cover.get(u.faction, none).get(u.node, 0.0), version)
                 if u.eff_key != key:
                     self._refresh_effectiveness(u, key)
                 out[u.faction][u.node] += u.personnel * u.eff
         return out
+
+    def decision_strength_map(self: ConflictModel) -> StrengthMap:
+        """`strength_map` for the factions' decisions of an hour, shared among them until a
+        loss (a probe's) changes a strength; kept only while `step` runs the decisions (a
+        scenario event's decision computes its own). Read-only. What else a decision does
+        (routes, postures, objectives) changes no unit's strength."""
+        if not self._deciding:
+            return self.strength_map()
+        memo = self._decision_smap
+        if memo is not None and memo[0] == self.loss_events:
+            if self.verify_caches:
+                assert memo[1] == self.strength_map(), f"decision strengths stale at {self.time}"
+            return memo[1]
+        smap = self.strength_map()
+        self._decision_smap = (self.loss_events, smap)
+        return smap
 
     def regional(
         self: ConflictModel, node: str, faction: str, smap: StrengthMap
@@ -180,7 +196,7 @@ class Situation:
         return sum(
             self.unit_strength(u)
             for u in self._units
-            if u.faction == faction and u.active and (u.node == node or u.route[:1] == [node])
+            if u.faction == faction and (u.node == node or u.route[:1] == [node]) and u.active
         )
 
     def nearest_held(self: ConflictModel, node: str, faction: str) -> str | None:
@@ -277,8 +293,8 @@ class Situation:
         reach = self.p["ceasefire.contact_km"]
         nodes = {n for f in front for n in self.near(f, reach)}
         own = hostile = 0.0
-        for u in self.units:
-            if u.active and u.node in nodes:
+        for u in self._units:
+            if u.node in nodes and u.active:
                 if u.faction == faction:
                     own += self.unit_strength(u)
                 else:
@@ -304,6 +320,7 @@ class Situation:
         """Fighters killed and wounded (casualties): off the unit, onto its faction's losses,
         the hour's and the battlefield's ledgers of killed and wounded."""
         lost = killed + wounded
+        self.loss_events += 1
         self.battlefield.book(u.faction, killed, wounded)
         u.personnel -= lost
         u.lost_this_hour += lost

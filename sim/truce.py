@@ -184,18 +184,22 @@ class Truce:
         rho = cf.erosion(self.age_days(), p["ceasefire.truce_share"], p["ceasefire.erosion_days"])
         decay_h = p["ceasefire.decay_days"] * 24.0
         mean_sev = _mean_severity(p)
-        horizon = m.time - 10.0 * decay_h
+        now = m.time
+        horizon = now - 10.0 * decay_h
         self.intensity_now = 0.0
+        parties = sorted(self.parties)
+        base = {
+            f: p["ceasefire.violation_rate"] * p[f"faction.{f}.spoiler_propensity"] for f in parties
+        }
+        branching = p["ceasefire.branching_ratio"]
         for sector in sorted(contacts):
             if any((sector, f) in self.resumed for f in self.parties):
                 continue  # fire is open there: regular engagements, not incidents
-            for party in sorted(self.parties):
+            for party in parties:
                 past = self._recent[(sector, party)]
                 past[:] = [(h, sev) for h, sev in past if h > horizon]  # older ones add ~nothing
                 lam = cf.intensity(
-                    p["ceasefire.violation_rate"] * p[f"faction.{party}.spoiler_propensity"],
-                    rho,
-                    cf.excitation(m.time, past, p["ceasefire.branching_ratio"], mean_sev, decay_h),
+                    base[party], rho, cf.excitation(now, past, branching, mean_sev, decay_h)
                 )
                 self.intensity_now += lam
                 for _ in range(int(rng.poisson(lam))):

@@ -120,3 +120,27 @@ def test_hot_state_holds_python_floats(tmp_path) -> None:
         values += [u.personnel, u.morale, u.supply, u.eff, u.progress_km, u.lost_this_hour]
     values += [p.population for p in m.places.values()]
     assert {type(v) for v in values} == {float}
+
+
+def test_decision_strengths_follow_losses(tmp_path) -> None:
+    m = _model(tmp_path)
+    m._deciding = True  # as in step's decisions
+    smap = m.decision_strength_map()
+    assert m.decision_strength_map() is smap  # shared while nothing is lost
+    u = next(u for u in m._units if u.active and not u.local)
+    m.inflict(u, 10.0, 5.0)  # a probe's losses
+    fresh = m.decision_strength_map()
+    assert fresh is not smap and fresh == m.strength_map() != smap
+    m._deciding = False
+    assert m.decision_strength_map() is not fresh  # a scenario event's decision: its own
+
+
+def test_check_catches_stale_decision_strengths(tmp_path) -> None:
+    m = _model(tmp_path)
+    m._deciding = True
+    m.decision_strength_map()
+    u = next(u for u in m._units if u.active and not u.local)
+    u.personnel -= 100.0  # a loss that did not go through inflict
+    m.verify_caches = True
+    with pytest.raises(AssertionError, match="decision strengths"):
+        m.decision_strength_map()
