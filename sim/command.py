@@ -152,7 +152,7 @@ class Faction(Agent):
         la, lb, civ = m.battlefield.exchange(front, node, probers, enemy, factor)
         m.log(
             "offensive", node, f"{self.key},{enemy[0].faction}", la + lb,
-            f"{self.key} probes {node} from {front} ({hours:.0f} h): {la + lb:.0f} killed or wounded",
+            f"{self.key} probes {node} from {front} ({hours:.0f} h): {la + lb:.0f} killed",
             civilian=civ, duration=hours, detail="probe",
         )  # fmt: skip
 

@@ -239,14 +239,11 @@ class Truce:
                 node, target_node, shooters, defenders, factor, stream="incidents"
             )
             lost = la + lb
-        self.incidents.append((m.time, sector, party, severity))
-        self._recent[(sector, party)].append((m.time, severity))
-        self.kinds[kind] += 1
-        self.record_violation()
+        self._book(sector, party, kind, severity)
         m.log(
             "violation", target_node, f"{party},{enemy}", lost,
             f"{kind.replace('_', ' ')} by {party} from {node} on {target_node} "
-            f"({hours:.1f} h, severity {severity:.0f}): {lost:.0f} killed or wounded",
+            f"({hours:.1f} h, severity {severity:.0f}): {lost:.0f} killed",
             civilian=civ, duration=hours, detail=kind,
         )  # fmt: skip
 
@@ -257,15 +254,19 @@ class Truce:
         incident of kind drone, with its severity, excitation and log, as `_incident`'s."""
         m = self.m
         severity = next(sev for kind, sev, _ in INCIDENT_KINDS if kind == "drone")
-        sector = m.sector_of.get(node, "")
-        self.incidents.append((m.time, sector, party, severity))
-        self._recent[(sector, party)].append((m.time, severity))
-        self.kinds["drone"] += 1
-        self.record_violation()
+        self._book(m.sector_of.get(node, ""), party, "drone", severity)
         m.log(
             "violation", node, f"{party},{enemy}", killed, f"{text} under the truce",
             civilian=civ, detail="drone",
         )  # fmt: skip
+
+    def _book(self, sector: str, party: str, kind: str, severity: float) -> None:
+        """An incident onto the truce's books: its count by kind, the violations, and the
+        excitation it adds to the party's future incidents in the sector (the Hawkes process)."""
+        self.incidents.append((self.m.time, sector, party, severity))
+        self._recent[(sector, party)].append((self.m.time, severity))
+        self.kinds[kind] += 1
+        self.record_violation()
 
     def record_violation(self) -> None:
         self.violations += 1
