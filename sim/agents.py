@@ -274,8 +274,13 @@ class AirAsset(Agent):
         m = self.model
         if not m.truce.bound(self.faction, node):
             return False
-        patron = m.patrons.get(self.owner)
-        return patron is None or patron.complies()
+        return self.owner not in m.patrons or self.patron_holds_fire()
+
+    def patron_holds_fire(self) -> bool:
+        """Whether the patron operating this asset, if one does, chose to keep the truce in
+        force (its own draw, `Patron.complies`); False for a party's own air arm."""
+        patron = self.model.patrons.get(self.owner)
+        return patron is not None and patron.complies()
 
     def step(self) -> None:
         if self.strikes:

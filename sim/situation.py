@@ -247,7 +247,7 @@ class Situation:
                 and a.faction == faction
                 and self.places[a.base].controller == faction
                 and node in self.reach(a.base, a.radius_km)
-                and not (a.owner in self.patrons and self.patrons[a.owner].complies())
+                and not a.patron_holds_fire()
             ):
                 return a
         return None
