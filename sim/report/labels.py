@@ -90,7 +90,7 @@ PATTERNS: tuple[tuple[str, str, str, str], ...] = (
     (r"(.+)_at", "{0}", "", "time"),
 )
 # An axis runs from its first place (one side's rear) to its last; a sector's axis need not run
-# west to east (the southern Tripoli axes run north to south).
+# west to east (a city's southern approaches may run north to south).
 _FRONT_WORDS = {
     "end": "at the end",
     "min": "nearest its axis' start",
