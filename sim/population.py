@@ -143,4 +143,5 @@ class Civilians:
                 self.returned += back
 
     def away_now(self) -> float:
+        """People displaced from their homes who have not returned yet."""
         return self.displaced - self.returned

@@ -43,6 +43,9 @@ STUB_PERSONNEL = 1000
 
 @dataclass
 class Place:
+    """One row of a places CSV as read, then filled from GeoNames: degrees, people, the
+    theater's place kind and controller, and where each figure came from."""
+
     row: Row
     name: str
     aliases: list[str]
@@ -59,6 +62,9 @@ class Place:
 
 @dataclass
 class Options:
+    """What `conflict-sim theater new` was given: input files, look-up limits (country, snap
+    distance in km), the road factor for estimates (road km per geodesic km) and the output."""
+
     places: Path
     roads: Path | None = None
     osm: Path | None = None
@@ -211,6 +217,8 @@ class Distances:
         self.osm = road_km(graph, self.snaps)
 
     def road(self, a: str, b: str) -> Road:
+        """The road between two places: km on the OSM extract's network (plus each place's
+        snap distance) when it joins them, else the geodesic times the road factor, an estimate."""
         km = self.osm.get((a, b))
         if km is None:
             return _estimate(self.by_name[a], self.by_name[b], self.factor)
@@ -288,6 +296,8 @@ def propose_roads(places: list[Place], dist: Distances) -> list[Road]:
 
 
 def slug(name: str) -> str:
+    """A sector name from a place name: lower-case ASCII letters, digits and `_`, starting with
+    a letter (the theater schema's pattern for sector names)."""
     text = "".join(c if c.isascii() and c.isalnum() else "_" for c in name.lower()).strip("_")
     text = "_".join(part for part in text.split("_") if part)
     return text if text[:1].isalpha() else f"s_{text}" if text else "sector"
@@ -355,6 +365,8 @@ def value_of(population: int | None, largest: int) -> float:
 
 
 def timezone_of(places: list[Place], given: str | None) -> str:
+    """The theater's time zone: the one given, else the most common GeoNames zone of its places,
+    else a stub that `check` reports until the user fills it in."""
     zones = Counter(p.timezone for p in places if p.timezone)
     if given:
         return given

@@ -132,6 +132,8 @@ def number(row: Row, column: str, problems: list[Problem], *, integer: bool = Fa
 
 
 def kind(row: Row, problems: list[Problem]) -> str | None:
+    """A row's place kind (city, town, ...), or None when the column is empty; a misspelt kind
+    is added to `problems` with its close match."""
     text = row.values.get("kind")
     if text is None:
         return None
@@ -144,6 +146,7 @@ def kind(row: Row, problems: list[Problem]) -> str | None:
 
 
 def flag(row: Row, column: str, problems: list[Problem]) -> bool:
+    """A yes/no cell (true/false, yes/no, 1/0; empty is no); anything else goes to `problems`."""
     text = row.values.get(column, "").lower()
     if text in ("", "false", "no", "0"):
         return False

@@ -88,4 +88,5 @@ class HubStock:
 
     @property
     def empty(self) -> bool:
+        """Whether the hub has run dry (no days of stock left)."""
         return self.days <= 0.0

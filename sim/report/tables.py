@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.recording import slug  # the slug that names the summary columns
 from sim.report.html import Link, Table
 
 ID_COLUMNS = ("run_id", "point", "replicate", "seed")
@@ -67,10 +68,6 @@ def fmt_hour(start: pd.Timestamp, h: float | None) -> str:
     if t.tzinfo is not None:
         t = t.tz_localize(None)
     return (t + pd.Timedelta(hours=float(h))).strftime("%d %b %Y %H:%M")
-
-
-def slug(name: str) -> str:
-    return "".join(c if c.isalnum() else "_" for c in name.lower()).strip("_")
 
 
 def metric_label(col: str, places: Mapping[str, str]) -> str:
