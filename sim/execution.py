@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+import threading
 import time
 import warnings
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
@@ -294,7 +295,7 @@ def stop_executor(executor: Executor | None, interrupted: bool = False, kill: bo
             if _reap(procs, STOP_GRACE_SECONDS):
                 _unblock_results(thread, results)
         else:
-            executor.shutdown(wait=True, cancel_futures=True)
+            _shutdown_or_stop(executor, procs, thread, results)
         for conn in getattr(executor, "_sim_alive", ()):
             conn.close()
         return
@@ -302,6 +303,27 @@ def stop_executor(executor: Executor | None, interrupted: bool = False, kill: bo
     client = getattr(executor, "_sim_client", None)
     if client is not None:
         client.close()
+
+
+def _shutdown_or_stop(executor: Executor, procs: Sequence[Any], thread: Any, results: Any) -> None:
+    """Shut a process pool down whose work is done, waiting `STOP_GRACE_SECONDS` at most.
+
+    A worker killed just then can die holding the pool's task-queue lock; the other workers
+    then wait for that lock for ever and CPython's shutdown waits for them (reproduced: 5 of 25
+    sweeps whose worker was killed as the last batch was recorded hung). After the grace period
+    the remaining workers are stopped, which ends the wait."""
+    closer = threading.Thread(
+        target=executor.shutdown, kwargs={"wait": True, "cancel_futures": True}, daemon=True
+    )
+    closer.start()
+    closer.join(STOP_GRACE_SECONDS)
+    if closer.is_alive():
+        for proc in procs:
+            if proc.is_alive():
+                proc.terminate()
+        _reap(procs, STOP_GRACE_SECONDS)
+        _unblock_results(thread, results)
+        closer.join(STOP_GRACE_SECONDS)
 
 
 def _reap(procs: Sequence[Any], grace: float) -> bool:
