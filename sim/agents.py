@@ -282,38 +282,33 @@ class AirAsset(Agent):
         patron = self.model.patrons.get(self.owner)
         return patron is not None and patron.complies()
 
-    def step(self) -> None:
-        if self.strikes:
-            self.fly_sorties()
-
     def fly_sorties(self) -> None:
-        """Fly this hour's sorties at enemy units in contact, or on the move, within reach."""
+        """Fly this hour's sorties at enemy units in contact, or on the move, within reach.
+
+        The sorties are drawn only when there is something to strike (the draw is the same
+        Poisson whenever it is made; most hours most assets have no target)."""
         m = self.model
         if m.places[self.base].controller != self.faction:
             new = m.nearest_airbase(self.base, self.faction)
             if new is None:
                 return
             self.base = new
+        reach = m.reach(self.base, self.radius_km)
+        engaged, moving = [], []
+        for u in m.strike_candidates():
+            if (
+                u.faction != self.faction
+                and u.node in reach
+                and u.active
+                and not self.holds_fire(u.node)  # a truce's strikes are incidents
+            ):
+                (engaged if m.battlefield.engaged_at(u.node) else moving).append(u)
+        pool = engaged or moving
+        if not pool:
+            return
         rng = m.streams["air"]
         per_day = m.p[f"air.{self.faction}.{self.kind}_strikes_per_day"]
         n = rng.poisson(air.expected_sorties(self.count, per_day))
-        if n == 0:
-            return
-        reach = m.reach(self.base, self.radius_km)
-        targets = [
-            u
-            for u in m._units
-            if u.faction != self.faction
-            and u.node in reach
-            and u.active
-            and not self.holds_fire(u.node)  # a truce's strikes are incidents
-        ]
-        if not targets:
-            return
-        engaged = [u for u in targets if m.battlefield.engaged_at(u.node)]
-        pool = engaged or [u for u in targets if u.route and u.progress_km > 0]
-        if not pool:
-            return
         for _ in range(int(n)):
             if self.count <= 0 or not any(u.personnel > 0 for u in pool):
                 break  # (the second: this hour's earlier sorties left no one to draw)

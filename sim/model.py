@@ -71,6 +71,9 @@ class ConflictModel(Situation, Recording, Model):
     ):
         super().__init__(rng=int(seed))
         self._units: list[Unit] = []
+        self._assets: list[AirAsset] = []
+        self._candidates: list[Unit] = []  # see strike_candidates
+        self._candidates_at: float | None = None
         self.occupancy: dict[str, list[Unit]] = defaultdict(list)  # kept by Unit.cell's setter
         self._contacts_key: tuple | None = None
         self._contacts: dict[str, list] = {}
@@ -235,11 +238,15 @@ class ConflictModel(Situation, Recording, Model):
         super().register_agent(agent)
         if isinstance(agent, Unit):
             self._units.append(agent)  # kept in creation order, as Mesa's agent set is
+        elif isinstance(agent, AirAsset):
+            self._assets.append(agent)
 
     def deregister_agent(self, agent) -> None:
         super().deregister_agent(agent)
         if isinstance(agent, Unit):
             self._units.remove(agent)
+        elif isinstance(agent, AirAsset):
+            self._assets.remove(agent)
 
     # --- the hour ---------------------------------------------------------------------------
 
@@ -254,12 +261,21 @@ class ConflictModel(Situation, Recording, Model):
             for pat in self.patrons.values():
                 pat.step()
             self.refresh_air_cover()
-        for u in self.units:
+        movers = []
+        for u in self._units:
             u.lost_this_hour = 0.0
-        self.agents_by_type[Unit].shuffle_do("move")
+            if u.route:
+                movers.append(u)
+        # Only units with a route move; their order is drawn afresh each hour (the units that
+        # hold have nothing to do, and shuffling them too cost a tenth of a run).
+        self.random.shuffle(movers)
+        for u in movers:
+            u.move()
         engaged = self.battlefield.fight()
-        if AirAsset in self.agents_by_type:
-            self.agents_by_type[AirAsset].shuffle_do("step")
+        flyers = [a for a in self._assets if a.strikes]
+        self.random.shuffle(flyers)
+        for a in flyers:
+            a.fly_sorties()
         self.battlefield.close(engaged)
         ground.update_supply(self)
         ground.morale_and_withdrawal(self)

@@ -28,7 +28,7 @@ class Situation:
 
     @property
     def assets(self: ConflictModel) -> list[AirAsset]:
-        return list(self.agents_by_type.get(AirAsset, []))
+        return list(self._assets)
 
     def units_at(self: ConflictModel, node: str) -> list[Unit]:
         """Active units at a node, in the order they entered it (as the cell lists them)."""
@@ -225,6 +225,18 @@ class Situation:
     def reach(self: ConflictModel, base: str, radius_km: float) -> frozenset[str]:
         """Places within a straight-line radius of a base (air cover, strikes, air defence)."""
         return self.network.within(base, radius_km)
+
+    def strike_candidates(self: ConflictModel) -> list[Unit]:
+        """Units an air strike may seek this hour: at a place fighting this hour, or on the move
+        between places. Computed once an hour, after the ground fighting (strikes change
+        neither); who is still active and in reach is each asset's own check."""
+        if self._candidates_at != self.time:
+            engaged = self.battlefield.ongoing
+            self._candidates = [
+                u for u in self._units if u.node in engaged or (u.route and u.progress_km > 0)
+            ]
+            self._candidates_at = self.time
+        return self._candidates
 
     def air_defences_over(self: ConflictModel, node: str, faction: str) -> int:
         """Enemy air-defence systems whose radius covers a node, as seen by `faction`'s aircraft."""
