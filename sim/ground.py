@@ -41,29 +41,37 @@ def update_supply(m: ConflictModel) -> None:
             ]  # fmt: skip
             # The same ground and hubs give the same trace: contested places flicker, the
             # ground they leave passable mostly does not, so most traces are found here.
-            trace_key = (f, frozenset(passable), tuple(sorted(sources)), p["supply.max_trace_km"])
+            trace_key = (
+                f, frozenset(passable), tuple(sorted(sources)), p["supply.max_trace_km"],
+                p["supply.full_km"], p["supply.falloff_km"],
+            )  # fmt: skip
             trace = m._supply_traces.get(trace_key)
             if trace is None:
                 if len(m._supply_traces) > 256:  # a long war's states: keep the memory flat
                     m._supply_traces.clear()
-                trace = m._supply_traces[trace_key] = supply.nearest_hubs(
+                nearest = supply.nearest_hubs(
                     m.network.graph, passable, sources, p["supply.max_trace_km"]
                 )
+                full_km, falloff_km = p["supply.full_km"], p["supply.falloff_km"]
+                trace = m._supply_traces[trace_key] = {
+                    n: (supply.level_at(km, full_km, falloff_km), hub)
+                    for n, (km, hub) in nearest.items()
+                }
             m._supplied[f] = trace
         m._supply_version = key
     drawing: dict[str, float] = defaultdict(float)
-    full_km, falloff_km = p["supply.full_km"], p["supply.falloff_km"]
     decay, resupply = p["supply.decay_per_hour"], p["supply.resupply_per_hour"]
     supplied, none = m._supplied, {}
     for u in m._units:
         reached = supplied.get(u.faction, none).get(u.node)
         u.encircled = reached is None
-        target = None
-        if reached is not None:
-            km, hub = reached
-            target = supply.level_at(km, full_km, falloff_km)
-            drawing[hub] += u.personnel
-        u.supply = supply.update_supply(u.supply, target, decay, resupply)
+        if reached is None:
+            u.supply = supply.update_supply(u.supply, None, decay, resupply)
+            continue
+        target, hub = reached
+        drawing[hub] += u.personnel
+        if u.supply != target:  # at its level a unit's supply stays there (most unit-hours)
+            u.supply = supply.update_supply(u.supply, target, decay, resupply)
     for name, stock in hubs.items():
         was_empty = stock.empty
         rear = m.places[stock.bridge_from].controller if stock.bridge_from else None
@@ -118,11 +126,15 @@ def morale_and_withdrawal(m: ConflictModel) -> None:
         enemy = sum([s.get(node, 0.0) for s in others[u.faction]])
         lost = u.lost_this_hour
         u.in_contact = enemy > 0 or lost > 0
-        before = u.personnel + lost
-        u.morale = morale.update_morale(
-            u.morale, lost / before if before > 0 else 0.0, u.supply, u.encircled,
-            u.in_contact, loss_s, supply_s, encircled_penalty, recovery, low_supply,
-        )  # fmt: skip
+        # No loss, supplied and not cut off: morale holds in contact, and at 1 out of it it
+        # stays there (most unit-hours; `update_morale` would return it unchanged).
+        steady = lost == 0 and not u.encircled and u.supply >= low_supply
+        if not (steady and (u.in_contact or u.morale == 1.0)):
+            before = u.personnel + lost
+            u.morale = morale.update_morale(
+                u.morale, lost / before if before > 0 else 0.0, u.supply, u.encircled,
+                u.in_contact, loss_s, supply_s, encircled_penalty, recovery, low_supply,
+            )  # fmt: skip
         if not u.in_contact or u.posture == Posture.WITHDRAW or (u.local and enemy <= 0):
             continue  # a militia gives its town up only to an enemy who is there to take it
         own = smap[u.faction].get(node, 0.0)

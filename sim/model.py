@@ -81,6 +81,7 @@ class ConflictModel(Situation, Recording, Model):
             verify_caches = os.environ.get(VERIFY_ENV) == "1"
         self.verify_caches = verify_caches
         self.setup, self.sc, self.theater = setup, setup.scenario, setup.theater
+        self.hours = self.sc.hours  # the scenario's length (a property that computes it)
         # A plain dict: hundreds of thousands of lookups a run (a dict subclass's are ~50% slower).
         # Whoever sets parameters bumps `p_version` (scenario_events.set_params does), which
         # expires what was cached from them.
@@ -152,7 +153,7 @@ class ConflictModel(Situation, Recording, Model):
         self.battlefield = Battlefield(self)
         self.air_cover: dict[str, dict[str, float]] = {}  # faction -> place -> support bonus
         self.air_sorties: list[tuple[float, str, str]] = []  # (hour, faction, place struck)
-        self._supplied: dict[str, dict[str, tuple[float, str]]] = {}  # node -> (km, hub)
+        self._supplied: dict[str, dict[str, tuple[float, str]]] = {}  # node -> (level, hub)
         self._supply_traces: dict[tuple, dict[str, tuple[float, str]]] = {}  # see update_supply
         self._control_version = 0
         self._supply_version: tuple | None = None
@@ -282,7 +283,7 @@ class ConflictModel(Situation, Recording, Model):
         ground.update_control(self)
         self.truce.hour(decide)
         self.cumulative_losses.append(self.fighter_losses)
-        if hour % self.sc.sample_every_hours == 0 or hour >= self.sc.hours:
+        if hour % self.sc.sample_every_hours == 0 or hour >= self.hours:
             self.record()
         if self.verify_caches:
             self.check_caches()
@@ -304,6 +305,6 @@ class ConflictModel(Situation, Recording, Model):
 
     def run(self) -> None:
         """Step hour by hour to the scenario's end."""
-        while self.time < self.sc.hours:
+        while self.time < self.hours:
             self.step()
         self.battlefield.close(set(), force=True)

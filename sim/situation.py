@@ -196,7 +196,9 @@ class Situation:
         return sum(
             self.unit_strength(u)
             for u in self._units
-            if u.faction == faction and (u.node == node or u.route[:1] == [node]) and u.active
+            if u.faction == faction
+            and (u.node == node or (u.route and u.route[0] == node))
+            and u.active
         )
 
     def nearest_held(self: ConflictModel, node: str, faction: str) -> str | None:
