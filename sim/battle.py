@@ -31,11 +31,6 @@ class Battlefield:
         self.civilians = Civilians(model)
         self._by_distance: dict[str, list[str]] = {}  # place -> all places, nearest first
 
-    def book(self, faction: str, killed: float, wounded: float) -> None:
-        """Casualties of a faction onto its ledgers (called by `inflict`)."""
-        self.killed[faction] += killed
-        self.wounded[faction] += wounded
-
     def book_captured(self, faction: str, captured: float) -> None:
         """Personnel who surrendered or dispersed: lost to the faction, not casualties."""
         self.captured[faction] += captured
@@ -87,7 +82,7 @@ class Battlefield:
         self, node_a: str, node_b: str, side_a: list[Unit], side_b: list[Unit], factor: float
     ) -> None:
         """One hour of fighting between two groups, recorded in the battles under way."""
-        now = self.model.time
+        now = self.model._time  # Model.time's value without its descriptor (hot)
         ka, kb, _civ = self.exchange(node_a, node_b, side_a, side_b, factor)
         for node, group, lost in ((node_a, side_a, ka), (node_b, side_b, kb)):
             battle = self.ongoing.get(node)
@@ -127,9 +122,8 @@ class Battlefield:
         b = sum([u.personnel for u in side_b])
         if a <= 0 or b <= 0 or factor <= 0:
             return 0.0, 0.0, 0.0
-        strength = m.unit_strength
-        ka = factor * sum([strength(u) for u in side_a]) / a
-        kb = factor * sum([strength(u) for u in side_b]) / b
+        ka = factor * m.group_strength(side_a) / a
+        kb = factor * m.group_strength(side_b) / b
         fort_w = p["combat.fortification_weight"]
         place_a, place_b = m.places[node_a], m.places[node_b]
         if place_a.controller == side_a[0].faction:

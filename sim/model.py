@@ -137,7 +137,6 @@ class ConflictModel(Situation, Recording, Model):
         self.initial = self.personnel_by_faction()
         self.reinforcements: dict[str, float] = defaultdict(float)
         self.losses: dict[str, float] = defaultdict(float)
-        self.losses_by_hour: dict[int, float] = defaultdict(float)
         self.fighter_losses = 0.0  # killed or wounded (surrenders are not), for the truce
         self.loss_events = 0  # calls of `inflict` (and surrenders): a strength may have changed
         self._decision_smap: tuple[int, dict] | None = None  # see decision_strength_map

@@ -58,7 +58,7 @@ class Civilians:
         m, p = self.model, self.model.p
         if place.population <= 0:
             return 0.0
-        self.last_fire[place.name] = m.time
+        self.last_fire[place.name] = m._time  # Model.time's value without its descriptor
         level = civ_fn.intensity(engaged_personnel, p["civilians.full_intensity_personnel"])
         events = int(rng.poisson(civ_fn.event_hazard(p["civilians.shelling_per_day"], level)))
         mean = p["civilians.harm_per_shelling"] * self.exposure(place)

@@ -61,6 +61,18 @@ class Situation:
             self._refresh_effectiveness(u, key)
         return u.personnel * u.eff
 
+    def group_strength(self: ConflictModel, units: list[Unit]) -> float:
+        """The summed `unit_strength` of `units`, in their order (inlined: an engagement asks
+        for both sides' every hour)."""
+        cover, version, none = self.air_cover, self._p_version, {}
+        total = []
+        for u in units:
+            key = (u.morale, u.supply, cover.get(u.faction, none).get(u.node, 0.0), version)
+            if u.eff_key != key:
+                self._refresh_effectiveness(u, key)
+            total.append(u.personnel * u.eff)
+        return sum(total)
+
     def _refresh_effectiveness(self: ConflictModel, u: Unit, key: tuple) -> None:
         """Recompute a unit's effectiveness for `key` = (morale, supply, air-support bonus from
         the sorties flown over its place, p_version)."""
@@ -289,6 +301,7 @@ class Situation:
         """Recompute what is kept up to date incrementally and assert it equals the kept state
         (the debug mode, `verify_caches`): occupancy against Mesa's cells, each unit's cached
         effectiveness against a fresh computation."""
+        assert self._time == self.time, "Mesa no longer keeps Model.time's value in _time"
         for node, cell in self.grid._cells.items():
             in_cell = [a for a in cell.agents if isinstance(a, Unit)]
             assert self.occupancy.get(node, []) == in_cell, f"occupancy of {node} at {self.time}"
@@ -335,11 +348,12 @@ class Situation:
         the hour's and the battlefield's ledgers of killed and wounded."""
         lost = killed + wounded
         self.loss_events += 1
-        self.battlefield.book(u.faction, killed, wounded)
+        bf = self.battlefield
+        bf.killed[u.faction] += killed  # Battlefield.book, inlined (tens of thousands a run)
+        bf.wounded[u.faction] += wounded
         u.personnel -= lost
         u.lost_this_hour += lost
         self.losses[u.faction] += lost
-        self.losses_by_hour[round(self.time)] += lost
         self.fighter_losses += lost
 
     def deaths_between(self: ConflictModel, start: float, end: float) -> float:
