@@ -317,8 +317,7 @@ class AirAsset(Agent):
     @staticmethod
     def _pick(pool: list[Unit], rng: np.random.Generator) -> Unit:
         """A target drawn in proportion to personnel (bigger formations are easier to find)."""
-        weights = np.array([u.personnel for u in pool])
-        return pool[int(rng.choice(len(pool), p=weights / weights.sum()))]
+        return pool[combat.weighted_index(rng, [u.personnel for u in pool])]
 
     def strike_now(self, pool: list[Unit], stream: str) -> tuple[float, float]:
         """One sortie at a unit of `pool` for a truce incident, which logs it (as a violation,

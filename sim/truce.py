@@ -24,6 +24,7 @@ from enum import Enum
 from typing import TYPE_CHECKING
 
 from sim.dynamics import ceasefire as cf
+from sim.dynamics.combat import weighted_index
 
 if TYPE_CHECKING:
     from sim.agents import Unit
@@ -65,7 +66,7 @@ class Truce:
         self.resumed: dict[tuple[str, str], float] = {}  # (sector, party) -> hour
         self.first_resumed: tuple[float, str, str] | None = None
         self.incidents: list[tuple[float, str, str, float]] = []  # hour, sector, party, severity
-        self._recent: dict[tuple[str, str], list[tuple[float, float]]] = defaultdict(list)
+        self._excitation: dict[tuple[str, str], cf.Excitation] = defaultdict(cf.Excitation)
         self.kinds: Counter[str] = Counter()
         self.violations = 0
         self.first_violation: float | None = None
@@ -111,7 +112,9 @@ class Truce:
         for party in self.parties:
             if (sector, party) in self.resumed:
                 state = TruceState.RESUMED
-            elif any(h > recent for h, _sev in self._recent.get((sector, party), ())):
+            elif (sector, party) in self._excitation and (
+                self._excitation[(sector, party)].last > recent
+            ):
                 state = TruceState.VIOLATED
             else:
                 state = TruceState.HOLDING
@@ -185,7 +188,6 @@ class Truce:
         decay_h = p["ceasefire.decay_days"] * 24.0
         mean_sev = _mean_severity(p)
         now = m.time
-        horizon = now - 10.0 * decay_h
         self.intensity_now = 0.0
         parties = sorted(self.parties)
         base = {
@@ -196,10 +198,9 @@ class Truce:
             if any((sector, f) in self.resumed for f in self.parties):
                 continue  # fire is open there: regular engagements, not incidents
             for party in parties:
-                past = self._recent[(sector, party)]
-                past[:] = [(h, sev) for h, sev in past if h > horizon]  # older ones add ~nothing
+                excite = self._excitation[(sector, party)]
                 lam = cf.intensity(
-                    base[party], rho, cf.excitation(now, past, branching, mean_sev, decay_h)
+                    base[party], rho, excite.per_hour(now, branching, mean_sev, decay_h)
                 )
                 self.intensity_now += lam
                 for _ in range(int(rng.poisson(lam))):
@@ -220,8 +221,7 @@ class Truce:
         if not options:
             return  # every unit of the party in contact complies: the incident does not happen
         node, target_node, enemy, km, shooters = options[int(rng.integers(len(options)))]
-        shares = [p[key] for _, _, key in INCIDENT_KINDS]
-        k = int(rng.choice(len(INCIDENT_KINDS), p=[s / sum(shares) for s in shares]))
+        k = weighted_index(rng, [p[key] for _, _, key in INCIDENT_KINDS])
         kind, severity, _ = INCIDENT_KINDS[k]
         hours = float(rng.exponential(p["ceasefire.incident_median_hours"] / math.log(2.0)))
         defenders = [u for u in m.units_at(target_node) if u.faction == enemy]
@@ -264,7 +264,7 @@ class Truce:
         """An incident onto the truce's books: its count by kind, the violations, and the
         excitation it adds to the party's future incidents in the sector (the Hawkes process)."""
         self.incidents.append((self.m.time, sector, party, severity))
-        self._recent[(sector, party)].append((self.m.time, severity))
+        self._excitation[(sector, party)].add(self.m.time, severity)
         self.kinds[kind] += 1
         self.record_violation()
 

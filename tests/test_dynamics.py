@@ -164,3 +164,33 @@ def test_civilian_intensity_pool_and_displacement_shares():
     assert civilians.displaced_share(1.0, 2.4, hours=24) == pytest.approx(1 - math.exp(-2.4))
     with pytest.raises(ValueError):
         civilians.intensity(10, 0)
+
+
+def test_two_rk4_substeps_an_hour_stay_within_1e5_of_a_side_of_a_fine_solution():
+    aimed, area, w, hw = 0.0008, 0.0042, 0.7, 0.5  # the defaults of config/parameters.yaml
+    worst = 0.0
+    for a in (1, 5, 50, 300, 2000, 10000):
+        for b in (1, 5, 50, 300, 2000, 10000):
+            for ka in (0.05, 0.5, 1.0, 3.0):
+                for kb in (0.05, 0.5, 1.0, 3.0):
+                    fine = combat.expected_losses(a, b, ka, kb, aimed, area, w, hw, substeps=256)
+                    used = combat.expected_losses(a, b, ka, kb, aimed, area, w, hw)
+                    for f, u, n in zip(fine, used, (a, b), strict=True):
+                        worst = max(worst, abs(f - u) / n)
+    assert worst < 1e-5
+    one = combat.expected_losses(1, 2000, 3.0, 1.0, aimed, area, w, hw, substeps=1)
+    fine = combat.expected_losses(1, 2000, 3.0, 1.0, aimed, area, w, hw, substeps=256)
+    assert abs(one[0] - fine[0]) > 1e-2  # one substep would not do: the bound above has teeth
+
+
+def test_weighted_index_draws_in_proportion_to_the_weights():
+    from scipy import stats
+
+    rng = np.random.default_rng(3)
+    weights = [5.0, 0.0, 1.0, 14.0]
+    counts = np.bincount([combat.weighted_index(rng, weights) for _ in range(20000)], minlength=4)
+    assert counts[1] == 0
+    expected = np.array(weights) / sum(weights) * counts.sum()
+    keep = expected > 0
+    assert stats.chisquare(counts[keep], expected[keep]).pvalue > 0.001
+    assert combat.weighted_index(np.random.default_rng(0), [2.0]) == 0

@@ -282,7 +282,7 @@ def _weekly_after(setup, overrides: dict, seeds: list[int]) -> np.ndarray:
     for seed in seeds:
         m = ConflictModel(setup, resolve_params(setup, overrides), seed=seed)
         m.run()
-        lost = sum(v for h, v in m.losses_by_hour.items() if h > 168)
+        lost = m.deaths_between(168, setup.scenario.hours)  # killed and wounded after 12 Jan
         out.append(lost / ((setup.scenario.hours - 168) / 168))
     return np.array(out)
 
@@ -324,3 +324,24 @@ def test_more_patron_leverage_never_raises_the_share_of_runs_with_offensives_res
     assert shares[0] >= shares[1] >= shares[2] == 0
     for low, high in itertools.pairwise(arms):  # per run too, on common numbers
         assert all(lo or not hi for lo, hi in zip(low, high, strict=True))
+
+
+@given(
+    times=st.lists(st.integers(0, 400), min_size=0, max_size=40),
+    sevs=st.lists(st.sampled_from([1.0, 2.0, 3.0]), min_size=40, max_size=40),
+    decay=st.floats(0.5, 200.0),
+)
+@settings(max_examples=150, deadline=None)
+def test_the_recursive_excitation_equals_the_sum_over_past_incidents(times, sevs, decay):
+    """The kept Hawkes sum (cf.Excitation) against cf.excitation over the whole history, hour
+    by hour, with incidents added at the hour they happen (after that hour's intensity)."""
+    history = sorted(zip(times, sevs[: len(times)], strict=True))
+    kept, past = cf.Excitation(), []
+    for hour in range(0, 420, 7):
+        for t, sev in history:
+            if hour - 7 < t <= hour:
+                kept.add(float(t), sev)
+                past.append((float(t), sev))
+        got = kept.per_hour(float(hour), 0.6, 1.7, decay)
+        want = cf.excitation(float(hour), past, 0.6, 1.7, decay)
+        assert got == pytest.approx(want, rel=1e-9, abs=1e-300)

@@ -58,6 +58,47 @@ def excitation(
     return branching / mean_severity * total / decay_hours
 
 
+class Excitation:
+    """The Hawkes sum of one sector and party kept by recursion: at each call, the total
+    sum(s_i * exp(-(now - t_i) / tau)) over incidents before `now`, decayed from the last call
+    instead of summed afresh (the exponential kernel is Markov: S(t + d) = S(t) * exp(-d / tau);
+    Ogata 1981). Equal to `excitation`'s sum over the same incidents up to rounding, at a cost
+    that does not grow with the number of past incidents. With a decay that changes between
+    calls (a scenario sets `ceasefire.decay_days`), the decay in force applies to the time since
+    the last call. Times in hours; `now` must not decrease from call to call."""
+
+    __slots__ = ("at", "last", "pending", "total")
+
+    def __init__(self) -> None:
+        self.at = 0.0
+        self.total = 0.0
+        self.pending: list[tuple[float, float]] = []  # incidents not yet folded into `total`
+        self.last = -math.inf  # hour of the latest incident
+
+    def add(self, hour: float, severity: float) -> None:
+        self.pending.append((hour, severity))
+        self.last = max(self.last, hour)
+
+    def per_hour(
+        self, now: float, branching: float, mean_severity: float, decay_hours: float
+    ) -> float:
+        """`excitation(now, incidents, ...)` over every incident added: offspring per hour."""
+        if decay_hours <= 0:
+            self.total, self.pending, self.at = 0.0, [], now
+            return 0.0
+        total = self.total * math.exp(-(now - self.at) / decay_hours) if self.total else 0.0
+        keep = []
+        for t, sev in self.pending:
+            if t < now:
+                total += sev * math.exp(-(now - t) / decay_hours)
+            else:  # at `now` itself: it excites from the next hour on
+                keep.append((t, sev))
+        self.total, self.pending, self.at = total, keep, now
+        if branching <= 0:
+            return 0.0
+        return branching / mean_severity * total / decay_hours
+
+
 def intensity(
     war_rate_per_day: float,
     rho: float,

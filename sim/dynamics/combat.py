@@ -17,6 +17,8 @@ forces grow (Bracken 1995; Fricker 1998; Hartley & Helmbold 1995; Lucas & Turkes
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import math
 from collections.abc import Sequence
 
@@ -47,12 +49,14 @@ def expected_losses(
     w: float,
     helmbold_w: float,
     dt: float = 1.0,
-    substeps: int = 4,
+    substeps: int = 2,
 ) -> tuple[float, float]:
     """Expected casualties of A and B over `dt` hours (RK4), never more than each side has.
 
-    The rates are `loss_rates`' with its constant factors (w * aimed * ka, ...) taken out of
-    the 16 evaluations: Python multiplies left to right, so each product is the same float."""
+    Two substeps an hour keep the error below 1e-5 of either side's size over sides of 1 to
+    10,000 and effectiveness 0.05 to 3 at the default rates (a side wiped out within the hour
+    is the worst case; one substep errs by up to 3% there), against 256 substeps
+    (tests/test_dynamics.py). The rates are `loss_rates`' with the constant factors taken out."""
     if a <= 0 or b <= 0:
         return 0.0, 0.0
     h = dt / substeps
@@ -119,6 +123,15 @@ def effectiveness(
     m = (floor + span * min(max(morale, 0.0), 1.0)) ** morale_exponent
     s = (floor + span * min(max(supply, 0.0), 1.0)) ** supply_exponent
     return firepower * m * s * (1.0 + air_bonus)
+
+
+def weighted_index(rng: np.random.Generator, weights: Sequence[float]) -> int:
+    """An index drawn in proportion to non-negative `weights` (positive total), from one
+    uniform draw: what `rng.choice(len(w), p=w / sum(w))` draws, without building arrays
+    (a tenth of its cost for a handful of weights)."""
+    cumulative = list(itertools.accumulate(weights))
+    i = bisect.bisect_right(cumulative, rng.random() * cumulative[-1])
+    return min(i, len(cumulative) - 1)
 
 
 def realise(rng: np.random.Generator, personnel: float, expected: float, noise: bool) -> float:
