@@ -148,6 +148,8 @@ class Battlefield:
     def _apply_losses(self, group: list[Unit], total: float, rng: Any, noise: bool) -> float:
         """Split a group's casualties into killed and wounded (`losses.killed_share`; whole
         people when drawn), then share each among its units by personnel; returns the killed."""
+        if total <= 0:  # nine in ten of a run's exchanges: nothing to split, nothing drawn
+            return 0.0
         m = self.model
         killed, wounded = combat.split_casualties(rng, total, m.p["losses.killed_share"], noise)
         weights = [u.personnel for u in group]
