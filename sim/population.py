@@ -61,12 +61,15 @@ class Civilians:
         self.last_fire[place.name] = m._time  # Model.time's value without its descriptor
         level = civ_fn.intensity(engaged_personnel, p["civilians.full_intensity_personnel"])
         events = int(rng.poisson(civ_fn.event_hazard(p["civilians.shelling_per_day"], level)))
-        mean = p["civilians.harm_per_shelling"] * self.exposure(place)
-        harm = sum(
-            civ_fn.heavy_tailed_harm(rng, mean, p["civilians.harm_dispersion"])
-            for _ in range(events)
-        )
-        killed = self.book(place, harm, rng)
+        killed = 0.0
+        if events:  # most hours of fire reach no one: nothing to draw or book
+            mean = p["civilians.harm_per_shelling"] * self.exposure(place)
+            harm = sum(
+                civ_fn.heavy_tailed_harm(rng, mean, p["civilians.harm_dispersion"])
+                for _ in range(events)
+            )
+            killed = self.book(place, harm, rng)
+        self.pool(place)  # the pool is set at first use, before anyone flees
         self._flee(place, level, rng)
         return killed
 
