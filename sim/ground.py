@@ -114,7 +114,16 @@ def morale_and_withdrawal(m: ConflictModel) -> None:
     """Morale after the hour's losses; units whose morale or odds break their faction's
     thresholds withdraw; local militias and cut-off broken units surrender."""
     p = m.p
-    smap = m.strength_map()  # one snapshot, so the order of units does not matter
+    # Only where two sides stand together, or a unit took losses, can anyone be in contact:
+    # strengths are summed there alone (elsewhere no unit has an enemy beside it).
+    hot: set[str] = set()
+    first: dict[str, str] = {}
+    least = m.min_personnel
+    for u in m._units:
+        active = u.personnel >= (1.0 if u.local else least)  # Unit.active, inlined
+        if u.lost_this_hour > 0 or (active and first.setdefault(u.node, u.faction) != u.faction):
+            hot.add(u.node)
+    smap = m.strength_map(hot)  # one snapshot, so the order of units does not matter
     others = {f: [s for g, s in smap.items() if g != f] for f in smap}  # in smap's order
     loss_s, supply_s = p["morale.loss_sensitivity"], p["morale.supply_sensitivity"]
     encircled_penalty, recovery = p["morale.encircled_penalty"], p["morale.recovery_per_hour"]
@@ -123,7 +132,7 @@ def morale_and_withdrawal(m: ConflictModel) -> None:
         if u.personnel <= 0:
             continue
         node = u.node
-        enemy = sum([s.get(node, 0.0) for s in others[u.faction]])
+        enemy = sum([s.get(node, 0.0) for s in others[u.faction]]) if node in hot else 0.0
         lost = u.lost_this_hour
         u.in_contact = enemy > 0 or lost > 0
         # No loss, supplied and not cut off: morale holds in contact, and at 1 out of it it

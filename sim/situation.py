@@ -92,12 +92,15 @@ class Situation:
             if (u.faction != faction if hostile else u.faction == faction)
         )
 
-    def strength_map(self: ConflictModel) -> StrengthMap:
-        """Effective strength of each faction at each node, computed once per decision."""
+    def strength_map(self: ConflictModel, nodes: set[str] | None = None) -> StrengthMap:
+        """Effective strength of each faction at each node (or only at `nodes`), in units'
+        creation order."""
         out: StrengthMap = {f: defaultdict(float) for f in self.factions}
         cover, version, least, none = self.air_cover, self._p_version, self.min_personnel, {}
         for u in self._units:
-            if u.personnel >= (1.0 if u.local else least):  # Unit.active, inlined
+            if u.personnel >= (1.0 if u.local else least) and (  # Unit.active, inlined
+                nodes is None or u.node in nodes
+            ):
                 # unit_strength, inlined: this runs for every unit several times an hour
                 key = (u.morale, u.supply, cover.get(u.faction, none).get(u.node, 0.0), version)
                 if u.eff_key != key:
