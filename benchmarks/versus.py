@@ -20,10 +20,9 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from trees import ROOT, check_model_from, checkout, env_for
 
 CHILD = r"""
 import json, sys, time
@@ -45,14 +44,12 @@ print(json.dumps({"seconds": best, "hours": setup.scenario.hours, "sim": sim.__f
 
 
 def time_one(tree: Path, scenario: Path, seed: int, runs: int = 1, clock: str = "wall") -> dict:
-    env = {**os.environ, "PYTHONPATH": str(tree)}
     out = subprocess.run(
         [sys.executable, "-c", CHILD, str(scenario), str(seed), str(runs), clock],
-        cwd=tree, env=env, capture_output=True, text=True, check=True,
+        cwd=tree, env=env_for(tree), capture_output=True, text=True, check=True,
     )  # fmt: skip
     res = json.loads(out.stdout.strip().splitlines()[-1])
-    if not Path(res["sim"]).resolve().is_relative_to(tree.resolve()):
-        raise RuntimeError(f"{tree} ran the model in {res['sim']}: not the tree asked for")
+    check_model_from(tree, res["sim"])
     return res
 
 
@@ -69,29 +66,17 @@ def main() -> None:
     )  # fmt: skip
     args = ap.parse_args()
     load_before = os.getloadavg()
-    with tempfile.TemporaryDirectory() as tmp:
-        old = Path(tmp) / "old"
-        subprocess.run(
-            ["git", "worktree", "add", "--detach", str(old), args.rev],
-            cwd=ROOT, check=True, capture_output=True,
-        )  # fmt: skip
-        try:
-            new_t, old_t, ratios, hours = [], [], [], 0
-            for r in range(args.rounds):
-                order = (
-                    [("new", ROOT), ("old", old)] if r % 2 == 0 else [("old", old), ("new", ROOT)]
-                )
-                got = {}
-                for name, tree in order:
-                    res = time_one(tree, tree / args.scenario, args.seed, args.runs, args.clock)
-                    got[name], hours = res["seconds"], res["hours"]
-                new_t.append(got["new"])
-                old_t.append(got["old"])
-                ratios.append(got["old"] / got["new"])
-        finally:
-            subprocess.run(
-                ["git", "worktree", "remove", "--force", str(old)], cwd=ROOT, check=False
-            )
+    with checkout(args.rev) as old:
+        new_t, old_t, ratios, hours = [], [], [], 0
+        for r in range(args.rounds):
+            order = [("new", ROOT), ("old", old)] if r % 2 == 0 else [("old", old), ("new", ROOT)]
+            got = {}
+            for name, tree in order:
+                res = time_one(tree, tree / args.scenario, args.seed, args.runs, args.clock)
+                got[name], hours = res["seconds"], res["hours"]
+            new_t.append(got["new"])
+            old_t.append(got["old"])
+            ratios.append(got["old"] / got["new"])
     load_after = os.getloadavg()
     new_ms, old_ms = 1000 * statistics.median(new_t), 1000 * statistics.median(old_t)
     print(
