@@ -9,7 +9,9 @@ of each side (after a warm-up run) in a fresh interpreter, the two sides back to
 alternating order, so both see the same machine; with `--runs k` each child times k replicates
 (new seeds) and reports its fastest, which takes out much of a shared machine's noise. Reports
 the medians in ms per run and µs per simulated hour, the median of the per-round ratios
-(other/this: how many times faster this tree is), and the load average before and after.
+(other/this: how many times faster this tree is), and the load average before and after; each
+child also times `runner.arrow_tables` on each replicate (the tables the CLI and sweeps build),
+reported the same way where both trees have it.
 """
 
 from __future__ import annotations
@@ -26,20 +28,27 @@ from trees import ROOT, check_model_from, checkout, env_for
 
 CHILD = r"""
 import json, sys, time
+from sim import runner
 from sim.config import load_scenario
 from sim.runner import ensemble_specs, resolve_params, run_one
+clock = time.process_time if sys.argv[4] == "cpu" else time.perf_counter
 setup = load_scenario(sys.argv[1])
 params = resolve_params(setup)
 runs = int(sys.argv[3])
 specs = ensemble_specs(runs + 1, int(sys.argv[2]))
 run_one(setup, specs[0], params)
-best = float("inf")
+best = tables = float("inf")
 for spec in specs[1:]:
-    t = time.process_time() if sys.argv[4] == "cpu" else time.perf_counter()
-    run_one(setup, spec, params)
-    best = min(best, (time.process_time() if sys.argv[4] == "cpu" else time.perf_counter()) - t)
+    t = clock()
+    out = run_one(setup, spec, params)
+    best = min(best, clock() - t)
+    if hasattr(runner, "arrow_tables"):  # the tables as the CLI and sweeps build them
+        t = clock()
+        runner.arrow_tables(setup, [out])
+        tables = min(tables, clock() - t)
 import sim
-print(json.dumps({"seconds": best, "hours": setup.scenario.hours, "sim": sim.__file__}))
+print(json.dumps({"seconds": best, "tables": tables if tables < float("inf") else None,
+                  "hours": setup.scenario.hours, "sim": sim.__file__}))
 """
 
 
@@ -68,12 +77,15 @@ def main() -> None:
     load_before = os.getloadavg()
     with checkout(args.rev) as old:
         new_t, old_t, ratios, hours = [], [], [], 0
+        tables: dict[str, list[float]] = {"new": [], "old": []}
         for r in range(args.rounds):
             order = [("new", ROOT), ("old", old)] if r % 2 == 0 else [("old", old), ("new", ROOT)]
             got = {}
             for name, tree in order:
                 res = time_one(tree, tree / args.scenario, args.seed, args.runs, args.clock)
                 got[name], hours = res["seconds"], res["hours"]
+                if res.get("tables") is not None:
+                    tables[name].append(res["tables"])
             new_t.append(got["new"])
             old_t.append(got["old"])
             ratios.append(got["old"] / got["new"])
@@ -89,6 +101,10 @@ def main() -> None:
     )
     print(f"  speed-up {args.rev}/this: median of rounds {statistics.median(ratios):.2f} "
           f"(min {min(ratios):.2f}, max {max(ratios):.2f})")  # fmt: skip
+    if tables["new"] and tables["old"]:
+        new_tb, old_tb = (1000 * statistics.median(tables[k]) for k in ("new", "old"))
+        print(f"  building its tables (runner.arrow_tables): this tree {new_tb:.1f} ms, "
+              f"{args.rev} {old_tb:.1f} ms, {old_tb / new_tb:.2f}x (medians of rounds)")  # fmt: skip
     print(
         f"  load average before {load_before[0]:.2f} {load_before[1]:.2f}, "
         f"after {load_after[0]:.2f} {load_after[1]:.2f}"
