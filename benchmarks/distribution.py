@@ -40,7 +40,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -262,11 +261,6 @@ def _print(rows: list[Row]) -> None:
                 print("  ".join(str(x).ljust(w) for x, w in zip(line, widths, strict=True)))
 
 
-def _children_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
-
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--rev", default="HEAD", help="side A: a commit (default HEAD)")
@@ -291,7 +285,7 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:
         print(f"distribution.py: {exc}", file=sys.stderr)
         return 2
-    load_before, wall, cpu = os.getloadavg(), time.perf_counter(), _children_cpu()
+    load_before, wall = os.getloadavg(), time.perf_counter()
     rows: list[Row] = []
     with ExitStack() as stack, tempfile.TemporaryDirectory() as tmp:
         tree_a = stack.enter_context(checkout(args.rev))
@@ -311,7 +305,7 @@ def main(argv: list[str] | None = None) -> int:
                     return 2
             rows.extend(compare(*sides, scenario=name, seed=1000 * k))
     moved = judge(rows, args.alpha)
-    wall, cpu, load_after = time.perf_counter() - wall, _children_cpu() - cpu, os.getloadavg()
+    wall, load_after = time.perf_counter() - wall, os.getloadavg()
     facts = {
         "a": {"rev": args.rev, "commit": label_a, "seed": args.seed},
         "b": {"rev": args.rev_b or "working tree", "commit": label_b, "seed": seed_b},
@@ -321,7 +315,6 @@ def main(argv: list[str] | None = None) -> int:
         "alpha": args.alpha,
         "correction": "Holm-Bonferroni over all tests",
         "wall_seconds": round(wall, 1),
-        "cpu_seconds_children": round(cpu, 1),
         "load_average_before": load_before,
         "load_average_after": load_after,
         "moved": moved,
@@ -338,7 +331,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{'; '.join(f'{r.scenario} {r.outcome} ({r.test})' for r in failed) or 'none'}"
     )
     print(
-        f"{wall:.0f} s wall, {cpu:.0f} s CPU in the runs; load average "
+        f"{wall:.0f} s wall; load average "
         f"{load_before[0]:.2f} {load_before[1]:.2f} before, {load_after[0]:.2f} {load_after[1]:.2f} after"
     )
     if args.json:
