@@ -9,7 +9,9 @@ of each side (after a warm-up run) in a fresh interpreter, the two sides back to
 alternating order, so both see the same machine; with `--runs k` each child times k replicates
 (new seeds) and reports its fastest, which takes out much of a shared machine's noise. Reports
 the medians in ms per run and µs per simulated hour, the median of the per-round ratios
-(other/this: how many times faster this tree is), and the load average before and after.
+(other/this: how many times faster this tree is), and the load average before and after; each
+child also times `runner.arrow_tables` on each replicate (the tables the CLI and sweeps build),
+reported the same way where both trees have it.
 """
 
 from __future__ import annotations
@@ -20,39 +22,43 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from trees import ROOT, check_model_from, checkout, env_for
 
 CHILD = r"""
 import json, sys, time
+from sim import runner
 from sim.config import load_scenario
 from sim.runner import ensemble_specs, resolve_params, run_one
+clock = time.process_time if sys.argv[4] == "cpu" else time.perf_counter
 setup = load_scenario(sys.argv[1])
 params = resolve_params(setup)
 runs = int(sys.argv[3])
 specs = ensemble_specs(runs + 1, int(sys.argv[2]))
 run_one(setup, specs[0], params)
-best = float("inf")
+best = tables = float("inf")
 for spec in specs[1:]:
-    t = time.process_time() if sys.argv[4] == "cpu" else time.perf_counter()
-    run_one(setup, spec, params)
-    best = min(best, (time.process_time() if sys.argv[4] == "cpu" else time.perf_counter()) - t)
+    t = clock()
+    out = run_one(setup, spec, params)
+    best = min(best, clock() - t)
+    if hasattr(runner, "arrow_tables"):  # the tables as the CLI and sweeps build them
+        t = clock()
+        runner.arrow_tables(setup, [out])
+        tables = min(tables, clock() - t)
 import sim
-print(json.dumps({"seconds": best, "hours": setup.scenario.hours, "sim": sim.__file__}))
+print(json.dumps({"seconds": best, "tables": tables if tables < float("inf") else None,
+                  "hours": setup.scenario.hours, "sim": sim.__file__}))
 """
 
 
 def time_one(tree: Path, scenario: Path, seed: int, runs: int = 1, clock: str = "wall") -> dict:
-    env = {**os.environ, "PYTHONPATH": str(tree)}
     out = subprocess.run(
         [sys.executable, "-c", CHILD, str(scenario), str(seed), str(runs), clock],
-        cwd=tree, env=env, capture_output=True, text=True, check=True,
+        cwd=tree, env=env_for(tree), capture_output=True, text=True, check=True,
     )  # fmt: skip
     res = json.loads(out.stdout.strip().splitlines()[-1])
-    if not Path(res["sim"]).resolve().is_relative_to(tree.resolve()):
-        raise RuntimeError(f"{tree} ran the model in {res['sim']}: not the tree asked for")
+    check_model_from(tree, res["sim"])
     return res
 
 
@@ -69,29 +75,20 @@ def main() -> None:
     )  # fmt: skip
     args = ap.parse_args()
     load_before = os.getloadavg()
-    with tempfile.TemporaryDirectory() as tmp:
-        old = Path(tmp) / "old"
-        subprocess.run(
-            ["git", "worktree", "add", "--detach", str(old), args.rev],
-            cwd=ROOT, check=True, capture_output=True,
-        )  # fmt: skip
-        try:
-            new_t, old_t, ratios, hours = [], [], [], 0
-            for r in range(args.rounds):
-                order = (
-                    [("new", ROOT), ("old", old)] if r % 2 == 0 else [("old", old), ("new", ROOT)]
-                )
-                got = {}
-                for name, tree in order:
-                    res = time_one(tree, tree / args.scenario, args.seed, args.runs, args.clock)
-                    got[name], hours = res["seconds"], res["hours"]
-                new_t.append(got["new"])
-                old_t.append(got["old"])
-                ratios.append(got["old"] / got["new"])
-        finally:
-            subprocess.run(
-                ["git", "worktree", "remove", "--force", str(old)], cwd=ROOT, check=False
-            )
+    with checkout(args.rev) as old:
+        new_t, old_t, ratios, hours = [], [], [], 0
+        tables: dict[str, list[float]] = {"new": [], "old": []}
+        for r in range(args.rounds):
+            order = [("new", ROOT), ("old", old)] if r % 2 == 0 else [("old", old), ("new", ROOT)]
+            got = {}
+            for name, tree in order:
+                res = time_one(tree, tree / args.scenario, args.seed, args.runs, args.clock)
+                got[name], hours = res["seconds"], res["hours"]
+                if res.get("tables") is not None:
+                    tables[name].append(res["tables"])
+            new_t.append(got["new"])
+            old_t.append(got["old"])
+            ratios.append(got["old"] / got["new"])
     load_after = os.getloadavg()
     new_ms, old_ms = 1000 * statistics.median(new_t), 1000 * statistics.median(old_t)
     print(
@@ -104,6 +101,10 @@ def main() -> None:
     )
     print(f"  speed-up {args.rev}/this: median of rounds {statistics.median(ratios):.2f} "
           f"(min {min(ratios):.2f}, max {max(ratios):.2f})")  # fmt: skip
+    if tables["new"] and tables["old"]:
+        new_tb, old_tb = (1000 * statistics.median(tables[k]) for k in ("new", "old"))
+        print(f"  building its tables (runner.arrow_tables): this tree {new_tb:.1f} ms, "
+              f"{args.rev} {old_tb:.1f} ms, {old_tb / new_tb:.2f}x (medians of rounds)")  # fmt: skip
     print(
         f"  load average before {load_before[0]:.2f} {load_before[1]:.2f}, "
         f"after {load_after[0]:.2f} {load_after[1]:.2f}"

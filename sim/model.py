@@ -101,10 +101,7 @@ class ConflictModel(Situation, Recording, Model):
             if km <= self.p["combat.max_fire_km"]
         )
         self._callbacks: list[functools.partial] = []
-        self.rows_timeseries: list[dict] = []
-        self.rows_control: list[dict] = []
-        self.rows_units: list[dict] = []
-        self.rows_events: list[dict] = []
+        self.start_recording()
 
         self.places: dict[str, Place] = {
             name: Place(self, self.grid._cells[name], name, attrs)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from sim.columns import Columns
 from sim.fronts import front_position
 
 if TYPE_CHECKING:
@@ -24,8 +25,27 @@ def slug(name: str) -> str:
     return "".join(c if c.isalnum() else "_" for c in name.lower()).strip("_")
 
 
+EVENT_COLUMNS = (
+    "run_id", "hour", "kind", "detail", "place", "sector", "factions", "casualties",
+    "civilian_casualties", "duration_hours", "text",
+)  # fmt: skip
+CONTROL_COLUMNS = ("run_id", "hour", "place", "controller")
+UNIT_COLUMNS = (
+    "run_id", "hour", "unit", "name", "faction", "place", "lat", "lon", "personnel", "morale",
+    "supply", "posture",
+)  # fmt: skip
+
+
 class Recording:
-    """Rows of the output tables, appended as the run goes."""
+    """The output tables, appended column by column as the run goes (`sim.columns`)."""
+
+    def start_recording(self: ConflictModel) -> None:
+        """Empty tables: `rows_timeseries` (its columns follow the factions and sectors),
+        `rows_control`, `rows_units`, `rows_events`."""
+        self.rows_timeseries = Columns()
+        self.rows_control = Columns(CONTROL_COLUMNS)
+        self.rows_units = Columns(UNIT_COLUMNS)
+        self.rows_events = Columns(EVENT_COLUMNS)
 
     def log(
         self: ConflictModel, kind: str, place: str, factions: str, casualties: float, text: str,
@@ -33,21 +53,10 @@ class Recording:
     ) -> None:  # fmt: skip
         """One row of events.parquet; `detail` refines the kind (an incident's kind, a probe)."""
         h = self.time if hour is None else hour
-        self.rows_events.append(
-            {
-                "run_id": self.run_id,
-                "hour": float(h),
-                "kind": kind,
-                "detail": detail,
-                "place": place,
-                "sector": self.sector_of.get(place, ""),
-                "factions": factions,
-                "casualties": float(casualties),
-                "civilian_casualties": float(civilian),
-                "duration_hours": float(duration),
-                "text": text,
-            }
-        )
+        self.rows_events.add(
+            self.run_id, float(h), kind, detail, place, self.sector_of.get(place, ""), factions,
+            float(casualties), float(civilian), float(duration), text,
+        )  # fmt: skip
 
     def front_km(self: ConflictModel) -> float:
         """The front along the theater's `front_axis` (km from its first place)."""
@@ -95,19 +104,25 @@ class Recording:
         for name in self.sectors:
             row[f"truce_{name}"] = self.truce.sector_state(name).value
         self.rows_timeseries.append(row)
-        for name, place in self.places.items():
-            self.rows_control.append(
-                {"run_id": self.run_id, "hour": h, "place": name, "controller": place.status}
-            )
-        for u in self.units:
-            lat, lon = self._unit_position(u)
-            self.rows_units.append(
-                {
-                    "run_id": self.run_id, "hour": h, "unit": u.uid, "name": u.name, "faction": u.faction,
-                    "place": u.node, "lat": lat, "lon": lon, "personnel": u.personnel,
-                    "morale": u.morale, "supply": u.supply, "posture": u.posture.value,
-                }
-            )  # fmt: skip
+        n = len(self.places)
+        self.rows_control.extend(
+            {
+                "run_id": [self.run_id] * n, "hour": [h] * n, "place": list(self.places),
+                "controller": [place.status for place in self.places.values()],
+            }
+        )  # fmt: skip
+        units = self.units
+        n = len(units)
+        lat, lon = zip(*map(self._unit_position, units), strict=True) if units else ((), ())
+        self.rows_units.extend(
+            {
+                "run_id": [self.run_id] * n, "hour": [h] * n, "unit": [u.uid for u in units],
+                "name": [u.name for u in units], "faction": [u.faction for u in units],
+                "place": [u.node for u in units], "lat": lat, "lon": lon,
+                "personnel": [u.personnel for u in units], "morale": [u.morale for u in units],
+                "supply": [u.supply for u in units], "posture": [u.posture.value for u in units],
+            }
+        )  # fmt: skip
 
     def _unit_position(self: ConflictModel, u: Unit) -> tuple[float, float]:
         here = self.places[u.node]
@@ -123,12 +138,13 @@ class Recording:
         for name in self.key_places:
             out[f"controller_end_{slug(name)}"] = self.places[name].status
             out[f"{slug(name)}_captured_at"] = self.captured_at.get(name, np.nan)
-        fronts = [r["front_km"] for r in self.rows_timeseries]
+        sampled = self.rows_timeseries.data
+        fronts = sampled["front_km"]
         out["front_km_end"] = self.front_km()
         out["front_km_min"] = float(min(fronts))
         out["front_km_max"] = float(max(fronts))
         for name, km in self.sector_fronts().items():
-            series = [r[f"front_km_{name}"] for r in self.rows_timeseries]
+            series = sampled[f"front_km_{name}"]
             out[f"front_km_end_{name}"] = km
             out[f"front_km_min_{name}"] = float(min(series))
             out[f"front_km_max_{name}"] = float(max(series))

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from sim.columns import Columns
 from sim.config import Setup
 from sim.errors import InputError, Problem
 from sim.network import RoadNetwork, build_network
@@ -45,11 +46,18 @@ class RunSpec:
 
 @dataclass
 class RunOutput:
+    """One run's summary row and its tables (rows as dicts are taken too, and kept as columns)."""
+
     summary: dict[str, Any]
-    timeseries: list[dict]
-    control: list[dict]
-    units: list[dict]
-    events: list[dict]
+    timeseries: Columns
+    control: Columns
+    units: Columns
+    events: Columns
+
+    def __post_init__(self) -> None:
+        for name in TABLES[1:]:
+            if not isinstance(rows := getattr(self, name), Columns):
+                setattr(self, name, Columns.from_rows(rows))
 
 
 _NETWORKS: dict[tuple[str, str], RoadNetwork] = {}
@@ -142,7 +150,8 @@ def arrow_tables(setup: Setup, outputs: Iterable[RunOutput]) -> dict[str, pa.Tab
     start = pd.Timestamp(setup.scenario.start).tz_convert(setup.theater.tzinfo())
     out = {"runs": _arrow([o.summary for o in outputs])}
     for name in TABLES[1:]:
-        table = _arrow([r for o in outputs for r in getattr(o, name)])
+        columns = Columns.concat(getattr(o, name) for o in outputs)
+        table = pa.table({k: _column(k, values) for k, values in columns.items()})
         if table.num_rows:
             table = table.sort_by([(key, "ascending") for key in _SORT_KEYS[name]])  # stable
             hours = table.column("hour").to_numpy()
