@@ -12,6 +12,8 @@ single: one replicate of `ceasefire_jan12` (1,344 simulated hours) against an em
     the two alternate for `--rounds` rounds after a warm-up, each with a new replicate seed.
 cli: `conflict-sim run scenarios/ceasefire_jan12.yaml -n 1 --no-report` as a whole process
     against `python -c "import mesa"` as a whole process, alternating for `--rounds` rounds.
+    Wall time and CPU time (user + sys, from getrusage of the children) of each, and the
+    ratio of each clock: CPU time moves less when other work shares the cores.
 sweep: `run_sweep` of `--runs` full-length runs of `ceasefire_jan12` (one design point,
     `--runs` replicates, all tables written) on `--workers` workers, in runs/s from the call to
     its return (pool start included), extrapolated linearly to 10,000 runs.
@@ -24,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -111,17 +114,27 @@ def single(rounds: int) -> None:
 LAUNCH = "import sys; from sim.cli import app; sys.argv[0] = 'conflict-sim'; app()"
 
 
-def _time(cmd: list[str], tree: Path) -> float:
+def _time(cmd: list[str], tree: Path) -> tuple[float, float]:
+    """Wall seconds and CPU seconds (user + sys) of `cmd` as a whole process.
+
+    CPU time is read from `getrusage(RUSAGE_CHILDREN)` before and after: the child is waited
+    for, so the difference is its own (and its children's) CPU time. It moves less than wall
+    time when other work shares the cores."""
     env = {**os.environ, "PYTHONPATH": str(tree)}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t = time.perf_counter()
     subprocess.run(cmd, cwd=tree, env=env, check=True, capture_output=True)
-    return time.perf_counter() - t
+    wall = time.perf_counter() - t
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu
 
 
 def cli(rounds: int, tree: Path) -> None:
     before = load()
     exe = sys.executable
-    runs, imports, ratios = [], [], []
+    wall: dict[str, list[float]] = {"run": [], "mesa": []}
+    cpu: dict[str, list[float]] = {"run": [], "mesa": []}
     with tempfile.TemporaryDirectory() as tmp:
         for r in range(rounds):
             out = Path(tmp) / f"r{r}"
@@ -139,17 +152,21 @@ def cli(rounds: int, tree: Path) -> None:
                 str(out),
             ]
             pair = [("run", run), ("mesa", [exe, "-c", "import mesa"])]
-            got = {name: _time(cmd, tree) for name, cmd in (pair if r % 2 else pair[::-1])}
-            runs.append(got["run"])
-            imports.append(got["mesa"])
-            ratios.append(got["run"] / got["mesa"])
+            for name, cmd in pair if r % 2 else pair[::-1]:
+                w, c = _time(cmd, tree)
+                wall[name].append(w)
+                cpu[name].append(c)
+    med = statistics.median
     print(f"whole processes, {rounds} rounds, sim from {tree}; load {before} before")
-    print(f"  conflict-sim run ceasefire_jan12 -n 1 --no-report : {statistics.median(runs):.2f} s")
-    print(
-        f"  python -c 'import mesa'                           : {statistics.median(imports):.2f} s"
-    )
-    print(f"  ratio: {statistics.median(ratios):.2f}x median of rounds "
-          f"({min(ratios):.2f}-{max(ratios):.2f}); load {load()} after")  # fmt: skip
+    print("                                                      wall      CPU (user+sys)")
+    for name, label in (("run", "conflict-sim run ceasefire_jan12 -n 1 --no-report"),
+                        ("mesa", "python -c 'import mesa'")):  # fmt: skip
+        print(f"  {label:<50}: {med(wall[name]):5.2f} s   {med(cpu[name]):5.2f} s")
+    for clock, times in (("wall", wall), ("CPU ", cpu)):
+        ratios = [a / b for a, b in zip(times["run"], times["mesa"], strict=True)]
+        print(f"  ratio, {clock}: {med(ratios):.2f}x median of rounds "
+              f"({min(ratios):.2f}-{max(ratios):.2f})")  # fmt: skip
+    print(f"  load {load()} after")
 
 
 def sweep(runs: int, workers: int) -> None:
