@@ -111,7 +111,7 @@ def single(rounds: int) -> None:
 
 
 # What the `conflict-sim` script runs, with the tree to take `sim` from on PYTHONPATH.
-LAUNCH = "import sys; from sim.cli import app; sys.argv[0] = 'conflict-sim'; app()"
+LAUNCH = "import sys; from sim.cli import main; sys.argv[0] = 'conflict-sim'; main()"
 
 
 def _time(cmd: list[str], tree: Path) -> tuple[float, float]:
