@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/speed.py single --rounds 7     # a replicate vs an empty Mesa model
     .venv/bin/python benchmarks/speed.py cli --rounds 5        # `conflict-sim run -n 1` vs import mesa
     .venv/bin/python benchmarks/speed.py cli --tree /tmp/old   # the same for another checkout
+    .venv/bin/python benchmarks/speed.py cli --compile        # with sim's bytecode cached
     .venv/bin/python benchmarks/speed.py sweep --runs 40       # 2-worker throughput -> 10,000 runs
 
 single: one replicate of `ceasefire_jan12` (1,344 simulated hours) against an empty Mesa model
@@ -14,6 +15,7 @@ cli: `conflict-sim run scenarios/ceasefire_jan12.yaml -n 1 --no-report` as a who
     against `python -c "import mesa"` as a whole process, alternating for `--rounds` rounds.
     Wall time and CPU time (user + sys, from getrusage of the children) of each, and the
     ratio of each clock: CPU time moves less when other work shares the cores.
+    `--compile` writes the tree's bytecode first (see `compile_tree`).
 sweep: `run_sweep` of `--runs` full-length runs of `ceasefire_jan12` (one design point,
     `--runs` replicates, all tables written) on `--workers` workers, in runs/s from the call to
     its return (pool start included), extrapolated linearly to 10,000 runs.
@@ -130,7 +132,29 @@ def _time(cmd: list[str], tree: Path) -> tuple[float, float]:
     return wall, cpu
 
 
-def cli(rounds: int, tree: Path) -> None:
+def bytecode_state(tree: Path) -> str:
+    """How many of the tree's `sim` modules have bytecode cached beside them (__pycache__)."""
+    from importlib.util import cache_from_source
+
+    sources = sorted((tree / "sim").rglob("*.py"))
+    cached = sum(Path(cache_from_source(str(f))).is_file() for f in sources)
+    return f"{cached} of {len(sources)} sim modules have cached bytecode"
+
+
+def compile_tree(tree: Path) -> None:
+    """Write bytecode for the tree's `sim` package, as an installed or once-run copy has it.
+
+    Where PYTHONDONTWRITEBYTECODE is set (as on the machine these numbers come from) and
+    nothing compiled the sources, every process compiles the ~45 modules a run imports; Python
+    still reads bytecode that exists, so compiling once measures what a user's copy does."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(tree / "sim")], env=env,
+                   check=True, stdout=subprocess.DEVNULL)  # fmt: skip
+
+
+def cli(rounds: int, tree: Path, compiled: bool = False) -> None:
+    if compiled:
+        compile_tree(tree)
     before = load()
     exe = sys.executable
     wall: dict[str, list[float]] = {"run": [], "mesa": []}
@@ -158,6 +182,8 @@ def cli(rounds: int, tree: Path) -> None:
                 cpu[name].append(c)
     med = statistics.median
     print(f"whole processes, {rounds} rounds, sim from {tree}; load {before} before")
+    print(f"  {bytecode_state(tree)}{' (compiled by --compile)' if compiled else ''}; "
+          f"PYTHONDONTWRITEBYTECODE={os.environ.get('PYTHONDONTWRITEBYTECODE', '')!r}")  # fmt: skip
     print("                                                      wall      CPU (user+sys)")
     for name, label in (("run", "conflict-sim run ceasefire_jan12 -n 1 --no-report"),
                         ("mesa", "python -c 'import mesa'")):  # fmt: skip
@@ -198,11 +224,16 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=1000, help="sweep: runs (the issue: 1,000)")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--tree", type=Path, default=ROOT, help="cli: the source tree to run")
+    ap.add_argument(
+        "--compile",
+        action="store_true",
+        help="cli: write the tree's bytecode first (__pycache__), as a user's copy has it",
+    )
     args = ap.parse_args()
     if args.what == "single":
         single(args.rounds)
     elif args.what == "cli":
-        cli(args.rounds, args.tree.resolve())
+        cli(args.rounds, args.tree.resolve(), args.compile)
     else:
         sweep(args.runs, args.workers)
 
