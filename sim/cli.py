@@ -140,6 +140,9 @@ def main() -> None:
     """
     import gc
 
+    import sim.commands
+
+    sim.commands.PROGRAM = True
     try:
         app()
     finally:

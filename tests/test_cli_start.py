@@ -173,3 +173,21 @@ def test_summary_of_nullable_and_arrow_backed_columns():
     assert got.loc["a", "shares"] == "in 2 of 3 runs"
     assert got.loc["b", "shares"] == "x 50%, y 50%"
     assert got.loc["c", "p95"] == float(runs["c"].quantile(0.95))
+
+
+def test_imports_are_frozen_only_in_the_program(monkeypatch):
+    """`settle_imports` freezes the heap in the `conflict-sim` program only: called in-process
+    (tests, notebooks) it must leave the collector alone, or their garbage would live for ever."""
+    import gc
+
+    import sim.commands
+
+    before = gc.get_freeze_count()
+    sim.commands.settle_imports()
+    assert gc.get_freeze_count() == before
+    monkeypatch.setattr(sim.commands, "PROGRAM", True)
+    try:
+        sim.commands.settle_imports()
+        assert gc.get_freeze_count() > before
+    finally:
+        gc.unfreeze()

@@ -178,7 +178,11 @@ def run(
     quiet: Annotated[bool, typer.Option(help="No progress bar")] = False,
 ) -> None:
     """Run a scenario's replicates and write the results folder."""
+    import sim.model  # noqa: F401  (imported before settle_imports, to be frozen with the rest)
     from sim import api
+    from sim.commands import settle_imports
+
+    settle_imports()
 
     folder, tables = api.run_to_folder(
         scenario_file(scenario), replicates=replicates, seed=seed, out=out, set_items=set_ or [],
