@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -191,3 +192,32 @@ def test_imports_are_frozen_only_in_the_program(monkeypatch):
         assert gc.get_freeze_count() > before
     finally:
         gc.unfreeze()
+
+
+REPEATED = """\
+a:
+  - x: 1
+    y: [1, 2]
+  - x: 2
+    z: {p: 1, q: 2, p: 3}
+b: 1
+c:
+  d: 1
+  d: 2
+"""
+
+
+@pytest.mark.parametrize("text", [REPEATED, REPEATED.replace("b: 1", "b: 1  # Q&A")])
+def test_a_repeated_key_is_found_alike_with_or_without_anchors(tmp_path, text):
+    """A text without `&` is checked as a tree (no aliases are possible): the same first
+    repeated key, in file order, as the walk that follows aliases reports."""
+    from sim.errors import InputError
+    from sim.yamlsource import load_yaml
+
+    path = tmp_path / "doc.yaml"
+    path.write_text(text)
+    with pytest.raises(InputError) as exc:
+        load_yaml(path)
+    (problem,) = exc.value.problems
+    assert (problem.line, problem.col, problem.field) == (5, 21, "a.1.z.p")
+    assert "repeated key 'p' (first given at line 5, column 9)" in problem.message
