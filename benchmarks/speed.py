@@ -4,6 +4,7 @@
     .venv/bin/python benchmarks/speed.py cli --rounds 5        # `conflict-sim run -n 1` vs import mesa
     .venv/bin/python benchmarks/speed.py cli --tree /tmp/old   # the same for another checkout
     .venv/bin/python benchmarks/speed.py cli --compile        # with sim's bytecode cached
+    .venv/bin/python benchmarks/speed.py cli --versus /tmp/old # and another checkout, same rounds
     .venv/bin/python benchmarks/speed.py sweep --runs 40       # 2-worker throughput -> 10,000 runs
 
 single: one replicate of `ceasefire_jan12` (1,344 simulated hours) against an empty Mesa model
@@ -152,46 +153,49 @@ def compile_tree(tree: Path) -> None:
                    check=True, stdout=subprocess.DEVNULL)  # fmt: skip
 
 
-def cli(rounds: int, tree: Path, compiled: bool = False) -> None:
+def cli(rounds: int, tree: Path, compiled: bool = False, versus: Path | None = None) -> None:
+    """`conflict-sim run` of `tree` (and of `versus`, another checkout, in the same rounds)
+    against `python -c "import mesa"`, each a whole process, in an order that turns each round."""
+    trees = {"run": tree} | ({"versus": versus} if versus is not None else {})
     if compiled:
-        compile_tree(tree)
+        for t in trees.values():
+            compile_tree(t)
     before = load()
     exe = sys.executable
-    wall: dict[str, list[float]] = {"run": [], "mesa": []}
-    cpu: dict[str, list[float]] = {"run": [], "mesa": []}
+    names = [*trees, "mesa"]
+    wall: dict[str, list[float]] = {name: [] for name in names}
+    cpu: dict[str, list[float]] = {name: [] for name in names}
     with tempfile.TemporaryDirectory() as tmp:
         for r in range(rounds):
-            out = Path(tmp) / f"r{r}"
-            scenario = tree / "scenarios" / SCENARIO.name
-            run = [
-                exe,
-                "-c",
-                LAUNCH,
-                "run",
-                str(scenario),
-                "-n",
-                "1",
-                "--no-report",
-                "--out",
-                str(out),
-            ]
-            pair = [("run", run), ("mesa", [exe, "-c", "import mesa"])]
-            for name, cmd in pair if r % 2 else pair[::-1]:
-                w, c = _time(cmd, tree)
+            cmds = {}
+            for name, t in trees.items():
+                scenario = t / "scenarios" / SCENARIO.name
+                out = Path(tmp) / f"{name}{r}"
+                cmds[name] = ([exe, "-c", LAUNCH, "run", str(scenario), "-n", "1", "--no-report",
+                               "--out", str(out)], t)  # fmt: skip
+            cmds["mesa"] = ([exe, "-c", "import mesa"], tree)
+            order = names[r % len(names) :] + names[: r % len(names)]
+            for name in order if r % 2 else order[::-1]:
+                w, c = _time(*cmds[name])
                 wall[name].append(w)
                 cpu[name].append(c)
     med = statistics.median
-    print(f"whole processes, {rounds} rounds, sim from {tree}; load {before} before")
-    print(f"  {bytecode_state(tree)}{' (compiled by --compile)' if compiled else ''}; "
-          f"PYTHONDONTWRITEBYTECODE={os.environ.get('PYTHONDONTWRITEBYTECODE', '')!r}")  # fmt: skip
-    print("                                                      wall      CPU (user+sys)")
-    for name, label in (("run", "conflict-sim run ceasefire_jan12 -n 1 --no-report"),
-                        ("mesa", "python -c 'import mesa'")):  # fmt: skip
-        print(f"  {label:<50}: {med(wall[name]):5.2f} s   {med(cpu[name]):5.2f} s")
-    for clock, times in (("wall", wall), ("CPU ", cpu)):
-        ratios = [a / b for a, b in zip(times["run"], times["mesa"], strict=True)]
-        print(f"  ratio, {clock}: {med(ratios):.2f}x median of rounds "
-              f"({min(ratios):.2f}-{max(ratios):.2f})")  # fmt: skip
+    print(f"whole processes, {rounds} rounds; load {before} before")
+    labels = {"run": f"conflict-sim run ... ({tree})", "mesa": "python -c 'import mesa'"}
+    if versus is not None:
+        labels["versus"] = f"conflict-sim run ... ({versus})"
+    for t in trees.values():
+        print(f"  {t}: {bytecode_state(t)}{' (compiled by --compile)' if compiled else ''}")
+    print(f"  PYTHONDONTWRITEBYTECODE={os.environ.get('PYTHONDONTWRITEBYTECODE', '')!r}; "
+          "`run` is `-n 1 --no-report` of ceasefire_jan12")  # fmt: skip
+    print(f"  {'':<56}  wall      CPU (user+sys)")
+    for name in names:
+        print(f"  {labels[name]:<56}: {med(wall[name]):5.2f} s   {med(cpu[name]):5.2f} s")
+    for name in trees:
+        for clock, times in (("wall", wall), ("CPU ", cpu)):
+            ratios = [a / b for a, b in zip(times[name], times["mesa"], strict=True)]
+            print(f"  {name:<6} / import mesa, {clock}: {med(ratios):.2f}x median of rounds "
+                  f"({min(ratios):.2f}-{max(ratios):.2f})")  # fmt: skip
     print(f"  load {load()} after")
 
 
@@ -225,6 +229,9 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--tree", type=Path, default=ROOT, help="cli: the source tree to run")
     ap.add_argument(
+        "--versus", type=Path, help="cli: another source tree, timed in the same rounds"
+    )
+    ap.add_argument(
         "--compile",
         action="store_true",
         help="cli: write the tree's bytecode first (__pycache__), as a user's copy has it",
@@ -233,7 +240,8 @@ def main() -> None:
     if args.what == "single":
         single(args.rounds)
     elif args.what == "cli":
-        cli(args.rounds, args.tree.resolve(), args.compile)
+        cli(args.rounds, args.tree.resolve(), args.compile,
+            args.versus.resolve() if args.versus else None)  # fmt: skip
     else:
         sweep(args.runs, args.workers)
 
