@@ -92,6 +92,14 @@ def test_run_without_report_imports_no_heavy_module(tmp_path):
     assert [m for m in HEAVY if loaded(got["modules"], m)] == []
 
 
+def test_a_run_on_workers_leaves_the_model_to_them(tmp_path):
+    """With --workers 2 the runs happen in the pool: the parent imports neither the model nor
+    Mesa (nor freezes them in)."""
+    got = probe_run(tmp_path, "--no-report", "--workers", "2")
+    assert (tmp_path / "res" / "runs.parquet").is_file()
+    assert not loaded(got["modules"], "mesa") and not loaded(got["modules"], "sim.model")
+
+
 def test_run_with_report_imports_the_report(tmp_path):
     """The probe can see a heavy module: writing report.html imports Plotly and sim.report."""
     got = probe_run(tmp_path)

@@ -178,10 +178,11 @@ def run(
     quiet: Annotated[bool, typer.Option(help="No progress bar")] = False,
 ) -> None:
     """Run a scenario's replicates and write the results folder."""
-    import sim.model  # noqa: F401  (imported before settle_imports, to be frozen with the rest)
     from sim import api
     from sim.commands import settle_imports
 
+    if workers == 1:  # the runs happen here: the model's modules are imported to be frozen too
+        import sim.model  # noqa: F401
     settle_imports()
 
     folder, tables = api.run_to_folder(
