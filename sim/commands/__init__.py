@@ -1,6 +1,8 @@
-"""CLI command groups. Each module has `register(app)` and imports heavy modules lazily."""
+"""CLI command groups. Each module has `register(app)` and imports heavy modules lazily.
 
-from __future__ import annotations
+These modules have no `from __future__ import annotations`: typer reads the parameters of every
+command at each start of `conflict-sim`, and annotations kept as strings cost it a compile and
+an eval each (~18 ms a start for the 14 commands), where evaluated ones cost nothing more."""
 
 import contextlib
 import functools

@@ -1,7 +1,5 @@
 """Core commands: list, route, check, params, run."""
 
-from __future__ import annotations
-
 import itertools
 from pathlib import Path
 from typing import Annotated
