@@ -3,6 +3,8 @@
     .venv/bin/python benchmarks/speed.py single --rounds 7     # a replicate vs an empty Mesa model
     .venv/bin/python benchmarks/speed.py cli --rounds 5        # `conflict-sim run -n 1` vs import mesa
     .venv/bin/python benchmarks/speed.py cli --tree /tmp/old   # the same for another checkout
+    .venv/bin/python benchmarks/speed.py cli --compile        # with sim's bytecode cached
+    .venv/bin/python benchmarks/speed.py cli --versus /tmp/old # and another checkout, same rounds
     .venv/bin/python benchmarks/speed.py sweep --runs 40       # 2-worker throughput -> 10,000 runs
 
 single: one replicate of `ceasefire_jan12` (1,344 simulated hours) against an empty Mesa model
@@ -12,6 +14,9 @@ single: one replicate of `ceasefire_jan12` (1,344 simulated hours) against an em
     the two alternate for `--rounds` rounds after a warm-up, each with a new replicate seed.
 cli: `conflict-sim run scenarios/ceasefire_jan12.yaml -n 1 --no-report` as a whole process
     against `python -c "import mesa"` as a whole process, alternating for `--rounds` rounds.
+    Wall time and CPU time (user + sys, from getrusage of the children) of each, and the
+    ratio of each clock: CPU time moves less when other work shares the cores.
+    `--compile` writes the tree's bytecode first (see `compile_tree`).
 sweep: `run_sweep` of `--runs` full-length runs of `ceasefire_jan12` (one design point,
     `--runs` replicates, all tables written) on `--workers` workers, in runs/s from the call to
     its return (pool start included), extrapolated linearly to 10,000 runs.
@@ -24,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -108,48 +114,89 @@ def single(rounds: int) -> None:
 
 
 # What the `conflict-sim` script runs, with the tree to take `sim` from on PYTHONPATH.
-LAUNCH = "import sys; from sim.cli import app; sys.argv[0] = 'conflict-sim'; app()"
+LAUNCH = "import sys; from sim.cli import main; sys.argv[0] = 'conflict-sim'; main()"
 
 
-def _time(cmd: list[str], tree: Path) -> float:
+def _time(cmd: list[str], tree: Path) -> tuple[float, float]:
+    """Wall seconds and CPU seconds (user + sys) of `cmd` as a whole process.
+
+    CPU time is read from `getrusage(RUSAGE_CHILDREN)` before and after: the child is waited
+    for, so the difference is its own (and its children's) CPU time. It moves less than wall
+    time when other work shares the cores."""
     env = {**os.environ, "PYTHONPATH": str(tree)}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t = time.perf_counter()
     subprocess.run(cmd, cwd=tree, env=env, check=True, capture_output=True)
-    return time.perf_counter() - t
+    wall = time.perf_counter() - t
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu
 
 
-def cli(rounds: int, tree: Path) -> None:
+def bytecode_state(tree: Path) -> str:
+    """How many of the tree's `sim` modules have bytecode cached beside them (__pycache__)."""
+    from importlib.util import cache_from_source
+
+    sources = sorted((tree / "sim").rglob("*.py"))
+    cached = sum(Path(cache_from_source(str(f))).is_file() for f in sources)
+    return f"{cached} of {len(sources)} sim modules have cached bytecode"
+
+
+def compile_tree(tree: Path) -> None:
+    """Write bytecode for the tree's `sim` package, as an installed or once-run copy has it.
+
+    Where PYTHONDONTWRITEBYTECODE is set (as on the machine these numbers come from) and
+    nothing compiled the sources, every process compiles the ~45 modules a run imports; Python
+    still reads bytecode that exists, so compiling once measures what a user's copy does."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(tree / "sim")], env=env,
+                   check=True, stdout=subprocess.DEVNULL)  # fmt: skip
+
+
+def cli(rounds: int, tree: Path, compiled: bool = False, versus: Path | None = None) -> None:
+    """`conflict-sim run` of `tree` (and of `versus`, another checkout, in the same rounds)
+    against `python -c "import mesa"`, each a whole process, in an order that turns each round."""
+    trees = {"run": tree} | ({"versus": versus} if versus is not None else {})
+    if compiled:
+        for t in trees.values():
+            compile_tree(t)
     before = load()
     exe = sys.executable
-    runs, imports, ratios = [], [], []
+    names = [*trees, "mesa"]
+    wall: dict[str, list[float]] = {name: [] for name in names}
+    cpu: dict[str, list[float]] = {name: [] for name in names}
     with tempfile.TemporaryDirectory() as tmp:
         for r in range(rounds):
-            out = Path(tmp) / f"r{r}"
-            scenario = tree / "scenarios" / SCENARIO.name
-            run = [
-                exe,
-                "-c",
-                LAUNCH,
-                "run",
-                str(scenario),
-                "-n",
-                "1",
-                "--no-report",
-                "--out",
-                str(out),
-            ]
-            pair = [("run", run), ("mesa", [exe, "-c", "import mesa"])]
-            got = {name: _time(cmd, tree) for name, cmd in (pair if r % 2 else pair[::-1])}
-            runs.append(got["run"])
-            imports.append(got["mesa"])
-            ratios.append(got["run"] / got["mesa"])
-    print(f"whole processes, {rounds} rounds, sim from {tree}; load {before} before")
-    print(f"  conflict-sim run ceasefire_jan12 -n 1 --no-report : {statistics.median(runs):.2f} s")
-    print(
-        f"  python -c 'import mesa'                           : {statistics.median(imports):.2f} s"
-    )
-    print(f"  ratio: {statistics.median(ratios):.2f}x median of rounds "
-          f"({min(ratios):.2f}-{max(ratios):.2f}); load {load()} after")  # fmt: skip
+            cmds = {}
+            for name, t in trees.items():
+                scenario = t / "scenarios" / SCENARIO.name
+                out = Path(tmp) / f"{name}{r}"
+                cmds[name] = ([exe, "-c", LAUNCH, "run", str(scenario), "-n", "1", "--no-report",
+                               "--out", str(out)], t)  # fmt: skip
+            cmds["mesa"] = ([exe, "-c", "import mesa"], tree)
+            order = names[r % len(names) :] + names[: r % len(names)]
+            for name in order if r % 2 else order[::-1]:
+                w, c = _time(*cmds[name])
+                wall[name].append(w)
+                cpu[name].append(c)
+    med = statistics.median
+    print(f"whole processes, {rounds} rounds; load {before} before")
+    labels = {"run": f"conflict-sim run ... ({tree})", "mesa": "python -c 'import mesa'"}
+    if versus is not None:
+        labels["versus"] = f"conflict-sim run ... ({versus})"
+    for t in trees.values():
+        print(f"  {t}: {bytecode_state(t)}{' (compiled by --compile)' if compiled else ''}")
+    print(f"  PYTHONDONTWRITEBYTECODE={os.environ.get('PYTHONDONTWRITEBYTECODE', '')!r}; "
+          "`run` is `-n 1 --no-report` of ceasefire_jan12")  # fmt: skip
+    print(f"  {'':<56}  wall      CPU (user+sys)")
+    for name in names:
+        print(f"  {labels[name]:<56}: {med(wall[name]):5.2f} s   {med(cpu[name]):5.2f} s")
+    for name in trees:
+        for clock, times in (("wall", wall), ("CPU ", cpu)):
+            ratios = [a / b for a, b in zip(times[name], times["mesa"], strict=True)]
+            print(f"  {name:<6} / import mesa, {clock}: {med(ratios):.2f}x median of rounds "
+                  f"({min(ratios):.2f}-{max(ratios):.2f})")  # fmt: skip
+    print(f"  load {load()} after")
 
 
 def sweep(runs: int, workers: int) -> None:
@@ -181,11 +228,20 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=1000, help="sweep: runs (the issue: 1,000)")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--tree", type=Path, default=ROOT, help="cli: the source tree to run")
+    ap.add_argument(
+        "--versus", type=Path, help="cli: another source tree, timed in the same rounds"
+    )
+    ap.add_argument(
+        "--compile",
+        action="store_true",
+        help="cli: write the tree's bytecode first (__pycache__), as a user's copy has it",
+    )
     args = ap.parse_args()
     if args.what == "single":
         single(args.rounds)
     elif args.what == "cli":
-        cli(args.rounds, args.tree.resolve())
+        cli(args.rounds, args.tree.resolve(), args.compile,
+            args.versus.resolve() if args.versus else None)  # fmt: skip
     else:
         sweep(args.runs, args.workers)
 

@@ -7,6 +7,7 @@ sweeps and calibration all speak the same language.
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -18,6 +19,8 @@ from sim.yamlsource import Located, load_yaml
 
 PARAMETERS_FILE = Path(__file__).resolve().parent.parent / "config" / "parameters.yaml"
 _FIELDS = {"default", "defaults", "unit", "range", "source", "doc", "test"}
+# The expanded specs of each parameter file read, by path, content, factions and patrons.
+_LOADED: dict[tuple, dict[str, ParamSpec]] = {}
 
 
 @dataclass(frozen=True)
@@ -46,8 +49,24 @@ class ParamRegistry:
             from sim.project import default_theater
 
             theater = load_theater(default_theater())
-        src = load_yaml(path)
         factions, patrons = list(theater.factions), list(theater.patrons)
+        # Read once per process and file content: `conflict-sim run` asks three times (checking
+        # the scenario, the overrides, the run), a sweep more; an edited file is read again.
+        try:
+            content = hashlib.sha256(Path(path).read_bytes()).digest()
+        except OSError:
+            content = None  # not cached: load_yaml reports what is wrong, located
+        key = (str(path), content, tuple(factions), tuple(patrons))
+        specs = _LOADED.get(key) if content is not None else None
+        if specs is None:
+            specs = cls._expand(load_yaml(path), factions, patrons)
+            if content is not None:
+                _LOADED[key] = specs
+        return cls(specs)
+
+    @staticmethod
+    def _expand(src: Located, factions: list[str], patrons: list[str]) -> dict[str, ParamSpec]:
+        """Every entry checked, its templates expanded over the factions and patrons."""
         specs: dict[str, ParamSpec] = {}
         for template, body in src.data.items():
             _check_entry(src, template, body)
@@ -69,7 +88,7 @@ class ParamRegistry:
                     source=str(body["source"]),
                     doc=str(body.get("doc", "")),
                 )
-        return cls(specs)
+        return specs
 
     def defaults(self) -> dict[str, float]:
         return {k: s.default for k, s in self.specs.items()}

@@ -173,7 +173,7 @@ def load_yaml(path: str | Path) -> Located:
         # One parse gives both the nodes (for line:column) and the data built from them.
         root = loader.get_single_node()
         if root is not None:
-            _check_nodes(path, root)
+            _check_nodes(path, root, tree="&" not in text)
         data = loader.construct_document(root) if root is not None else None
     except RecursionError:
         raise InputError(Problem(str(path), 1, 1, "", "nested too deeply")) from None
@@ -237,16 +237,37 @@ def _python_error(text: str) -> yaml.MarkedYAMLError | None:
     return None
 
 
-def _check_nodes(path: Path, root: yaml.Node) -> None:
+def _check_nodes(path: Path, root: yaml.Node, tree: bool = False) -> None:
     """Refuse a repeated key, a value that contains itself, or aliases that expand past
     MAX_EXPANDED_VALUES, visiting each node once (aliases share nodes), so any document is
-    answered in time linear in its size."""
+    answered in time linear in its size.
+
+    `tree`: the text has no `&`, so no anchor, so no alias (one to an undefined anchor is a
+    syntax error): no node is reached twice, nothing contains itself or expands, and only
+    repeated keys are looked for, in the same order (a third of the time: every run reads the
+    theater)."""
+    if tree:
+        stack: list[tuple[Any, Any]] = [(root, ())]
+        while stack:
+            node, loc = stack.pop()
+            if isinstance(node, yaml.MappingNode):
+                _check_keys(path, node, loc)
+                for key, value in reversed(node.value):
+                    stack.append(
+                        (value, (*loc, key.value if isinstance(key, yaml.ScalarNode) else "?"))
+                    )
+                    stack.append((key, loc))
+            elif isinstance(node, yaml.SequenceNode):
+                stack.extend(
+                    (child, (*loc, i)) for i, child in reversed(list(enumerate(node.value)))
+                )
+        return
     size: dict[int, int] = {}  # id(node) -> values it stands for once aliases are expanded
     done: set[int] = set()
     locs: dict[int, tuple] = {}
     nodes: dict[int, yaml.Node] = {}
     exit_ = object()
-    stack: list[tuple[Any, Any]] = [(root, ())]
+    stack = [(root, ())]
     while stack:
         node, loc = stack.pop()
         if node is exit_:

@@ -1,7 +1,5 @@
 """Core commands: list, route, check, params, run."""
 
-from __future__ import annotations
-
 import itertools
 from pathlib import Path
 from typing import Annotated
@@ -179,6 +177,11 @@ def run(
 ) -> None:
     """Run a scenario's replicates and write the results folder."""
     from sim import api
+    from sim.commands import settle_imports
+
+    if workers == 1:  # the runs happen here: the model's modules are imported to be frozen too
+        import sim.model  # noqa: F401
+    settle_imports()
 
     folder, tables = api.run_to_folder(
         scenario_file(scenario), replicates=replicates, seed=seed, out=out, set_items=set_ or [],

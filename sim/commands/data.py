@@ -1,8 +1,6 @@
 """Event data commands: `observe import` (ACLED / UCDP GED rows as observations), `export`
 (simulated events in those schemas) and `compare` (two results folders side by side)."""
 
-from __future__ import annotations
-
 from datetime import date
 from pathlib import Path
 from typing import Annotated

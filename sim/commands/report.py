@@ -1,7 +1,5 @@
 """The `plot` command: (re)write a results folder's report.html, or export static figures."""
 
-from __future__ import annotations
-
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated

@@ -1,7 +1,5 @@
 """Sweep commands: `sweep` (run a design of parameter points) and `analyze` (its report)."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated
 

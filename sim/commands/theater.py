@@ -1,7 +1,5 @@
 """`conflict-sim theater new`: a theater file from a places CSV and open data (sim.theater_build)."""
 
-from __future__ import annotations
-
 import re
 from pathlib import Path
 from typing import Annotated

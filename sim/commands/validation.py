@@ -1,7 +1,5 @@
 """Validation commands: `validate` (score a scenario against observations) and `calibrate`."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated, Any
 
