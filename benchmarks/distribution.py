@@ -277,6 +277,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--alpha", type=float, default=0.01)
     ap.add_argument("--json", type=Path, help="write the rows and the run's facts here")
     args = ap.parse_args(argv)
+    if args.replicates < 2:
+        ap.error(f"--replicates {args.replicates}: give 2 or more")
+    if not 0 < args.alpha < 1:
+        ap.error(f"--alpha {args.alpha}: give a level between 0 and 1")
+    if args.json and not args.json.parent.is_dir():  # found out now, not after the runs
+        ap.error(f"--json {args.json}: no folder {args.json.parent}")
     seed_b = args.seed + 1 if args.seed_b is None else args.seed_b
     scenarios = args.scenario or list(SCENARIOS)
     try:
@@ -300,7 +306,7 @@ def main(argv: list[str] | None = None) -> int:
                 try:
                     out = Path(tmp) / f"{k}-{side}"
                     sides.append(run_side(tree, scenario, args.replicates, seed, args.workers, out))
-                except RuntimeError as exc:
+                except (RuntimeError, subprocess.CalledProcessError) as exc:
                     print(f"distribution.py: {exc}", file=sys.stderr)
                     return 2
             rows.extend(compare(*sides, scenario=name, seed=1000 * k))

@@ -122,6 +122,13 @@ def test_a_bad_commit_is_one_line_and_exit_code_2(dist, capsys) -> None:
     ]
 
 
+def test_a_json_file_in_no_folder_is_refused_before_any_run(dist, capsys, tmp_path) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        dist.main(["--json", str(tmp_path / "missing" / "out.json")])
+    assert exit_.value.code == 2
+    assert f"no folder {tmp_path / 'missing'}" in capsys.readouterr().err
+
+
 def test_the_tool_runs_head_against_the_working_tree(dist, tmp_path: Path) -> None:
     scenario = short_scenario(tmp_path, end="2020-01-06T00:00+02:00")  # one day
     out = tmp_path / "out.json"
