@@ -92,17 +92,18 @@ class Recording:
         row["front_km"] = self.front_km()
         for name, km in self.sector_fronts().items():
             row[f"front_km_{name}"] = km
+        truce = self.truce.sector_states()  # once a sample: each is a scan of the incidents
         row.update(
             civilian_casualties=self.civilian_casualties,
             civilians_killed=bf.civilians.killed,
             displaced=self.displaced,
             displaced_now=bf.civilians.away_now(),
-            ceasefire_state=self.truce.state().value,
+            ceasefire_state=self.truce.state(truce).value,
             violations=self.truce.violations,
             incident_rate=self.truce.intensity_now * 24.0,
         )
         for name in self.sectors:
-            row[f"truce_{name}"] = self.truce.sector_state(name).value
+            row[f"truce_{name}"] = truce[name].value
         self.rows_timeseries.append(row)
         n = len(self.places)
         self.rows_control.extend(

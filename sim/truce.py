@@ -121,12 +121,18 @@ class Truce:
             worst = max(worst, state, key=_RANK.get)
         return worst
 
-    def state(self) -> TruceState:
-        """The ceasefire's overall state: the worst over the sectors."""
+    def sector_states(self) -> dict[str, TruceState]:
+        """Each sector's state (`sector_state`), in the theater's order of sectors."""
+        return {s: self.sector_state(s) for s in self.m.sectors}
+
+    def state(self, by_sector: dict[str, TruceState] | None = None) -> TruceState:
+        """The ceasefire's overall state: the worst over the sectors (`by_sector`: their states
+        from `sector_states`, if the caller has them already)."""
         if not self.declared:
             return TruceState.NONE
-        states = [self.sector_state(s) for s in self.m.sectors] or [TruceState.HOLDING]
-        return max(states, key=_RANK.get)
+        if by_sector is None:
+            by_sector = self.sector_states()
+        return max(by_sector.values() or [TruceState.HOLDING], key=_RANK.get)
 
     # --- events ---------------------------------------------------------------------------
 
