@@ -295,13 +295,14 @@ class AirAsset(Agent):
             self.base = new
         reach = m.reach(self.base, self.radius_km)
         engaged, moving = [], []
+        held: dict[str, bool] = {}  # node -> whether a truce holds this asset's fire there
         for u in m.strike_candidates():
-            if (
-                u.faction != self.faction
-                and u.node in reach
-                and u.active
-                and not self.holds_fire(u.node)  # a truce's strikes are incidents
-            ):
+            if u.faction == self.faction or u.node not in reach or not u.active:
+                continue
+            holds = held.get(u.node)
+            if holds is None:
+                holds = held[u.node] = self.holds_fire(u.node)  # a truce's strikes are incidents
+            if not holds:
                 (engaged if m.battlefield.engaged_at(u.node) else moving).append(u)
         pool = engaged or moving
         if not pool:

@@ -315,23 +315,36 @@ class Situation:
                 fresh = self._effectiveness(u, bonus)
                 assert u.eff == fresh, f"effectiveness of {u.uid} stale at {self.time}"
 
-    def sector_odds(self: ConflictModel, pairs: list[tuple], faction: str) -> float:
-        """A faction's effective strength on a sector's line of contact against its enemies'
-        there: units at the sector's contact nodes (`pairs` from `contacts`) or within
-        `ceasefire.contact_km` of them, not the rear garrisons nearest its axis."""
-        front = {a for a, *_ in pairs} | {b for _a, _fa, b, *_ in pairs}
+    def sector_odds(
+        self: ConflictModel, pairs_by_sector: dict[str, list[tuple]], faction: str
+    ) -> dict[str, float]:
+        """Each sector's odds for a faction: its effective strength on the sector's line of
+        contact against its enemies' there (units at the sector's contact nodes, from
+        `contacts`, or within `ceasefire.contact_km` of them; not the rear garrisons nearest
+        its axis). Own / hostile; inf with no enemy there, 0 with neither. One pass over the
+        units for all sectors."""
         reach = self.p["ceasefire.contact_km"]
-        nodes = {n for f in front for n in self.near(f, reach)}
-        own = hostile = 0.0
+        sectors_at: dict[str, list[str]] = defaultdict(list)  # node -> sectors it counts for
+        for sector, pairs in pairs_by_sector.items():
+            front = {a for a, *_ in pairs} | {b for _a, _fa, b, *_ in pairs}
+            for n in {n for f in front for n in self.near(f, reach)}:
+                sectors_at[n].append(sector)
+        own = dict.fromkeys(pairs_by_sector, 0.0)
+        hostile = dict.fromkeys(pairs_by_sector, 0.0)
         for u in self._units:
-            if u.node in nodes and u.active:
-                if u.faction == faction:
-                    own += self.unit_strength(u)
-                else:
-                    hostile += self.unit_strength(u)
-        if hostile > 0:
-            return own / hostile
-        return math.inf if own > 0 else 0.0
+            if u.node in sectors_at and u.active:
+                s = self.unit_strength(u)
+                for sector in sectors_at[u.node]:
+                    if u.faction == faction:
+                        own[sector] += s
+                    else:
+                        hostile[sector] += s
+        return {
+            sector: own[sector] / hostile[sector]
+            if hostile[sector] > 0
+            else (math.inf if own[sector] > 0 else 0.0)
+            for sector in pairs_by_sector
+        }
 
     def power_shift(self: ConflictModel, faction: str) -> float:
         """Projected loss of the faction's share of all personnel once scheduled arrivals land

@@ -289,7 +289,7 @@ class Truce:
             sectors = [s for s in sorted(contacts) if (s, party) not in self.resumed]
             if not sectors:
                 continue
-            odds = {s: m.sector_odds(contacts[s], party) for s in sectors}
+            odds = m.sector_odds({s: contacts[s] for s in sectors}, party)
             best = max(sectors, key=lambda s: (odds[s], s))
             severe = sum(
                 1
