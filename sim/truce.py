@@ -87,7 +87,8 @@ class Truce:
     def bound(self, faction: str, node: str) -> bool:
         """Whether the truce binds `faction` at `node`: declared, not collapsed, and the faction
         has not resumed offensives in the node's sector."""
-        if not self.active or faction not in self.parties:
+        # `active` spelt out: asked for every pair of places in fire range, every hour
+        if self.declared_at is None or self.collapsed_at is not None or faction not in self.parties:
             return False
         return (self.m.sector_of.get(node, ""), faction) not in self.resumed
 
