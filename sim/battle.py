@@ -118,12 +118,12 @@ class Battlefield:
         harm), so that incidents draw from their own and leave the war's streams in step."""
         m = self.model
         p = m.p
-        a = sum([u.personnel for u in side_a])
-        b = sum([u.personnel for u in side_b])
+        a, strength_a = m.group_totals(side_a)
+        b, strength_b = m.group_totals(side_b)
         if a <= 0 or b <= 0 or factor <= 0:
             return 0.0, 0.0, 0.0
-        ka = factor * m.group_strength(side_a) / a
-        kb = factor * m.group_strength(side_b) / b
+        ka = factor * strength_a / a
+        kb = factor * strength_b / b
         fort_w = p["combat.fortification_weight"]
         place_a, place_b = m.places[node_a], m.places[node_b]
         if place_a.controller == side_a[0].faction:

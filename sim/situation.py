@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from sim.agents import AirAsset, Unit
 from sim.dynamics import combat
-from sim.truce import contacts_by_sector
+from sim.fronts import contacts_by_sector
 
 if TYPE_CHECKING:
     from sim.model import ConflictModel
@@ -61,17 +61,18 @@ class Situation:
             self._refresh_effectiveness(u, key)
         return u.personnel * u.eff
 
-    def group_strength(self: ConflictModel, units: list[Unit]) -> float:
-        """The summed `unit_strength` of `units`, in their order (inlined: an engagement asks
-        for both sides' every hour)."""
+    def group_totals(self: ConflictModel, units: list[Unit]) -> tuple[float, float]:
+        """(personnel, effective strength) of `units`, each summed in their order (one pass,
+        `unit_strength` inlined: an engagement asks for both sides' every hour)."""
         cover, version, none = self.air_cover, self._p_version, {}
-        total = []
+        personnel, strength = [], []
         for u in units:
             key = (u.morale, u.supply, cover.get(u.faction, none).get(u.node, 0.0), version)
             if u.eff_key != key:
                 self._refresh_effectiveness(u, key)
-            total.append(u.personnel * u.eff)
-        return sum(total)
+            personnel.append(u.personnel)
+            strength.append(u.personnel * u.eff)
+        return sum(personnel), sum(strength)
 
     def _refresh_effectiveness(self: ConflictModel, u: Unit, key: tuple) -> None:
         """Recompute a unit's effectiveness for `key` = (morale, supply, air-support bonus from

@@ -383,28 +383,3 @@ def _mean_severity(p: dict[str, float]) -> float:
 
 def _or_nan(value: float | None) -> float:
     return math.nan if value is None or value is False else float(value)
-
-
-def contacts_by_sector(
-    occupied: dict[str, set[str]],
-    dist: dict[str, dict[str, float]],
-    sector_of: dict[str, str],
-    contact_km: float,
-) -> dict[str, list[tuple[str, str, str, str, float]]]:
-    """Hostile contacts grouped by sector: (node a, faction a, node b, faction b, km), a <= b.
-
-    A pair of occupied nodes within `contact_km` by road with different factions is a contact;
-    it belongs to the sector of its first node (or the second's, if the first has none)."""
-    out: dict[str, list] = defaultdict(list)
-    nodes = sorted(occupied)
-    for i, a in enumerate(nodes):
-        for b in nodes[i:]:
-            km = dist[a].get(b)
-            if km is None or km > contact_km:
-                continue
-            for fa in sorted(occupied[a]):
-                for fb in sorted(occupied[b]):
-                    if fa != fb and (a != b or fa < fb):
-                        sector = sector_of.get(a) or sector_of.get(b) or ""
-                        out[sector].append((a, fa, b, fb, km))
-    return dict(out)
