@@ -166,7 +166,7 @@ def test_civilian_intensity_pool_and_displacement_shares():
         civilians.intensity(10, 0)
 
 
-def test_two_rk4_substeps_an_hour_stay_within_1e5_of_a_side_of_a_fine_solution():
+def test_the_hours_rk4_stays_within_1e5_of_a_side_of_a_fine_solution():
     aimed, area, w, hw = 0.0008, 0.0042, 0.7, 0.5  # the defaults of config/parameters.yaml
     worst = 0.0
     for a in (1, 5, 50, 300, 2000, 10000):
@@ -194,3 +194,14 @@ def test_weighted_index_draws_in_proportion_to_the_weights():
     keep = expected > 0
     assert stats.chisquare(counts[keep], expected[keep]).pvalue > 0.001
     assert combat.weighted_index(np.random.default_rng(0), [2.0]) == 0
+
+
+def test_the_hour_takes_one_rk4_step_only_while_losses_are_a_small_share():
+    aimed, area, w, hw = 0.0008, 0.0042, 0.7, 0.5
+    # 5,000 against 4,000 at full effectiveness: well under a tenth of either side an hour
+    quiet = (5000, 4000, 1.0, 1.0, aimed, area, w, hw)
+    assert combat.expected_losses(*quiet) == combat.expected_losses(*quiet, substeps=1)
+    # 20 against 5,000 lose more than a tenth in the hour: two steps
+    rout = (20, 5000, 1.0, 3.0, aimed, area, w, hw)
+    assert combat.expected_losses(*rout) == combat.expected_losses(*rout, substeps=2)
+    assert combat.expected_losses(*rout) != combat.expected_losses(*rout, substeps=1)
