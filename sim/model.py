@@ -263,8 +263,8 @@ class ConflictModel(Situation, Recording, Model):
             u.lost_this_hour = 0.0
             if u.route:
                 movers.append(u)
-        # Only units with a route move; their order is drawn afresh each hour (the units that
-        # hold have nothing to do, and shuffling them too cost a tenth of a run).
+        # Only units with a route move, in an order drawn afresh each hour (the units that hold
+        # have nothing to do: Mesa's shuffle_do stepped and shuffled them all).
         self.random.shuffle(movers)
         for u in movers:
             u.move()

@@ -47,6 +47,8 @@ def excitation(
 
     Each incident adds `branching * severity / mean_severity` expected offspring, spread over an
     exponential kernel of mean `decay_hours`; incidents at or after `now_hours` add nothing.
+    The definition, summed directly; a run keeps the same sum by recursion (`Excitation`), and
+    the tests hold the two equal.
     """
     if branching <= 0 or decay_hours <= 0:
         return 0.0
