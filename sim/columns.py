@@ -54,7 +54,7 @@ class Columns(Sequence[dict[str, Any]]):
 
     def extend(self, columns: Mapping[str, Sequence[Any]]) -> None:
         """Rows given column by column: a sequence for every column, all of one length
-        (ValueError otherwise; KeyError for a column not given)."""
+        (ValueError otherwise, a column missing or extra included)."""
         data = self.data
         if columns.keys() != data.keys():
             raise ValueError(f"columns {list(columns)} for a table of {list(data)}")

@@ -27,7 +27,12 @@ def update_supply(m: ConflictModel) -> None:
     The trace is recomputed when control changes, a hub runs dry, or every decision interval."""
     p = m.p
     hubs = _hub_stocks(m)
-    key = (m._control_version, round(m.time) // int(p["faction.decision_interval_hours"]))
+    # Traces keep supply levels: a parameter set by a scenario event traces again too.
+    key = (
+        m._control_version,
+        round(m.time) // int(p["faction.decision_interval_hours"]),
+        m._p_version,
+    )
     if m._supply_version != key:
         for f in m.factions:
             passable = {
@@ -114,14 +119,15 @@ def morale_and_withdrawal(m: ConflictModel) -> None:
     """Morale after the hour's losses; units whose morale or odds break their faction's
     thresholds withdraw; local militias and cut-off broken units surrender."""
     p = m.p
-    # Only where two sides stand together, or a unit took losses, can anyone be in contact:
-    # strengths are summed there alone (elsewhere no unit has an enemy beside it).
+    # Only where two sides have people together, or a unit took losses, can anyone be in
+    # contact: strengths are summed there alone (elsewhere no unit has an enemy beside it). A
+    # remnant below the minimum size counts here: it is in contact with an active enemy.
     hot: set[str] = set()
     first: dict[str, str] = {}
-    least = m.min_personnel
     for u in m._units:
-        active = u.personnel >= (1.0 if u.local else least)  # Unit.active, inlined
-        if u.lost_this_hour > 0 or (active and first.setdefault(u.node, u.faction) != u.faction):
+        if u.lost_this_hour > 0 or (
+            u.personnel > 0 and first.setdefault(u.node, u.faction) != u.faction
+        ):
             hot.add(u.node)
     smap = m.strength_map(hot)  # one snapshot, so the order of units does not matter
     others = {f: [s for g, s in smap.items() if g != f] for f in smap}  # in smap's order

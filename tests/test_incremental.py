@@ -144,3 +144,42 @@ def test_check_catches_stale_decision_strengths(tmp_path) -> None:
     m.verify_caches = True
     with pytest.raises(AssertionError, match="decision strengths"):
         m.decision_strength_map()
+
+
+def test_a_remnant_beside_an_active_enemy_is_in_contact(tmp_path) -> None:
+    """Morale sums strengths only at nodes where two sides have people: a remnant below the
+    minimum size standing with an active enemy is among them, in contact, and gives way."""
+    from sim import ground
+    from sim.agents import Posture
+
+    m = _model(tmp_path)
+    for _ in range(3):
+        m.step()
+    enemy = next(u for u in m._units if u.active and u.faction == "GNA" and not u.route)
+    remnant = next(u for u in m._units if u.faction == "LNA" and not u.local and not u.route)
+    remnant.cell = m.grid[enemy.node]
+    remnant.personnel = m.min_personnel - 1  # inactive: no strength of its own
+    for u in m._units:
+        u.lost_this_hour = 0.0
+    assert not remnant.active and m.strength_map()["GNA"][enemy.node] > 0
+    ground.morale_and_withdrawal(m)
+    assert remnant.in_contact
+    assert remnant.posture == Posture.WITHDRAW or remnant.personnel == 0  # withdrew or gave up
+
+
+def test_supply_levels_follow_a_parameter_set_in_the_run(tmp_path) -> None:
+    """Supply traces keep levels, so setting `supply.full_km` traces again from the next hour
+    (not at the next change of control or decision interval)."""
+    from types import SimpleNamespace
+
+    from sim import scenario_events
+
+    m = _model(tmp_path)
+    for _ in range(7):  # into a decision interval: the trace of its first hour is kept
+        m.step()
+    away = [n for n, (level, hub) in m._supplied["LNA"].items() if n != hub and level == 1.0]
+    assert away, "the test needs LNA places at full supply away from their hub"
+    change = {"supply.full_km": 0.0, "supply.falloff_km": 10.0}
+    scenario_events.set_params(m, SimpleNamespace(params=change, text="supply test"))
+    m.step()
+    assert all(m._supplied["LNA"][n][0] < 1.0 for n in away)

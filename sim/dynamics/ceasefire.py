@@ -78,6 +78,8 @@ class Excitation:
         self.last = -math.inf  # hour of the latest incident
 
     def add(self, hour: float, severity: float) -> None:
+        """An incident at `hour` (hours) of `severity` (1-3); it excites from the next call on
+        whose `now` is later than `hour`."""
         self.pending.append((hour, severity))
         self.last = max(self.last, hour)
 
