@@ -56,11 +56,12 @@ def expected_losses(
     """Expected casualties of A and B over `dt` hours (RK4), never more than each side has.
 
     `substeps` None chooses: one RK4 step when the starting rates would take at most
-    `SINGLE_STEP_SHARE` of either side over `dt` (nearly every hour of a war: the error is
-    then below 3e-8 of a side's size), else two (below 1e-5 over sides of 1 to 10,000 and
-    effectiveness 0.05 to 3 at the default rates, where one step errs by up to 3% as a side is
-    wiped out within the hour); both against 256 substeps in tests/test_dynamics.py. The rates
-    are `loss_rates`' with the constant factors taken out."""
+    `SINGLE_STEP_SHARE` of either side over `dt` (all 28,456 exchanges of three runs of
+    ceasefire_jan12; the error is then below 3e-8 of a side's size), else four, as the model always took before (where one
+    step errs by up to 10% and two by 2% as a side is wiped out within the hour). Over sides
+    of 1 to 10,000 and effectiveness 0.05 to 3 at the default rates the result stays within
+    2e-5 of a side of a 256-step solution (tests/test_dynamics.py). The rates are
+    `loss_rates`' with the constant factors taken out."""
     if a <= 0 or b <= 0:
         return 0.0, 0.0
     e = 1.0 - helmbold_w
@@ -76,7 +77,7 @@ def expected_losses(
     start = rates(a, b)
     if substeps is None:
         small = dt * start[0] <= SINGLE_STEP_SHARE * a and dt * start[1] <= SINGLE_STEP_SHARE * b
-        substeps = 1 if small else 2
+        substeps = 1 if small else 4
     h = dt / substeps
     h2, h6 = h / 2, h / 6
     for i in range(substeps):
