@@ -116,7 +116,23 @@ class ParamRegistry:
                 if why:
                     raise InputError(Problem(origin, 1, 1, key, why))
                 values[key] = float(value)
+        for group, keys in _WEIGHT_GROUPS.items():
+            present = [k for k in keys if k in values]
+            if present and sum(values[k] for k in present) <= 0:
+                why = f"{', '.join(present)} are all 0: at least one {group} needs a positive share"
+                raise InputError(Problem(origin, 1, 1, present[0], why))
         return values
+
+
+# Parameters that are relative weights of one draw (an incident's kind): not all of them 0.
+_WEIGHT_GROUPS = {
+    "incident kind": (
+        "ceasefire.share_small_arms",
+        "ceasefire.share_shelling",
+        "ceasefire.share_drone",
+        "ceasefire.share_ground_probe",
+    )
+}
 
 
 def _check_entry(src: Located, key: str, body: Any) -> None:

@@ -160,3 +160,16 @@ def test_existing_results_are_replaced_whole(tmp_path, short_path):
     assert result.exit_code == 0, result.output
     assert not (out / "stale.txt").exists() and (out / "runs.parquet").exists()
     shutil.rmtree(out)
+
+
+def test_incident_kinds_all_at_zero_share_are_refused_before_any_run(tmp_path):
+    """The shares of the incident kinds are the weights of one draw: all 0 leaves nothing to
+    draw (it used to crash the run at the first incident)."""
+    out = tmp_path / "out"
+    shares = ["small_arms", "shelling", "drone", "ground_probe"]
+    args = [a for k in shares for a in ("--set", f"ceasefire.share_{k}=0")]
+    result = runner.invoke(app, ["run", str(SCENARIOS / "ceasefire_jan12.yaml"), *args,
+                                 "-n", "1", "--no-report", "--out", str(out)])  # fmt: skip
+    (m,) = input_errors(result)
+    assert "incident kind" in m.group(0) and "share_small_arms" in m.group(0)
+    assert not out.exists()

@@ -206,3 +206,9 @@ def test_the_hour_takes_one_rk4_step_only_while_losses_are_a_small_share():
     rout = (20, 5000, 1.0, 3.0, aimed, area, w, hw)
     assert combat.expected_losses(*rout) == combat.expected_losses(*rout, substeps=4)
     assert combat.expected_losses(*rout) != combat.expected_losses(*rout, substeps=1)
+
+
+def test_weighted_index_refuses_weights_with_no_positive_total():
+    for weights in ([0.0, 0.0], []):
+        with pytest.raises(ValueError):
+            combat.weighted_index(np.random.default_rng(0), weights)

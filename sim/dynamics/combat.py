@@ -135,10 +135,12 @@ def effectiveness(
 
 
 def weighted_index(rng: np.random.Generator, weights: Sequence[float]) -> int:
-    """An index drawn in proportion to non-negative `weights` (positive total), from one
-    uniform draw: what `rng.choice(len(w), p=w / sum(w))` draws, without building arrays
-    (a tenth of its cost for a handful of weights)."""
+    """An index drawn in proportion to non-negative `weights`, from one uniform draw: what
+    `rng.choice(len(w), p=w / sum(w))` draws, without building arrays (a tenth of its cost
+    for a handful of weights). ValueError if the weights do not have a positive total."""
     cumulative = list(itertools.accumulate(weights))
+    if not cumulative or not cumulative[-1] > 0:
+        raise ValueError(f"weights {list(weights)} have no positive total")
     i = bisect.bisect_right(cumulative, rng.random() * cumulative[-1])
     return min(i, len(cumulative) - 1)
 
