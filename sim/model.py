@@ -301,6 +301,10 @@ class ConflictModel(Situation, Recording, Model):
 
     def run(self) -> None:
         """Step hour by hour to the scenario's end."""
+        # The hot path reads Model.time's value from Mesa's `_time` (its Observable's storage,
+        # Mesa 3.5): fail loudly should a Mesa release keep it elsewhere.
+        if getattr(self, "_time", None) != self.time:
+            raise RuntimeError("Mesa no longer keeps Model.time's value in _time")
         while self.time < self.hours:
             self.step()
         self.battlefield.close(set(), force=True)
