@@ -10,7 +10,9 @@
 single: one replicate of `ceasefire_jan12` (1,344 simulated hours) against an empty Mesa model
     that schedules what the model schedules: as many no-op units and air assets as the model
     has (counted from a model of the scenario: 46 units, 12 air assets on 1 December 2026), each type shuffled and
-    stepped every hour as `ConflictModel.step` does, for the same hours, in the same process;
+    stepped every hour as `ConflictModel.step` did when #12 was filed (it now steps only the
+    units with a route and the strike assets: the baseline is the dearer one), for the same
+    hours, in the same process;
     the two alternate for `--rounds` rounds after a warm-up, each with a new replicate seed.
 cli: `conflict-sim run scenarios/ceasefire_jan12.yaml -n 1 --no-report` as a whole process
     against `python -c "import mesa"` as a whole process, alternating for `--rounds` rounds.
