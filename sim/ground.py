@@ -130,6 +130,11 @@ def morale_and_withdrawal(m: ConflictModel) -> None:
         ):
             hot.add(u.node)
     smap = m.strength_map(hot)  # one snapshot, so the order of units does not matter
+    if m.verify_caches:  # no unit outside the hot nodes has an enemy beside it
+        full = m.strength_map()
+        for u in m._units:
+            if u.personnel > 0 and u.node not in hot:
+                assert not any(s.get(u.node) for f, s in full.items() if f != u.faction), u.uid
     others = {f: [s for g, s in smap.items() if g != f] for f in smap}  # in smap's order
     loss_s, supply_s = p["morale.loss_sensitivity"], p["morale.supply_sensitivity"]
     encircled_penalty, recovery = p["morale.encircled_penalty"], p["morale.recovery_per_hour"]
