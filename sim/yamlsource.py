@@ -237,6 +237,18 @@ def _python_error(text: str) -> yaml.MarkedYAMLError | None:
     return None
 
 
+def _visit(path: Path, node: yaml.Node, loc: tuple, stack: list[tuple[Any, Any]]) -> None:
+    """Check a mapping's keys for repeats, then push a node's keys, values and items with their
+    locations, last first, so that they are popped in file order."""
+    if isinstance(node, yaml.MappingNode):
+        _check_keys(path, node, loc)
+        for key, value in reversed(node.value):
+            stack.append((value, (*loc, key.value if isinstance(key, yaml.ScalarNode) else "?")))
+            stack.append((key, loc))
+    elif isinstance(node, yaml.SequenceNode):
+        stack.extend((child, (*loc, i)) for i, child in reversed(list(enumerate(node.value))))
+
+
 def _check_nodes(path: Path, root: yaml.Node, tree: bool = False) -> None:
     """Refuse a repeated key, a value that contains itself, or aliases that expand past
     MAX_EXPANDED_VALUES, visiting each node once (aliases share nodes), so any document is
@@ -246,28 +258,17 @@ def _check_nodes(path: Path, root: yaml.Node, tree: bool = False) -> None:
     syntax error): no node is reached twice, nothing contains itself or expands, and only
     repeated keys are looked for, in the same order (a third of the time: every run reads the
     theater)."""
+    stack: list[tuple[Any, Any]] = [(root, ())]
     if tree:
-        stack: list[tuple[Any, Any]] = [(root, ())]
         while stack:
             node, loc = stack.pop()
-            if isinstance(node, yaml.MappingNode):
-                _check_keys(path, node, loc)
-                for key, value in reversed(node.value):
-                    stack.append(
-                        (value, (*loc, key.value if isinstance(key, yaml.ScalarNode) else "?"))
-                    )
-                    stack.append((key, loc))
-            elif isinstance(node, yaml.SequenceNode):
-                stack.extend(
-                    (child, (*loc, i)) for i, child in reversed(list(enumerate(node.value)))
-                )
+            _visit(path, node, loc, stack)
         return
     size: dict[int, int] = {}  # id(node) -> values it stands for once aliases are expanded
     done: set[int] = set()
     locs: dict[int, tuple] = {}
     nodes: dict[int, yaml.Node] = {}
     exit_ = object()
-    stack = [(root, ())]
     while stack:
         node, loc = stack.pop()
         if node is exit_:
@@ -281,15 +282,7 @@ def _check_nodes(path: Path, root: yaml.Node, tree: bool = False) -> None:
             raise InputError(_at(path, node, locs[id(node)], "a value contains itself (alias)"))
         locs[id(node)], nodes[id(node)] = loc, node
         stack.append((exit_, node))
-        if isinstance(node, yaml.MappingNode):
-            _check_keys(path, node, loc)
-            for key, value in reversed(node.value):
-                stack.append(
-                    (value, (*loc, key.value if isinstance(key, yaml.ScalarNode) else "?"))
-                )
-                stack.append((key, loc))
-        elif isinstance(node, yaml.SequenceNode):
-            stack.extend((child, (*loc, i)) for i, child in reversed(list(enumerate(node.value))))
+        _visit(path, node, loc, stack)
     limit = max(MAX_EXPANDED_VALUES, 10 * len(size))
     if size[id(root)] > limit:
         # The first value, in file order, too big although none of its parts is.
