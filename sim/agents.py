@@ -144,6 +144,7 @@ class Unit(CellAgent):
         if cell is old:
             return
         CellAgent.cell.fset(self, cell)
+        self.model.occupancy_version += 1
         occupancy = self.model.occupancy
         if old is not None:
             occupancy[old.coordinate].remove(self)

@@ -30,6 +30,8 @@ class Battlefield:
         self.captured: dict[str, float] = defaultdict(float)
         self.civilians = Civilians(model)
         self._by_distance: dict[str, list[str]] = {}  # place -> all places, nearest first
+        self._plan_key: tuple | None = None
+        self._plan: tuple[list, set[str]] = ([], set())
 
     def book_captured(self, faction: str, captured: float) -> None:
         """Personnel who surrendered or dispersed: lost to the faction, not casualties."""
@@ -42,7 +44,23 @@ class Battlefield:
         """Hourly Lanchester exchanges at shared places and across road segments within fire
         range, where the truce leaves fire open; returns the places that saw fighting."""
         m = self.model
-        # Units by place and side, in creation order (the order of the sums and splits).
+        key = (m.occupancy_version, m._p_version, m.truce.version)
+        if key != self._plan_key:
+            self._plan, self._plan_key = self.plan(), key
+        elif m.verify_caches:
+            assert self.plan() == self._plan, f"engagement plan stale at hour {m.time}"
+        plan, engaged = self._plan
+        engage = self._engage
+        for node_a, node_b, side_a, side_b, factor in plan:
+            engage(node_a, node_b, side_a, side_b, factor)
+        return set(engaged)
+
+    def plan(self) -> tuple[list[tuple[str, str, list[Unit], list[Unit], float]], set[str]]:
+        """Who fires on whom this hour: (node A, node B, A's units, B's units, fire factor) in
+        the order they fight, and the places where two sides stand together and fight. Depends
+        only on who stands where (active units, in creation order), the truce's state and the
+        parameters, so `fight` keeps it until one of them changes."""
+        m = self.model
         occupied: dict[str, dict[str, list[Unit]]] = {}
         least = m.min_personnel
         for u in m._units:
@@ -55,13 +73,14 @@ class Battlefield:
                     sides[u.faction] = [u]
                 else:
                     group.append(u)
+        plan: list[tuple[str, str, list[Unit], list[Unit], float]] = []
         engaged: set[str] = set()
         fire_open = m.truce.fire_open
         for node, sides in occupied.items():
             if len(sides) >= 2:
                 f1, f2 = sorted(sides)[:2]
                 if fire_open(node, f1, node, f2):
-                    self._engage(node, node, sides[f1], sides[f2], 1.0)
+                    plan.append((node, node, sides[f1], sides[f2], 1.0))
                     engaged.add(node)
         # Each pair of places exchanges fire at most once an hour, weaker with distance.
         by_side = {node: sorted(sides.items()) for node, sides in occupied.items()}
@@ -72,11 +91,9 @@ class Battlefield:
                 continue
             for fa, ua in by_side[u_node]:
                 for fb, ub in by_side[v_node]:
-                    if fa == fb or u_node in engaged or v_node in engaged:
-                        continue
-                    if fire_open(u_node, fa, v_node, fb):
-                        self._engage(u_node, v_node, ua, ub, m.fire_factor(km))
-        return engaged
+                    if fa != fb and fire_open(u_node, fa, v_node, fb):
+                        plan.append((u_node, v_node, ua, ub, m.fire_factor(km)))
+        return plan, engaged
 
     def _engage(
         self, node_a: str, node_b: str, side_a: list[Unit], side_b: list[Unit], factor: float

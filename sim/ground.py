@@ -178,6 +178,7 @@ def surrender(m: ConflictModel, u: Unit, odds: float) -> None:
     captured or dispersed, not as casualties (a local militia that gives up its town)."""
     lost = u.personnel
     u.personnel = 0.0
+    m.occupancy_version += 1  # no longer active
     m.loss_events += 1
     m.losses[u.faction] += lost
     m.battlefield.book_captured(u.faction, lost)

@@ -75,6 +75,11 @@ class ConflictModel(Situation, Recording, Model):
         self._candidates: list[Unit] = []  # see strike_candidates
         self._candidates_at: float | None = None
         self.occupancy: dict[str, list[Unit]] = defaultdict(list)  # kept by Unit.cell's setter
+        # Bumped whenever a unit changes place, starts or stops counting as active (`Unit.active`)
+        # or joins or leaves the model: what is built from who stands where (the engagement
+        # plan, the lines of contact) is rebuilt only after it moves. Nodes change in about 80
+        # of a run's 1,344 hours.
+        self.occupancy_version = 0
         self._contacts_key: tuple | None = None
         self._contacts: dict[str, list] = {}
         if verify_caches is None:
@@ -197,7 +202,8 @@ class ConflictModel(Situation, Recording, Model):
                 self, place.cell, f"local_{slug(name)}", f"Local defence ({name})", place.controller,
                 n, self.p["control.local_defence_firepower"], 0.0, Posture.HOLD,
             )  # fmt: skip
-            unit.local = True
+            unit.local = True  # counts as active down to one person
+            self.occupancy_version += 1
             self.unit_by_id[unit.uid] = unit
 
     def _key_places(self) -> list[str]:
@@ -230,9 +236,11 @@ class ConflictModel(Situation, Recording, Model):
     def p_version(self, value: int) -> None:
         self._p_version = value
         self.min_personnel = self.p["control.min_personnel"]
+        self.occupancy_version += 1  # the minimum size decides who is active
 
     def register_agent(self, agent) -> None:
         super().register_agent(agent)
+        self.occupancy_version += 1
         if isinstance(agent, Unit):
             self._units.append(agent)  # kept in creation order, as Mesa's agent set is
         elif isinstance(agent, AirAsset):
@@ -240,6 +248,7 @@ class ConflictModel(Situation, Recording, Model):
 
     def deregister_agent(self, agent) -> None:
         super().deregister_agent(agent)
+        self.occupancy_version += 1
         if isinstance(agent, Unit):
             self._units.remove(agent)
         elif isinstance(agent, AirAsset):

@@ -114,6 +114,7 @@ def defection(m: ConflictModel, ev: DefectionEvent) -> None:
     m.reinforcements[u.faction] -= u.personnel
     m.reinforcements[ev.to] += u.personnel
     old, u.faction = u.faction, ev.to
+    m.occupancy_version += 1  # who stands where, by side, has changed
     u.posture, u.compliant = Posture.HOLD, False
     u.halt()
     for other in m.units_at(u.node):

@@ -285,11 +285,12 @@ class Situation:
     def contacts(self: ConflictModel, contact_km: float) -> dict[str, list]:
         """Hostile contacts within `contact_km` by road, grouped by sector (read-only: the same
         dict is returned until a unit moves, drops out or comes back, or the range changes)."""
-        key = (contact_km, frozenset((u.node, u.faction) for u in self._units if u.active))
+        key = (contact_km, self.occupancy_version)
         if key != self._contacts_key:
             occupied: dict[str, set[str]] = defaultdict(set)
-            for node, faction in key[1]:
-                occupied[node].add(faction)
+            for u in self._units:
+                if u.active:
+                    occupied[u.node].add(u.faction)
             self._contacts_key = key
             self._contacts = contacts_by_sector(occupied, self.dist, self.sector_of, contact_km)
         elif self.verify_caches:
@@ -368,7 +369,10 @@ class Situation:
         bf = self.battlefield
         bf.killed[u.faction] += killed  # Battlefield.book, inlined (tens of thousands a run)
         bf.wounded[u.faction] += wounded
+        was_active = u.personnel >= (1.0 if u.local else self.min_personnel)  # Unit.active
         u.personnel -= lost
+        if was_active and u.personnel < (1.0 if u.local else self.min_personnel):
+            self.occupancy_version += 1
         u.lost_this_hour += lost
         self.losses[u.faction] += lost
         self.fighter_losses += lost

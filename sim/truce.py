@@ -73,6 +73,9 @@ class Truce:
         self.talks: list[tuple[float, float]] = []  # (until hour, factor)
         self.pre_truce_deaths = 0.0
         self.intensity_now = 0.0
+        # Bumped whenever `bound` may answer differently (declared, recommitted, resumed,
+        # collapsed): the engagement plan is kept under it.
+        self.version = 0
 
     # --- state ----------------------------------------------------------------------------
 
@@ -140,6 +143,7 @@ class Truce:
     def declare(self, parties: list[str]) -> None:
         """A ceasefire takes effect (again, if an earlier one collapsed): every sector holds."""
         m = self.m
+        self.version += 1
         self.parties = set(parties)
         if self.declared_at is None:
             self.declared_at = m.time
@@ -153,6 +157,7 @@ class Truce:
         """Every sector back to holding, compliance redrawn, the clock restarted."""
         if not self.declared:
             return
+        self.version += 1
         self.recommitments += 1
         self.collapsed_at = None
         self.resumed.clear()
@@ -314,6 +319,7 @@ class Truce:
 
     def _resume(self, sector: str, party: str, odds: float, node: str) -> None:
         m = self.m
+        self.version += 1
         self.resumed[(sector, party)] = m.time
         if self.first_resumed is None:
             self.first_resumed = (m.time, party, sector)
@@ -341,6 +347,7 @@ class Truce:
                 why = f"{recent:.0f} fighters killed or wounded in {window / 24:.0f} days"
         if why is None:
             return
+        self.version += 1
         self.collapsed_at = m.time
         if self.first_collapsed_at is None:
             self.first_collapsed_at = m.time

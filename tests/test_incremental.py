@@ -183,3 +183,78 @@ def test_supply_levels_follow_a_parameter_set_in_the_run(tmp_path) -> None:
     scenario_events.set_params(m, SimpleNamespace(params=change, text="supply test"))
     m.step()
     assert all(m._supplied["LNA"][n][0] < 1.0 for n in away)
+
+
+def _plan_ids(m: ConflictModel) -> list[tuple]:
+    plan, engaged = m.battlefield.plan()
+    rows = [(a, b, [u.uid for u in ua], [u.uid for u in ub], f) for a, b, ua, ub, f in plan]
+    return [rows, sorted(engaged)]
+
+
+def test_engagement_plan_is_rebuilt_after_each_kind_of_change(tmp_path) -> None:
+    """The hour's engagement plan is kept under (occupancy version, parameter version, truce
+    version): each change that can alter who fires on whom must bump one of them, and the
+    plan then rebuilt equals a fresh one (a missing bump fails here and in verified runs)."""
+    from types import SimpleNamespace
+
+    from sim import ground, scenario_events
+
+    m = _model(tmp_path)
+    for _ in range(3):
+        m.step()
+
+    def key() -> tuple:
+        return (m.occupancy_version, m._p_version, m.truce.version)
+
+    mobile = [u for u in m._units if u.active and not u.local]
+    changes = {
+        "move": lambda: setattr(
+            mobile[0],
+            "cell",
+            m.grid[next(n for n in m.dist[mobile[0].node] if n != mobile[0].node)],
+        ),
+        "drops below the minimum size": lambda: m.inflict(
+            mobile[1], mobile[1].personnel - m.min_personnel + 1.0
+        ),
+        "surrender": lambda: ground.surrender(m, mobile[2], 9.0),
+        "defection": lambda: scenario_events.defection(
+            m,
+            SimpleNamespace(
+                unit=mobile[3].uid, to="GNA" if mobile[3].faction == "LNA" else "LNA", text="test"
+            ),
+        ),
+        "parameters set": lambda: scenario_events.set_params(
+            m, SimpleNamespace(params={"combat.fire_decay_km": 5.0}, text="test")
+        ),
+        "ceasefire declared": lambda: m.truce.declare(sorted(m.factions)),
+        "offensive resumed": lambda: m.truce._resume(
+            next(iter(m.sectors)), sorted(m.factions)[0], 2.0, mobile[4].node
+        ),
+        "collapse": lambda: m.truce._check_collapse({next(iter(m.sectors)): []}),
+        "recommitment": m.truce.recommit,
+    }
+    for what, change in changes.items():
+        before = key()
+        change()
+        assert key() != before, what
+    assert m.truce.collapsed_at is None and not m.truce.resumed  # each change took effect
+
+
+def test_losses_that_leave_a_unit_active_keep_the_plan(tmp_path) -> None:
+    m = _model(tmp_path)
+    u = next(u for u in m._units if u.active and not u.local and u.personnel > 100)
+    before = m.occupancy_version
+    m.inflict(u, 1.0, 1.0)
+    assert m.occupancy_version == before and u.active
+
+
+def test_check_catches_a_stale_engagement_plan(tmp_path) -> None:
+    m = _model(tmp_path)
+    for _ in range(40):  # into the fighting at Sirte
+        m.step()
+    assert m.battlefield._plan[0], "the test needs an hour with engagements"
+    m.verify_caches = True
+    m.battlefield.fight()  # fresh and kept plans agree
+    m.battlefield._plan[0].pop()  # an engagement the kept plan has lost
+    with pytest.raises(AssertionError, match="engagement plan"):
+        m.battlefield.fight()
