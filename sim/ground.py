@@ -218,8 +218,17 @@ def update_control(m: ConflictModel) -> None:
         ):
             present[u.node].add(u.faction)
     hold = int(m.p["control.hold_hours"])
+    # A place settled last hour stays so while nobody comes or goes (nothing else changes a
+    # place's control): with the same presence, only the unsettled ones need an update.
+    same = present == m._presence
+    if same and m.verify_caches:
+        for name, place in m.places.items():
+            assert name in m._unsettled or place.settled(present.get(name, set())), name
+    names = m._unsettled if same and not m.verify_caches else list(m.places)
+    m._presence, m._unsettled = present, []
     nobody: set[str] = set()
-    for name, place in m.places.items():
+    for name in names:
+        place = m.places[name]
         here = present.get(name, nobody)
         settled = place.settled(here)
         if settled and not m.verify_caches:
@@ -227,6 +236,8 @@ def update_control(m: ConflictModel) -> None:
         before = place.status
         new = place.update_control(here, hold)
         assert not settled or (new is None and place.status == before), f"{name} not settled"
+        if not place.settled(here):
+            m._unsettled.append(name)
         if new is not None:
             m._control_version += 1
             if name in m.key_places and name not in m.captured_at:

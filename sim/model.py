@@ -157,6 +157,8 @@ class ConflictModel(Situation, Recording, Model):
         self._supplied: dict[str, dict[str, tuple[float, str]]] = {}  # node -> (level, hub)
         self._supply_traces: dict[tuple, dict[str, tuple[float, str]]] = {}  # see update_supply
         self._control_version = 0
+        self._presence: dict[str, set[str]] | None = None  # see ground.update_control
+        self._unsettled: list[str] = []
         self._supply_version: tuple | None = None
         self.hub_stocks: dict[str, HubStock] = {}  # made at the first hour (sim.ground)
         for ev in self.sc.events:

@@ -258,3 +258,26 @@ def test_check_catches_a_stale_engagement_plan(tmp_path) -> None:
     m.battlefield._plan[0].pop()  # an engagement the kept plan has lost
     with pytest.raises(AssertionError, match="engagement plan"):
         m.battlefield.fight()
+
+
+def test_a_hold_count_runs_on_while_nobody_moves(tmp_path) -> None:
+    """update_control skips places settled last hour while the presence is unchanged; a place
+    whose hold count runs must still be counted every hour until control passes."""
+    from sim import ground
+
+    m = _model(tmp_path)
+    ground.update_control(m)
+    place = next(
+        p for n, p in m.places.items() if p.controller in m.factions and not m.occupancy.get(n)
+    )
+    enemy = next(f for f in m.factions if f != place.controller)
+    u = next(u for u in m._units if u.faction == enemy and u.active and not u.local)
+    u.cell = m.grid[place.name]
+    u.route = []
+    hold = int(m.p["control.hold_hours"])
+    for hour in range(hold):
+        assert place.controller != enemy, hour
+        ground.update_control(m)
+    assert place.controller == enemy and place.name not in m._unsettled
+    ground.update_control(m)  # settled again: skipped, and nothing changes
+    assert place.controller == enemy and place.holder is None
