@@ -189,8 +189,11 @@ def surrender(m: ConflictModel, u: Unit, odds: float) -> None:
 def withdraw(m: ConflictModel, u: Unit, odds: float) -> bool:
     """Fall back along roads free of the enemy to the nearest friendly place out of range."""
     blocked = {n for n in m.places if n != u.node and m.hostile_present(n, u.faction)}
-    g = m.network.graph.subgraph(n for n in m.places if n not in blocked)
-    dist, paths = nx.single_source_dijkstra(g, u.node, weight="km")
+    # Roads into enemy-held ground are hidden by the weight function (None: no edge), which
+    # is the search on the subgraph without them, in the same order, without a subgraph view.
+    dist, paths = nx.single_source_dijkstra(
+        m.network.graph, u.node, weight=lambda _a, b, d: None if b in blocked else d["km"]
+    )
     safe_km = m.p["combat.withdraw_safe_km"]
     friendly = [
         (km, n) for n, km in dist.items() if n != u.node and m.places[n].status == u.faction
