@@ -23,11 +23,11 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-import networkx as nx
 from mesa import Agent
 
 from sim.agents import Posture, Unit
 from sim.config import CeasefireEvent
+from sim.routes import FriendlyRoads
 
 if TYPE_CHECKING:
     from sim.model import ConflictModel
@@ -58,7 +58,7 @@ class Faction(Agent):
         self.bound_by_ceasefire = False
         self.stalled_hours = 0.0  # decision hours the current target has held out, unbound
         self._target: str | None = None
-        self._friendly: tuple[int, nx.Graph | None, dict] = (-1, None, {})
+        self.roads = FriendlyRoads(model, key)
         self._ceasefire_hours: list[float] | None = None
 
     def units(self) -> list[Unit]:
@@ -310,7 +310,7 @@ class Faction(Agent):
                 self.offensive_units.add(unit.uid)
             else:
                 unit.posture = Posture.HOLD
-            unit.set_route(target, self._friendly_path(unit.node, target))
+            unit.set_route(target, self.roads.path(unit.node, target))
             m.log(
                 "reinforce", target, self.key, 0.0,
                 f"{self.key} sends {unit.name} from {unit.node} to {target}",
@@ -355,36 +355,14 @@ class Faction(Agent):
         short = m.p[f"faction.{self.key}.attack_ratio"] * enemy / max(own, 1.0)
         return (lead, short) if short > 1.0 else None
 
-    def _friendly_graph(self) -> nx.Graph:
-        """The roads through ground this faction holds (cached until control changes)."""
-        m = self.model
-        if self._friendly[0] != m._control_version:
-            g = m.network.graph.subgraph(n for n, p in m.places.items() if p.status == self.key)
-            self._friendly = (m._control_version, g, {})
-        return self._friendly[1]
-
-    def _friendly_km(self, target: str) -> dict[str, float]:
-        """Road km to `target` through friendly ground, from every node that has such a road."""
-        g = self._friendly_graph()
-        cache = self._friendly[2]
-        if target not in cache:
-            cache[target] = nx.single_source_dijkstra_path_length(g, target, weight="km")
-        return cache[target]
-
-    def _friendly_path(self, a: str, b: str) -> list[str] | None:
-        try:
-            return nx.shortest_path(self._friendly_graph(), a, b, weight="km")
-        except (nx.NetworkXNoPath, nx.NodeNotFound):
-            return None
-
     def _spare_unit(self, target: str, smap: StrengthMap) -> Unit | None:
         """The nearest spare unit by a road through friendly ground; reserves, and units with no
         enemy in their region (idle garrisons), come from any distance, others from within
         `faction.reinforce_km`."""
         m = self.model
-        if target not in self._friendly_graph():
+        if target not in self.roads.held():
             return None
-        dist = self._friendly_km(target)
+        dist = self.roads.km_to(target)
         reach = m.p["faction.reinforce_km"]
         options = []
         for u in self.units():

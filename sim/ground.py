@@ -14,6 +14,7 @@ import networkx as nx
 
 from sim.agents import Posture, Unit
 from sim.dynamics import morale, supply
+from sim.network import km_avoiding
 
 if TYPE_CHECKING:
     from sim.model import ConflictModel
@@ -189,11 +190,7 @@ def surrender(m: ConflictModel, u: Unit, odds: float) -> None:
 def withdraw(m: ConflictModel, u: Unit, odds: float) -> bool:
     """Fall back along roads free of the enemy to the nearest friendly place out of range."""
     blocked = {n for n in m.places if n != u.node and m.hostile_present(n, u.faction)}
-    # Roads into enemy-held ground are hidden by the weight function (None: no edge), which
-    # is the search on the subgraph without them, in the same order, without a subgraph view.
-    dist, paths = nx.single_source_dijkstra(
-        m.network.graph, u.node, weight=lambda _a, b, d: None if b in blocked else d["km"]
-    )
+    dist, paths = nx.single_source_dijkstra(m.network.graph, u.node, weight=km_avoiding(blocked))
     safe_km = m.p["combat.withdraw_safe_km"]
     friendly = [
         (km, n) for n, km in dist.items() if n != u.node and m.places[n].status == u.faction

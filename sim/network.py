@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Callable, Container
 from dataclasses import dataclass, field
 
 import networkx as nx
@@ -115,6 +116,18 @@ class RoadNetwork:
 
 def waypoint_name(a: str, b: str, km: float) -> str:
     return f"{a}–{b} km {km:.0f}"
+
+
+def km_through(held: Container[str]) -> Callable[[str, str, dict], float | None]:
+    """A Dijkstra weight function for networkx: road km, with every road into a node not in
+    `held` hidden (None). A search with it from a held node is the search on the subgraph of
+    held nodes, in the same order, without a subgraph view (about 4x faster)."""
+    return lambda _a, b, d: d["km"] if b in held else None
+
+
+def km_avoiding(blocked: Container[str]) -> Callable[[str, str, dict], float | None]:
+    """As `km_through`, with the nodes to leave out given instead of the nodes to keep."""
+    return lambda _a, b, d: None if b in blocked else d["km"]
 
 
 def no_road(graph: nx.Graph, a: str, b: str) -> bool:
