@@ -123,15 +123,10 @@ def morale_and_withdrawal(m: ConflictModel) -> None:
     # Only where two sides have people together, or a unit took losses, can anyone be in
     # contact: strengths are summed there alone (elsewhere no unit has an enemy beside it). A
     # remnant below the minimum size counts here: it is in contact with an active enemy.
-    hot: set[str] = set()
-    first: dict[str, str] = {}
-    for u in m._units:
-        if u.lost_this_hour > 0 or (
-            u.personnel > 0 and first.setdefault(u.node, u.faction) != u.faction
-        ):
-            hot.add(u.node)
+    hot = m.two_sided() | {u.node for u in m.hurt}
     smap = m.strength_map(hot)  # one snapshot, so the order of units does not matter
     if m.verify_caches:  # no unit outside the hot nodes has an enemy beside it
+        assert {u for u in m._units if u.lost_this_hour > 0} == set(m.hurt), "hurt units"
         full = m.strength_map()
         for u in m._units:
             if u.personnel > 0 and u.node not in hot:

@@ -80,6 +80,8 @@ class ConflictModel(Situation, Recording, Model):
         # plan, the lines of contact) is rebuilt only after it moves. Nodes change in about 80
         # of a run's 1,344 hours.
         self.occupancy_version = 0
+        self._two_sided: tuple[int, set[str]] = (-1, set())
+        self.hurt: list[Unit] = []  # units that took losses this hour (lost_this_hour > 0)
         self._contacts_key: tuple | None = None
         self._contacts: dict[str, list] = {}
         if verify_caches is None:
@@ -269,7 +271,7 @@ class ConflictModel(Situation, Recording, Model):
             for pat in self.patrons.values():
                 pat.step()
             self.refresh_air_cover()
-        movers = []
+        movers, self.hurt = [], []
         for u in self._units:
             u.lost_this_hour = 0.0
             if u.route:

@@ -302,10 +302,23 @@ class Situation:
             assert fresh == self._contacts, f"contacts cache stale at hour {self.time}"
         return self._contacts
 
+    def two_sided(self: ConflictModel) -> set[str]:
+        """Places where units of two or more sides have people (remnants too), kept until
+        someone moves, changes side or is wiped out (`occupancy_version`). Read-only."""
+        if self._two_sided[0] != self.occupancy_version:
+            first: dict[str, str] = {}
+            nodes = {
+                u.node
+                for u in self._units
+                if u.personnel > 0 and first.setdefault(u.node, u.faction) != u.faction
+            }
+            self._two_sided = (self.occupancy_version, nodes)
+        return self._two_sided[1]
+
     def check_caches(self: ConflictModel) -> None:
         """Recompute what is kept up to date incrementally and assert it equals the kept state
         (the debug mode, `verify_caches`): occupancy against Mesa's cells, each unit's cached
-        effectiveness against a fresh computation."""
+        effectiveness and the two-sided places against a fresh computation."""
         assert self._time == self.time, "Mesa no longer keeps Model.time's value in _time"
         for node, cell in self.grid._cells.items():
             in_cell = [a for a in cell.agents if isinstance(a, Unit)]
@@ -316,6 +329,10 @@ class Situation:
             if u.eff_key == (u.morale, u.supply, bonus, self._p_version):
                 fresh = self._effectiveness(u, bonus)
                 assert u.eff == fresh, f"effectiveness of {u.uid} stale at {self.time}"
+        if self._two_sided[0] == self.occupancy_version:
+            kept = self._two_sided[1]
+            self._two_sided = (-1, set())
+            assert self.two_sided() == kept, f"two-sided places stale at {self.time}"
 
     def sector_odds(
         self: ConflictModel, pairs_by_sector: dict[str, list[tuple]], faction: str
@@ -369,10 +386,13 @@ class Situation:
         bf = self.battlefield
         bf.killed[u.faction] += killed  # Battlefield.book, inlined (tens of thousands a run)
         bf.wounded[u.faction] += wounded
-        was_active = u.personnel >= (1.0 if u.local else self.min_personnel)  # Unit.active
-        u.personnel -= lost
-        if was_active and u.personnel < (1.0 if u.local else self.min_personnel):
-            self.occupancy_version += 1
+        before = u.personnel
+        u.personnel = after = before - lost
+        least = 1.0 if u.local else self.min_personnel  # Unit.active's threshold
+        if (before >= least) != (after >= least) or (before > 0) != (after > 0):
+            self.occupancy_version += 1  # no longer active, or no one left
+        if lost > 0 and u.lost_this_hour == 0:
+            self.hurt.append(u)
         u.lost_this_hour += lost
         self.losses[u.faction] += lost
         self.fighter_losses += lost

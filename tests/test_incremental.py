@@ -281,3 +281,26 @@ def test_a_hold_count_runs_on_while_nobody_moves(tmp_path) -> None:
     assert place.controller == enemy and place.name not in m._unsettled
     ground.update_control(m)  # settled again: skipped, and nothing changes
     assert place.controller == enemy and place.holder is None
+
+
+def test_check_catches_stale_two_sided_places(tmp_path) -> None:
+    m = _model(tmp_path)
+    m.two_sided()
+    m.check_caches()
+    m._two_sided[1].add("nowhere")  # a place kept as two-sided that is not
+    with pytest.raises(AssertionError, match="two-sided"):
+        m.check_caches()
+
+
+def test_a_unit_wiped_out_leaves_the_two_sided_places(tmp_path) -> None:
+    """Two-sided places count remnants too: losing the last person (below the minimum size
+    already) must expire them, as dropping out of the active units does."""
+    m = _model(tmp_path)
+    u = next(u for u in m._units if not u.local and u.personnel > 0)
+    enemy = next(v for v in m._units if v.faction != u.faction and not v.local)
+    u.cell = m.grid[enemy.node]
+    m.inflict(u, u.personnel - 1.0)  # a remnant of one: inactive, still a person
+    assert not u.active and enemy.node in m.two_sided() and m.hurt == [u]
+    m.inflict(u, 1.0)
+    alone = {v.faction for v in m._units if v.node == enemy.node and v.personnel > 0}
+    assert (enemy.node in m.two_sided()) == (len(alone) > 1)
