@@ -205,13 +205,7 @@ def withdraw(m: ConflictModel, u: Unit, odds: float) -> bool:
 
 def update_control(m: ConflictModel) -> None:
     """Control passes to a side that holds a place unopposed for `control.hold_hours`."""
-    present: dict[str, set[str]] = defaultdict(set)
-    least, withdrawing = m.min_personnel, Posture.WITHDRAW
-    for u in m._units:
-        if u.personnel >= (1.0 if u.local else least) and not (  # Unit.active, inlined
-            u.posture is withdrawing and u.route and u.progress_km > 0
-        ):
-            present[u.node].add(u.faction)
+    present = _presence(m)
     hold = int(m.p["control.hold_hours"])
     # A place settled last hour stays so while nobody comes or goes (nothing else changes a
     # place's control): with the same presence, only the unsettled ones need an update.
@@ -240,3 +234,29 @@ def update_control(m: ConflictModel) -> None:
             m.log("control_change", name, new, 0.0, f"{new} takes {name}")
         elif place.status != before:
             m._control_version += 1
+
+
+def _presence(m: ConflictModel) -> dict[str, set[str]]:
+    """The sides present at each place: their active units, less those withdrawing along a
+    road. Kept under the occupancy version while no withdrawal is on the road (most hours);
+    only this hour's movers (`m.movers`) can be on a road, since a unit without a route has
+    no progress along one."""
+    withdrawing = Posture.WITHDRAW
+    transit = any(u.posture is withdrawing and u.route and u.progress_km > 0 for u in m.movers)
+    kept = m._present_at
+    if not transit and kept[0] == m.occupancy_version and not m.verify_caches:
+        return kept[1]
+    present: dict[str, set[str]] = defaultdict(set)
+    least = m.min_personnel
+    for u in m._units:
+        if u.personnel >= (1.0 if u.local else least) and not (  # Unit.active, inlined
+            u.posture is withdrawing and u.route and u.progress_km > 0
+        ):
+            present[u.node].add(u.faction)
+    if m.verify_caches:
+        on_road = {u for u in m._units if u.posture is withdrawing and u.route and u.progress_km}
+        assert on_road <= set(m.movers), "a withdrawal on the road that was not a mover"
+    if not transit:
+        assert kept[0] != m.occupancy_version or kept[1] == present, "presence stale"
+        m._present_at = (m.occupancy_version, present)
+    return present

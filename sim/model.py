@@ -160,6 +160,8 @@ class ConflictModel(Situation, Recording, Model):
         self._supply_traces: dict[tuple, dict[str, tuple[float, str]]] = {}  # see update_supply
         self._control_version = 0
         self._presence: dict[str, set[str]] | None = None  # see ground.update_control
+        self._present_at: tuple[int, dict[str, set[str]]] = (-1, {})
+        self.movers: list[Unit] = []  # units with a route at the start of the hour
         self._unsettled: list[str] = []
         self._supply_version: tuple | None = None
         self.hub_stocks: dict[str, HubStock] = {}  # made at the first hour (sim.ground)
@@ -271,7 +273,8 @@ class ConflictModel(Situation, Recording, Model):
             for pat in self.patrons.values():
                 pat.step()
             self.refresh_air_cover()
-        movers, self.hurt = [], []
+        self.movers = movers = []
+        self.hurt = []
         for u in self._units:
             u.lost_this_hour = 0.0
             if u.route:

@@ -304,3 +304,21 @@ def test_a_unit_wiped_out_leaves_the_two_sided_places(tmp_path) -> None:
     m.inflict(u, 1.0)
     alone = {v.faction for v in m._units if v.node == enemy.node and v.personnel > 0}
     assert (enemy.node in m.two_sided()) == (len(alone) > 1)
+
+
+def test_a_withdrawal_on_the_road_is_not_present(tmp_path) -> None:
+    """Presence is kept under the occupancy version, except while a withdrawal is on the road:
+    a unit withdrawing along a road no longer holds the place it left, without any move."""
+    from sim import ground
+    from sim.agents import Posture
+
+    m = _model(tmp_path)
+    u = next(u for u in m._units if u.active and not u.local and len(m.occupancy[u.node]) == 1)
+    kept = ground._presence(m)
+    assert u.faction in kept[u.node] and ground._presence(m) is kept  # kept while nobody moves
+    nxt = next(iter(m.network.graph[u.node]))
+    u.posture, u.route, u.progress_km = Posture.WITHDRAW, [nxt], 1.0
+    m.movers = [u]
+    assert u.node not in ground._presence(m)
+    u.route, u.progress_km, u.posture = [], 0.0, Posture.HOLD  # arrived back, nobody moved
+    assert ground._presence(m) is kept
