@@ -65,25 +65,48 @@ def update_supply(m: ConflictModel) -> None:
                 }
             m._supplied[f] = trace
         m._supply_version = key
+        m._supplied_version += 1
     drawing: dict[str, float] = defaultdict(float)
     decay, resupply = p["supply.decay_per_hour"], p["supply.resupply_per_hour"]
-    supplied, none = m._supplied, {}
-    for u in m._units:
-        reached = supplied.get(u.faction, none).get(u.node)
-        u.encircled = reached is None
-        if reached is None:
-            u.supply = supply.update_supply(u.supply, None, decay, resupply)
-            continue
-        target, hub = reached
-        drawing[hub] += u.personnel
-        if u.supply != target:  # at its level a unit's supply stays there (most unit-hours)
-            u.supply = supply.update_supply(u.supply, target, decay, resupply)
+    reached, cut_off = _supply_lines(m)
+    for hub, group in reached.items():
+        total = drawing[hub]
+        for u, target in group:
+            total += u.personnel
+            if u.supply != target:  # at its level a unit's supply stays there (most unit-hours)
+                u.supply = supply.update_supply(u.supply, target, decay, resupply)
+        drawing[hub] = total
+    for u in cut_off:
+        u.supply = supply.update_supply(u.supply, None, decay, resupply)
     for name, stock in hubs.items():
         was_empty = stock.empty
         rear = m.places[stock.bridge_from].controller if stock.bridge_from else None
         stock.hour(drawing.get(name, 0.0), m.places[name].controller, rear)
         if stock.empty != was_empty:
             m._supply_version = None  # a hub ran dry or was refilled: trace again next hour
+
+
+def _supply_lines(m: ConflictModel) -> tuple[dict[str, list[tuple[Unit, float]]], list[Unit]]:
+    """Each hub's units with the level it sustains where they stand, in creation order, and
+    the units no hub reaches (encircled, flagged here). Kept until a trace is made again or a
+    unit moves (`occupancy_version`)."""
+    key = (m._supplied_version, m.occupancy_version)
+    if m._supply_lines[0] == key and not m.verify_caches:
+        return m._supply_lines[1]
+    reached: dict[str, list[tuple[Unit, float]]] = defaultdict(list)
+    cut_off: list[Unit] = []
+    none: dict = {}
+    for u in m._units:
+        line = m._supplied.get(u.faction, none).get(u.node)
+        u.encircled = line is None
+        if line is None:
+            cut_off.append(u)
+        else:
+            reached[line[1]].append((u, line[0]))
+    if m._supply_lines[0] == key:
+        assert m._supply_lines[1] == (reached, cut_off), f"supply lines stale at {m.time}"
+    m._supply_lines = (key, (reached, cut_off))
+    return reached, cut_off
 
 
 def _hub_stocks(m: ConflictModel) -> dict[str, supply.HubStock]:

@@ -157,6 +157,8 @@ class ConflictModel(Situation, Recording, Model):
         self.air_cover: dict[str, dict[str, float]] = {}  # faction -> place -> support bonus
         self.air_sorties: list[tuple[float, str, str]] = []  # (hour, faction, place struck)
         self._supplied: dict[str, dict[str, tuple[float, str]]] = {}  # node -> (level, hub)
+        self._supplied_version = 0  # bumped when the traces are made again
+        self._supply_lines: tuple[tuple, tuple] = ((), ({}, []))  # see ground._supply_lines
         self._supply_traces: dict[tuple, dict[str, tuple[float, str]]] = {}  # see update_supply
         self._control_version = 0
         self._presence: dict[str, set[str]] | None = None  # see ground.update_control

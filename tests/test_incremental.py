@@ -322,3 +322,22 @@ def test_a_withdrawal_on_the_road_is_not_present(tmp_path) -> None:
     assert u.node not in ground._presence(m)
     u.route, u.progress_km, u.posture = [], 0.0, Posture.HOLD  # arrived back, nobody moved
     assert ground._presence(m) is kept
+
+
+def test_supply_lines_follow_a_move(tmp_path) -> None:
+    """Each hub's units are kept until a unit moves or the traces are made again: a unit moved
+    beyond its side's supply lines is cut off at the next hour's update, and back when it
+    returns."""
+    from sim import ground
+
+    m = _model(tmp_path)
+    m.step()
+    u = next(u for u in m._units if not u.local and u.active and not u.encircled)
+    home = u.node
+    beyond = next(n for n in m.places if n not in m._supplied[u.faction])
+    u.cell = m.grid[beyond]
+    ground.update_supply(m)
+    assert u.encircled and u in ground._supply_lines(m)[1]
+    u.cell = m.grid[home]
+    ground.update_supply(m)
+    assert not u.encircled
