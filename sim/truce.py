@@ -297,11 +297,7 @@ class Truce:
                 continue
             odds = m.sector_odds({s: contacts[s] for s in sectors}, party)
             best = max(sectors, key=lambda s: (odds[s], s))
-            severe = sum(
-                1
-                for h, _s, f, sev in self.incidents
-                if f != party and sev >= SEVERE and h > m.time - p["ceasefire.recip_hours"]
-            )
+            severe = self._severe_since(m.time - p["ceasefire.recip_hours"], party)
             hazard = cf.resume_hazard(
                 p[f"faction.{party}.resume_hazard"], self.age_days(), p["ceasefire.weibull_shape"],
                 p["ceasefire.hazard_ref_days"], odds[best], p[f"faction.{party}.attack_ratio"],
@@ -316,6 +312,17 @@ class Truce:
                      if party in (fa, fb)), contacts[best][0][0],
                 )  # fmt: skip
                 self._resume(best, party, odds[best], node)
+
+    def _severe_since(self, since: float, party: str) -> int:
+        """Severe incidents by the other side after hour `since`: read from the newest back,
+        as incidents are booked in time order."""
+        count = 0
+        for h, _s, f, sev in reversed(self.incidents):
+            if h <= since:
+                break
+            if f != party and sev >= SEVERE:
+                count += 1
+        return count
 
     def _resume(self, sector: str, party: str, odds: float, node: str) -> None:
         m = self.m

@@ -345,3 +345,27 @@ def test_the_recursive_excitation_equals_the_sum_over_past_incidents(times, sevs
         got = kept.per_hour(float(hour), 0.6, 1.7, decay)
         want = cf.excitation(float(hour), past, 0.6, 1.7, decay)
         assert got == pytest.approx(want, rel=1e-9, abs=1e-300)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 300), st.sampled_from(["LNA", "GNA"]), st.sampled_from([1.0, 2.0, 3.0])
+        ),
+        max_size=40,
+    ),
+    st.integers(-10, 320),
+)
+def test_severe_incidents_counted_from_the_newest_back(raw, since) -> None:
+    """The resume decision's count of the other side's severe incidents since an hour, read
+    from the newest incident back, equals the count over all of them."""
+    from sim.truce import SEVERE, Truce
+
+    truce = Truce.__new__(Truce)
+    truce.incidents = [(float(h), "coast", f, sev) for h, f, sev in sorted(raw)]
+    for party in ("LNA", "GNA"):
+        want = sum(
+            1 for h, _s, f, sev in truce.incidents if f != party and sev >= SEVERE and h > since
+        )
+        assert truce._severe_since(float(since), party) == want
