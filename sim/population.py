@@ -31,6 +31,7 @@ class Civilians:
         self.at_risk: dict[str, float] = {}
         self.pool0: dict[str, float] = {}
         self.away: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+        self._routes: list[tuple[str, list[str]]] = []  # away's keys, sorted (see returns)
         self.last_fire: dict[str, float] = {}
         self.casualties = 0.0
         self.killed = 0.0
@@ -118,7 +119,10 @@ class Civilians:
         refuge = m.battlefield.refuge(place.name)
         if refuge is not None:
             m.places[refuge].population += leaving
-        self.away[place.name][refuge or ""] += leaving
+        went = self.away[place.name]
+        if (refuge or "") not in went:  # a new way home: returns walks them in sorted order
+            self._routes = []
+        went[refuge or ""] += leaving
 
     def returns(self, rng: np.random.Generator) -> None:
         """Each hour: the displaced of places quiet for `civilians.return_after_hours` come back
@@ -127,12 +131,15 @@ class Civilians:
         share = civ_fn.return_share(p["civilians.return_rate"])
         quiet_after = p["civilians.return_after_hours"]
         now = m.time
-        for origin in sorted(self.away):
+        if not self._routes:
+            self._routes = [(o, sorted(self.away[o])) for o in sorted(self.away)]
+        for origin, refuges in self._routes:
             if now - self.last_fire.get(origin, -1e9) < quiet_after:
                 continue
             home = m.places[origin]
-            for refuge in sorted(self.away[origin]):
-                n = self.away[origin][refuge]
+            went = self.away[origin]
+            for refuge in refuges:
+                n = went[refuge]
                 if refuge:
                     n = min(n, m.places[refuge].population)
                 back = float(rng.binomial(int(n), share)) if n >= 1 else 0.0
@@ -140,7 +147,7 @@ class Civilians:
                     continue
                 if refuge:
                     m.places[refuge].population -= back
-                self.away[origin][refuge] -= back
+                went[refuge] -= back
                 home.population += back
                 self.at_risk[origin] = min(self.pool0[origin], self.at_risk[origin] + back)
                 self.returned += back

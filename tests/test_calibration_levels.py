@@ -304,3 +304,27 @@ def test_former_constants_are_parameters():
     for key in ("combat.effectiveness_floor", "morale.low_supply"):
         assert key in p
     assert "civilians.full_intensity_personnel" in p
+
+
+def test_a_way_home_opened_after_returns_began_is_walked_too():
+    """Returns walk origins and refuges in sorted order, kept between hours: people who flee
+    from a second place after returns have begun come back as well."""
+    m = _toy_with_town(50_000.0, **{"civilians.shelling_per_day": 0.0})
+    m.places["A"].population = 50_000.0
+    civ = m.battlefield.civilians
+    rng = np.random.default_rng(4)
+    full = m.p["civilians.full_intensity_personnel"]
+    for _ in range(48):
+        m.time += 1
+        civ.ground_fire(m.places["B"], full, rng)
+    civ.returns(rng)  # the ways home are kept from here
+    m.places["B"].controller = "Y"  # A's people can no longer go to B: they go nowhere held
+    for _ in range(48):
+        m.time += 1
+        civ.ground_fire(m.places["A"], full, rng)
+    assert set(civ.away) == {"A", "B"}
+    for _ in range(int(m.p["civilians.return_after_hours"]) + 24 * 30):
+        m.time += 1
+        civ.returns(rng)
+    for origin in ("A", "B"):
+        assert sum(civ.away[origin].values()) < 0.5 * m.places[origin].displaced_out, origin
