@@ -164,7 +164,7 @@ def _spans(df: pd.DataFrame, tz: timezone) -> tuple[np.ndarray, np.ndarray]:
 
 def _overlaps(df: pd.DataFrame, tz: timezone, first: date, last: date) -> pd.Series:
     """Rows whose span meets the days first..last, with `validate`'s rule: a span covers
-    [t0, t1), so one that ends as the days begin is not in them (sim.validation.select_events)."""
+    [t0, t1), so one that ends as the days begin is not in them (sim.fact_matching.select_events)."""
     a = datetime.combine(first, time(0, 0), tz).timestamp()
     b = datetime.combine(last, time(23, 59, 59), tz).timestamp()
     return (df["t0"] <= b) & ((df["t1"] > a) | (df["t0"] >= a))
