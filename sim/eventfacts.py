@@ -39,7 +39,8 @@ from sim.eventdata import (
     export_row,
     import_kind,
 )
-from sim.eventrows import ImportReport, Rows, assign_nodes
+from sim.eventplaces import assign_nodes
+from sim.eventrows import ImportReport, Rows
 
 PUBLICATIONS = {
     "acled": "ACLED (Armed Conflict Location & Event Data Project)",
@@ -267,7 +268,7 @@ def _of_kind(rows: pd.DataFrame, kind: str) -> pd.Series:
 def _slug(name: str) -> str:
     import re
 
-    from sim.eventrows import name_key
+    from sim.eventplaces import name_key
 
     return re.sub(r"[^a-z0-9]+", "_", name_key(name)).strip("_") or "place"
 
