@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.report.build import load
-from sim.report.figures import FORCES_AXES, all_figures, ceasefire_figure, front_figure
+from sim.report.build import all_figures, load
+from sim.report.timeseries import FORCES_AXES, ceasefire_figure, front_figure
 
 
 @pytest.fixture(scope="module")

@@ -17,16 +17,13 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from sim.geodesy import geodesic_km
+from sim.report.control import control_shares, frame_hours, place_values
 from sim.report.figures import (
     FONT,
     MAP_SCOPE,
-    _pct,
-    _place_values,
     clock,
-    control_shares,
     esc,
     fmt_day,
-    frame_hours,
     report_choices,
     share_scale,
     sides,
@@ -59,7 +56,7 @@ def map_figure(
     for col in (west, east, "contested"):
         if col not in shares:
             shares[col] = 0.0
-    values = _place_values(shares, east, single)
+    values = place_values(shares, east, single)
 
     # losses so far at each place: cumulative casualties of events up to each frame (run mean)
     ev = events[events["place"].fillna("") != ""] if not events.empty else events
@@ -345,6 +342,10 @@ def map_figure(
         ],
     )
     return fig
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.0f}%"
 
 
 def _map_title(t: pd.Timestamp, n_runs: int, east: str, run0: int) -> str:
