@@ -81,7 +81,8 @@ def test_violations_line_leaves_collapsed_runs(data):
 
 
 def test_map_units_scale_bar_and_zoom(data):
-    from sim.report.map import KM_PER_DEGREE, UNIT_STYLES
+    from sim.report.map import UNIT_STYLES
+    from sim.report.map_views import KM_PER_DEGREE
 
     fig = all_figures(data.tables, data.network, data.start)["map"]
     place_colors = {f["color"] for f in data.network["factions"].values()}
