@@ -41,17 +41,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.fact_matching import by_run, controller_at, select_events, series_at
 from sim.observations import is_cumulative
-from sim.validation import (
-    Target,
-    _by_run,
-    brier,
-    controller_at,
-    number_score,
-    overall,
-    select_events,
-    series_at,
-)
+from sim.validation import Target, brier, number_score, overall
 
 LOOKBACK_HOURS = 14 * 24.0
 MIN_WINDOW_HOURS = 1.0
@@ -132,7 +124,7 @@ def event_rates(
     hits = lookback_events(events, target, origin)
     counts = hits.groupby("run_id").size() if not hits.empty else pd.Series(dtype=float)
     rates = counts.astype(float) / origin.lookback if origin.lookback > 0 else counts * 0.0
-    return _by_run(rates, run_ids, 0.0).astype(float)
+    return by_run(rates, run_ids, 0.0).astype(float)
 
 
 def event_probabilities(rates: pd.Series | np.ndarray, hours: float) -> np.ndarray:
@@ -146,7 +138,7 @@ def control_persists(
     """Per run: is the place held by an acceptable controller at the origin (and so, by
     persistence, at every time of the fact)?"""
     held = controller_at(control, target.place, origin.hour).isin(set(target.controllers))
-    return _by_run(held, run_ids, False).astype(bool)
+    return by_run(held, run_ids, False).astype(bool)
 
 
 def _rng(target: Target) -> np.random.Generator:
@@ -211,7 +203,7 @@ def series_persistence(
             vals = rate * max(target.end - target.start, 0.0)
     else:
         vals = now
-    return _by_run(vals, run_ids, None).to_numpy(dtype=float)
+    return by_run(vals, run_ids, None).to_numpy(dtype=float)
 
 
 def _row(target: Target, share: float, score: float, crps: float, text: str) -> dict[str, Any]:

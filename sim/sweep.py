@@ -208,7 +208,8 @@ def run_sweep(
     `seed_for(seed, point, r)`) or "common" (common random numbers: replicate r gets
     `seed_for(seed, 0, r)` at every point). Bad settings raise InputError.
     """
-    from sim.execution import check_counts, check_scheduler, default_workers, prestart_pool
+    from sim.dask_cluster import check_scheduler
+    from sim.execution import check_counts, default_workers, prestart_pool
     from sim.results import manifest
 
     check_counts(replicates=replicates, workers=workers, samples=samples, batch_size=batch_size)

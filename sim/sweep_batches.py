@@ -242,11 +242,10 @@ def run_batches(
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 
+    from sim.dask_cluster import dask_executor, executor_slots
     from sim.execution import (
         POOL_RETRIES,
-        dask_executor,
         default_workers,
-        executor_slots,
         local_executor,
         stop_executor,
         submit_bounded,

@@ -277,8 +277,9 @@ def read_runs(folder: str | Path) -> pd.DataFrame:
 
 
 _NOT_RUN_CODE = {"cli.py", "progress.py", "summary.py", "sweep_analysis.py", "validation.py"}
+_NOT_RUN_CODE |= {"fact_matching.py"}
 _NOT_RUN_CODE |= {"calibration.py", "observations.py", "outdir.py", "api.py", "results.py"}
-_NOT_RUN_CODE |= {"sweep_store.py", "errors.py", "execution.py", "__init__.py"}
+_NOT_RUN_CODE |= {"sweep_store.py", "errors.py", "execution.py", "dask_cluster.py", "__init__.py"}
 
 
 def code_digest() -> str:

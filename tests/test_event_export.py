@@ -244,7 +244,8 @@ def test_bad_export_input(run_folder, tmp_path):
 def test_an_engagement_ending_as_a_window_starts_is_not_in_it():
     """Events cover [hour, hour + duration): the day after a battle logged until midnight does
     not count it (the weekly facts of an import depend on it)."""
-    from sim.validation import EventFilter, select_events
+    from sim.fact_matching import select_events
+    from sim.validation import EventFilter
 
     ev = pd.DataFrame(
         {"run_id": [0, 0, 0], "hour": [20.0, 24.0, 30.0], "kind": "engagement", "place": "Sirte",

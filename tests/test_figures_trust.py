@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.report.build import load
-from sim.report.figures import FORCES_AXES, all_figures, ceasefire_figure, front_figure
+from sim.report.build import all_figures, load
+from sim.report.timeseries import FORCES_AXES, ceasefire_figure, front_figure
 
 
 @pytest.fixture(scope="module")
@@ -81,7 +81,8 @@ def test_violations_line_leaves_collapsed_runs(data):
 
 
 def test_map_units_scale_bar_and_zoom(data):
-    from sim.report.map import KM_PER_DEGREE, UNIT_STYLES
+    from sim.report.map import UNIT_STYLES
+    from sim.report.map_views import KM_PER_DEGREE
 
     fig = all_figures(data.tables, data.network, data.start)["map"]
     place_colors = {f["color"] for f in data.network["factions"].values()}

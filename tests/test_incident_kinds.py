@@ -5,8 +5,9 @@ from __future__ import annotations
 import pandas as pd
 
 from sim.eventdata import INCIDENT_AS
+from sim.fact_matching import select_events
 from sim.truce import INCIDENT_KINDS
-from sim.validation import EventFilter, select_events
+from sim.validation import EventFilter
 
 
 def _events() -> pd.DataFrame:

@@ -14,8 +14,9 @@ import pytest
 from typer.testing import CliRunner
 
 from sim.cli import app
-from sim.report.build import load, report_html
-from sim.report.figures import all_figures, frame_hours, sides
+from sim.report.build import all_figures, load, report_html
+from sim.report.control import frame_hours
+from sim.report.figures import sides
 from sim.report.html import Section, Table, assemble
 from sim.report.tables import median_ci, metric_tables
 

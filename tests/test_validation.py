@@ -15,6 +15,7 @@ from sim.calibration import ParamRange, calibrate, crn_specs
 from sim.cli import app
 from sim.config import load_scenario
 from sim.execution import run_specs
+from sim.fact_matching import control_matches, event_matches, number_values
 from sim.observations import (
     OBSERVATIONS_DIR,
     after_cutoff,
@@ -26,12 +27,9 @@ from sim.validation import (
     EventFilter,
     Target,
     brier,
-    control_matches,
     crps_ensemble,
     crps_normal_obs,
     crps_uniform_obs,
-    event_matches,
-    number_values,
     overall,
     places_near,
     resolve_targets,

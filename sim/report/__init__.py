@@ -3,7 +3,8 @@
 `write_report(folder)` reads the folder (tables, manifest.json, network.json and, when present,
 validation.parquet) and writes `folder/report.html` atomically. Modules:
 
-- `sim.report.figures`: one pure function per figure (DataFrames in, plotly Figure out);
+- `sim.report.figures`: what the figures share (conventions, colours, layout); one pure function
+  per figure (DataFrames in, plotly Figure out) in `map`, `control`, `timeseries`, `events`;
 - `sim.report.tables`: summary metrics with bootstrap intervals, parameters, validation;
 - `sim.report.html`: `assemble(title, sections)`, reusable by other reports;
 - `sim.report.validation_section`: the validation section (findings, score chart, tables);

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -75,9 +76,28 @@ def load(folder: Path) -> ReportData:
     return ReportData(folder, tables, manifest, network, validation)
 
 
-def figures(data: ReportData) -> dict[str, Any]:
-    from sim.report.figures import all_figures
+def all_figures(tables: Any, network: Mapping[str, Any], start: pd.Timestamp) -> dict[str, Any]:
+    """Every figure of the report by name (`go.Figure`s; ceasefire only when the scenario has
+    one), from a results folder's tables (`sim.runner.Tables`), network.json and start."""
+    from sim.report.control import control_heatmap
+    from sim.report.events import events_figure
+    from sim.report.map import map_figure
+    from sim.report.timeseries import ceasefire_figure, forces_figure, front_figure
 
+    figs = {
+        "map": map_figure(tables.control, tables.units, tables.events, network, start),
+        "front": front_figure(tables.timeseries, tables.events, network, start),
+        "forces": forces_figure(tables.timeseries, network, start, tables.events),
+    }
+    cf = ceasefire_figure(tables.timeseries, tables.events, start)
+    if cf is not None:
+        figs["ceasefire"] = cf
+    figs["control"] = control_heatmap(tables.control, network, start)
+    figs["events"] = events_figure(tables.events, start)
+    return figs
+
+
+def figures(data: ReportData) -> dict[str, Any]:
     return all_figures(data.tables, data.network, data.start)
 
 

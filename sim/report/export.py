@@ -69,7 +69,7 @@ def export_figures(
         raise InputError(
             "static export needs kaleido: pip install 'conflict-sim[export]' (kaleido>=1.0)"
         ) from None
-    from sim.report.figures import map_at
+    from sim.report.map import map_at
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
