@@ -33,6 +33,7 @@ from sim.command import Faction
 from sim.config import OffensiveEvent, Setup, UnitSpec
 from sim.dynamics import air
 from sim.dynamics.supply import HubStock
+from sim.losses import Losses
 from sim.network import RoadNetwork, build_network
 from sim.patrons import Patron
 from sim.recording import Recording, slug
@@ -46,7 +47,7 @@ __all__ = ["ConflictModel"]
 VERIFY_ENV = "CONFLICT_SIM_VERIFY_CACHES"
 
 
-class ConflictModel(Situation, Recording, Model):
+class ConflictModel(Situation, Losses, Recording, Model):
     """A conflict on a road network, stepped hourly from the scenario's start to its end.
 
     Args:
