@@ -63,9 +63,10 @@ def update_supply(m: ConflictModel) -> None:
                     n: (supply.level_at(km, full_km, falloff_km), hub)
                     for n, (km, hub) in nearest.items()
                 }
-            m._supplied[f] = trace
+            if m._supplied.get(f) is not trace:
+                m._supplied[f] = trace
+                m._supplied_version += 1
         m._supply_version = key
-        m._supplied_version += 1
     drawing: dict[str, float] = defaultdict(float)
     decay, resupply = p["supply.decay_per_hour"], p["supply.resupply_per_hour"]
     reached, cut_off = _supply_lines(m)
