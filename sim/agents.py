@@ -296,15 +296,20 @@ class AirAsset(Agent):
             self.base = new
         reach = m.reach(self.base, self.radius_km)
         engaged, moving = [], []
-        held: dict[str, bool] = {}  # node -> whether a truce holds this asset's fire there
-        for u in m.strike_candidates():
-            if u.faction == self.faction or u.node not in reach or not u.active:
+        # node -> where its targets go: None (a truce holds this asset's fire there: its
+        # strikes are incidents), engaged or moving; asked at the first target found there
+        pools: dict[str, list[Unit] | None] = {}
+        ongoing = m.battlefield.ongoing
+        for u in m.strike_candidates(self.faction):
+            node = u.node
+            if node not in reach or not u.active:
                 continue
-            holds = held.get(u.node)
-            if holds is None:
-                holds = held[u.node] = self.holds_fire(u.node)  # a truce's strikes are incidents
-            if not holds:
-                (engaged if m.battlefield.engaged_at(u.node) else moving).append(u)
+            pool = pools.get(node, pools)
+            if pool is pools:
+                held = self.holds_fire(node)
+                pool = pools[node] = None if held else engaged if node in ongoing else moving
+            if pool is not None:
+                pool.append(u)
         pool = engaged or moving
         if not pool:
             return

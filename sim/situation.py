@@ -244,17 +244,22 @@ class Situation:
         """Places within a straight-line radius of a base (air cover, strikes, air defence)."""
         return self.network.within(base, radius_km)
 
-    def strike_candidates(self: ConflictModel) -> list[Unit]:
-        """Units an air strike may seek this hour: at a place fighting this hour, or on the move
-        between places. Computed once an hour, after the ground fighting (strikes change
-        neither); who is still active and in reach is each asset's own check."""
-        if self._candidates_at != self.time:
+    def strike_candidates(self: ConflictModel, faction: str) -> list[Unit]:
+        """Units an air strike by `faction` may seek this hour: its enemies' at a place fighting
+        this hour, or on the move between places, in creation order. Found once an hour,
+        after the ground fighting (strikes change neither); who is still active and in reach
+        is each asset's own check."""
+        if self._candidates_at != self._time:
             engaged = self.battlefield.ongoing
-            self._candidates = [
-                u for u in self._units if u.node in engaged or (u.route and u.progress_km > 0)
+            found = [u for u in self._units if u.node in engaged or (u.route and u.progress_km > 0)]
+            self._candidates = {"": found}
+            self._candidates_at = self._time
+        enemies = self._candidates.get(faction)
+        if enemies is None:
+            enemies = self._candidates[faction] = [
+                u for u in self._candidates[""] if u.faction != faction
             ]
-            self._candidates_at = self.time
-        return self._candidates
+        return enemies
 
     def air_defences_over(self: ConflictModel, node: str, faction: str) -> int:
         """Enemy air-defence systems whose radius covers a node, as seen by `faction`'s aircraft."""
