@@ -163,6 +163,13 @@ class YamlDumper(yaml.SafeDumper):
     booleans, nulls and dates are written bare, in forms both read alike. Subclass it to add
     representers."""
 
+    def represent_scalar(self, tag: str, value: str, style: str | None = None) -> yaml.ScalarNode:
+        # PyYAML writes NEL, LS and PS as line breaks outside double quotes, where a reader folds
+        # them into a space or a newline; only double quotes keep them (as \N, \L, \P).
+        if any(c in value for c in "\x85\u2028\u2029"):
+            style = '"'
+        return super().represent_scalar(tag, value, style)
+
     def resolve(self, kind: type, value: Any, implicit: tuple[bool, bool]) -> str:
         tag = _READ.resolve(kind, value, implicit)  # as load_yaml will read it
         if tag == "tag:yaml.org,2002:str":
