@@ -183,7 +183,8 @@ _READ = _Resolver()
 def dump_yaml(data: Any, dumper: type[YamlDumper] = YamlDumper, **options: Any) -> str:
     """`data` as YAML text that load_yaml reads back as equal values of the same types (str, int,
     float, bool, None, date, datetime, lists and dicts of them). Block style, keys in their
-    order, UTF-8 text as is, lines up to 100 characters; `options` as for `yaml.dump`."""
+    order, UTF-8 text as is, lines up to 100 characters; `options` as for `yaml.dump`. Raises
+    yaml.representer.RepresenterError for a value of another type."""
     options = {"sort_keys": False, "allow_unicode": True, "width": 100, **options}
     return yaml.dump(data, Dumper=dumper, **options)
 
