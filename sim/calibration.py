@@ -316,10 +316,10 @@ def set_file_text(
     result: CalibrationResult, fixed: Mapping[str, float], header: Sequence[str] = ()
 ) -> str:
     """calibrated.yaml: a `set:` mapping that `conflict-sim run --set-file` reads."""
-    import yaml
+    from sim.yamlsource import dump_yaml
 
     values = {**{k: float(v) for k, v in fixed.items()}}
     values.update({k: float(f"{v:.6g}") for k, v in result.best.items()})
     lines = [f"# {h}" for h in header]
-    body = yaml.safe_dump({"set": values}, sort_keys=False, default_flow_style=False)
+    body = dump_yaml({"set": values})
     return "\n".join([*lines, body]) if lines else body

@@ -159,12 +159,10 @@ def write_observations(doc: dict, out: str | Path) -> Path:
     never left on disk. Raises InputError when there is nothing to write."""
     import os
 
-    import yaml
-
     from sim.errors import InputError, Problem
     from sim.observations import load_observations
+    from sim.yamlsource import dump_yaml
 
-    _Dumper = _dumper()
     out = Path(out)
     if not doc["observations"]:
         raise InputError(
@@ -181,7 +179,7 @@ def write_observations(doc: dict, out: str | Path) -> Path:
     header = "# Written by `conflict-sim observe import`; each fact lists its source rows.\n"
     try:
         tmp.write_text(
-            header + yaml.dump(doc, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100),
+            header + dump_yaml(doc, _dumper()),
             encoding="utf-8",
         )
         load_observations(tmp)
@@ -192,9 +190,9 @@ def write_observations(doc: dict, out: str | Path) -> Path:
 
 
 def _dumper() -> type:
-    import yaml
+    from sim.yamlsource import YamlDumper
 
-    class Dumper(yaml.SafeDumper):
+    class Dumper(YamlDumper):
         def ignore_aliases(self, data: Any) -> bool:  # shared windows are written out each time
             return True
 

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any
 import networkx as nx
 import yaml
 
+from sim.yamlsource import YamlDumper, dump_yaml
+
 if TYPE_CHECKING:
     from sim.theater_build import Options, Place, Road
 
@@ -138,8 +140,9 @@ def _notes(places: list[Place], roads: list[Road], opts: Options) -> str:
     return "\n".join(lines) + "\n"
 
 
-class _Dumper(yaml.SafeDumper):
-    """Block style, multi-line text as `|` blocks, and no YAML 1.1 surprises for readers."""
+class _Dumper(YamlDumper):
+    """Block style, multi-line text as `|` blocks; text quoted wherever load_yaml would read a
+    bare scalar as something else."""
 
 
 def _text(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
@@ -152,5 +155,5 @@ _Dumper.add_representer(str, _text)
 
 def render(data: dict[str, Any], shown: str) -> str:
     """The YAML text of the theater, with the header comment."""
-    body = yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
+    body = dump_yaml(data, _Dumper)
     return HEADER.format(name=data["name"], shown=shown) + body

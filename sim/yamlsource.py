@@ -150,6 +150,45 @@ else:
 
     _Loader = _CLoader
 
+# --- Writing -------------------------------------------------------------------------------
+# PyYAML's dumpers quote a string only when YAML 1.1 would read it as something else, so
+# `00000008`, `08`, `1e3`, `-.5` and `0o17` were written bare and came back through load_yaml
+# as numbers (an imported UCDP GED id, `00000008`, failed the observations schema).
+
+
+class YamlDumper(yaml.SafeDumper):
+    """PyYAML's safe dumper, resolving plain scalars as load_yaml reads them (YAML 1.2 core):
+    a string is written bare only if YAML 1.2 and YAML 1.1 (PyYAML's `safe_load`, which other
+    readers of these files use) both read it back as that string, else it is quoted. Numbers,
+    booleans, nulls and dates are written bare, in forms both read alike. Subclass it to add
+    representers."""
+
+    def represent_scalar(self, tag: str, value: str, style: str | None = None) -> yaml.ScalarNode:
+        # PyYAML writes NEL, LS and PS as line breaks outside double quotes, where a reader folds
+        # them into a space or a newline; only double quotes keep them (as \N, \L, \P).
+        if any(c in value for c in "\x85\u2028\u2029"):
+            style = '"'
+        return super().represent_scalar(tag, value, style)
+
+    def resolve(self, kind: type, value: Any, implicit: tuple[bool, bool]) -> str:
+        tag = _READ.resolve(kind, value, implicit)  # as load_yaml will read it
+        if tag == "tag:yaml.org,2002:str":
+            tag = super().resolve(kind, value, implicit)  # and as a YAML 1.1 reader will
+        return tag
+
+
+_READ = _Resolver()
+
+
+def dump_yaml(data: Any, dumper: type[YamlDumper] = YamlDumper, **options: Any) -> str:
+    """`data` as YAML text that load_yaml reads back as equal values of the same types (str, int,
+    float, bool, None, date, datetime, lists and dicts of them). Block style, keys in their
+    order, UTF-8 text as is, lines up to 100 characters; `options` as for `yaml.dump`. Raises
+    yaml.representer.RepresenterError for a value of another type."""
+    options = {"sort_keys": False, "allow_unicode": True, "width": 100, **options}
+    return yaml.dump(data, Dumper=dumper, **options)
+
+
 # A document whose aliases expand past this many values (and past ten times its own size) is
 # refused: `a: &a [x,x,...]`, `b: &b [*a,*a,...]`, ... doubles per line what validation walks.
 MAX_EXPANDED_VALUES = 100_000

@@ -331,3 +331,25 @@ def test_round_trip_through_the_truce_keeps_incident_kinds(small_results, tmp_pa
         resolve_targets(load_observations(obs, setup), setup, network_for(setup)), run0
     )
     assert scores["share_matching"].eq(1.0).all(), scores[scores["share_matching"] < 1]
+
+
+@pytest.mark.parametrize("fmt, id_column", [("acled", "event_id_cnty"), ("ucdp-ged", "id")])
+def test_an_export_imports_with_its_row_ids_as_text(run_folder, tmp_path, fmt, id_column):
+    """`export` then `observe import` of that file, for each format: the facts' `source.rows`
+    read back through the project's reader (YAML 1.2) as the exported ids, text. GED ids are
+    zero-padded (`00000008`): written bare, YAML 1.2 reads them as numbers and the schema
+    refused every one."""
+    from sim.yamlsource import load_yaml
+
+    _, results = run_folder
+    csv, obs = tmp_path / f"{fmt}.csv", tmp_path / f"{fmt}.yaml"
+    assert cli("export", results, "--format", fmt, "--out", csv).exit_code == 0
+    ids = set(pd.read_csv(csv, dtype=str, keep_default_na=False)[id_column])
+    r = cli("observe", "import", csv, "--format", fmt, "--theater", "libya", "--out", obs)
+    assert r.exit_code == 0, r.output
+    facts = load_yaml(obs).data["observations"]
+    rows = [row for f in facts for row in f["source"]["rows"]]
+    assert rows and all(isinstance(row, str) for row in rows)
+    assert set(rows) <= ids
+    if fmt == "ucdp-ged":  # ids that YAML 1.1 leaves bare (8 or 9 after a leading 0) are there
+        assert any(row.startswith("0") and set(row) & set("89") for row in rows)
