@@ -224,7 +224,8 @@ def versus(specs: list[str], rounds: int, reps: int, scenario: str) -> None:
         parsed.append((name, os.path.abspath(python), tree))
     results: dict[str, list[dict]] = {name: [] for name, _, _ in parsed}
     for r in range(rounds):
-        for name, python, tree in parsed:
+        # each round starts one spec later, so that no build always runs after the same one
+        for name, python, tree in parsed[r % len(parsed) :] + parsed[: r % len(parsed)]:
             env = dict(os.environ)
             if tree:
                 env["PYTHONPATH"] = tree
