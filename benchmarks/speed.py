@@ -202,25 +202,39 @@ def cli(rounds: int, tree: Path, compiled: bool = False, versus: Path | None = N
 
 
 def sweep(runs: int, workers: int) -> None:
-    from sim.execution import prestart_pool
+    from run import _cpu_of, _peak_kb  # benchmarks/run.py: /proc readings of live workers
+
+    from sim.execution import local_executor, prestart_pool, stop_executor
 
     before = load()
     if workers > 1:
         prestart_pool()
     from sim.sweep import run_sweep
 
+    # The pool run_sweep would make, made here so that its workers' peak memory and CPU can be
+    # read before it stops (forkserver workers are not this process's children).
+    pool = local_executor(workers) if workers > 1 else None
     with tempfile.TemporaryDirectory() as tmp:
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         result = run_sweep(
             SCENARIO, ["ceasefire.violation_rate=1"], replicates=runs, seed=SEED,
-            workers=workers, out=Path(tmp) / "sweep",
+            workers=workers, out=Path(tmp) / "sweep", executor=pool,
         )  # fmt: skip
         wall = time.perf_counter() - t
+        cpu = time.process_time() - c
+    procs = list((getattr(pool, "_processes", None) or {}).values()) if pool else []
+    worker_mb = [_peak_kb(p.pid) / 1024 for p in procs]
+    cpu += sum(_cpu_of(p.pid) for p in procs)
+    if pool is not None:
+        stop_executor(pool)
+    parent_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     rate = result.runs / wall
     print(f"sweep of {result.runs} full-length runs of ceasefire_jan12 on {workers} workers; "
           f"load {before} before")  # fmt: skip
     print(f"  {wall:.1f} s, {rate:.2f} runs/s -> 10,000 runs in {10_000 / rate / 60:.0f} min; "
-          f"load {load()} after")  # fmt: skip
+          f"CPU {1000 * cpu / result.runs:.0f} ms a run (parent and workers); load {load()} after")  # fmt: skip
+    print(f"  peak RSS: parent {parent_mb:.0f} MB, workers "
+          f"{', '.join(f'{mb:.0f}' for mb in worker_mb) or '-'} MB")  # fmt: skip
 
 
 def main() -> None:
