@@ -124,3 +124,14 @@ def test_an_id_resolves_from_a_copy_of_the_scenario_elsewhere(tmp_path):
     assert "observations data/observations/jan2020.yaml: 17 facts" in res.stdout.replace(
         str(ROOT) + "/", ""
     )
+
+
+def test_the_python_api_scores_the_scenarios_own_facts_too():
+    from sim.errors import InputError
+    from sim.validation import run_validation
+
+    run = run_validation(ROOT / "scenarios" / "hodeidah_ceasefire_dec18.yaml", replicates=1)
+    assert run.observations.path == ROOT / "data/observations/hodeidah.yaml"
+    assert len(run.scores) == 16
+    with pytest.raises(InputError, match="names no observations"):
+        run_validation(ROOT / "scenarios" / "hodeidah_november_push.yaml", replicates=1)
