@@ -157,6 +157,9 @@ class Scenario(Strict):
     replicates: int = Field(default=20, ge=1)
     sample_every_hours: int = Field(default=6, ge=1)
     facts: list[str] = []
+    # Its in-sample facts, the default of `validate` and `calibrate`: an id in data/observations
+    # or a path relative to this file (sim.scenario_observations).
+    observations: str | None = None
     set: dict[str, float] = {}
     control: dict[str, str] = {}
     units: list[UnitSpec] = []

@@ -288,11 +288,18 @@ class ObservationFile:
 
 
 def is_observations_file(path: str | Path) -> bool:
-    """Tell observation files from scenarios and theaters by their top-level keys (for `check`)."""
+    """Tell observation files from scenarios and theaters by their top-level keys (for `check`):
+    a list of `observations`, or the key without a scenario's `start` (a scenario's own
+    `observations:` names a file, sim.scenario_observations)."""
     try:
-        return "observations" in load_yaml(path).data
+        data = load_yaml(path).data
     except InputError:
         return False
+    return (
+        isinstance(data, dict)
+        and "observations" in data
+        and (isinstance(data["observations"], list) or "start" not in data)
+    )
 
 
 def load_observations(path: str | Path, setup: Setup | None = None) -> ObservationFile:

@@ -182,7 +182,7 @@ class ValidationRun:
 
 def run_validation(
     scenario: Any,
-    observations: Any,
+    observations: Any = None,
     replicates: int | None = None,
     seed: int | None = None,
     overrides: Mapping[str, float] | None = None,
@@ -190,8 +190,9 @@ def run_validation(
     full_window: bool = False,
     progress: bool = False,
 ) -> ValidationRun:
-    """Load (or take) a scenario and an observations file, run the ensemble and score it,
-    next to the no-change baseline of `sim.baseline` (made from each run's own state).
+    """Load (or take) a scenario and an observations file (None: the scenario's own, its
+    `observations:` field), run the ensemble and score it, next to the no-change baseline of
+    `sim.baseline` (made from each run's own state). InputError (located) for bad input.
 
     Unless `full_window`, the scenario is cut to end a day after the last observation, so that
     a week of observations does not cost two months of simulation.
@@ -207,6 +208,10 @@ def run_validation(
     from sim.runner import ensemble_specs, network_for, resolve_params, to_tables
 
     setup = scenario if isinstance(scenario, Setup) else load_scenario(Path(scenario))
+    if observations is None:
+        from sim.scenario_observations import scenario_observations
+
+        observations = scenario_observations(setup)
     obs = (
         observations
         if isinstance(observations, ObservationFile)

@@ -100,12 +100,14 @@ def check(
     ],
 ) -> None:
     """Validate theater, scenario or observation files; print each error as file:line:col, exit 2.
-    Warnings (a place no road reaches) are printed too, and do not fail the check."""
+    A scenario's own observations (`observations:`) are loaded against it too. Warnings (a place
+    no road reaches) are printed too, and do not fail the check."""
     import sys
 
     from sim.config import check_theater_file, is_theater_file, load_scenario
     from sim.errors import InputError
     from sim.observations import is_observations_file, load_observations
+    from sim.scenario_observations import check_scenario_observations
 
     problems = []
     for f in files:
@@ -123,8 +125,14 @@ def check(
                 )
             else:
                 s = load_scenario(f)
+                # The facts it names load against it here, as `validate` and `calibrate` load them.
+                obs = check_scenario_observations(s)
+                facts = "" if obs is None else (
+                    f"; observations {shown_path(obs.path)}: {len(obs.data.observations)} facts"
+                )  # fmt: skip
                 typer.echo(
-                    f"{f}: scenario ok ({s.scenario.hours} hours, {len(s.scenario.events)} events)"
+                    f"{f}: scenario ok ({s.scenario.hours} hours, {len(s.scenario.events)} "
+                    f"events{facts})"
                 )
         except InputError as exc:
             problems.extend(exc.problems)

@@ -7,9 +7,15 @@ import typer
 
 from sim.commands import Replicates, Seed, SetFile, SetItems, Workers, input_errors
 
-DEFAULT_OBSERVATIONS = (
-    Path(__file__).resolve().parents[2] / "data" / "observations" / "jan2020.yaml"
-)
+# No default file: without --observations a scenario is scored against the facts it names
+# (`observations:`, sim.scenario_observations), never another theater's.
+Observations = Annotated[
+    Path | None,
+    typer.Option(
+        "--observations", "-o",
+        help="Observations YAML file (default: the scenario's own, its `observations:` field)",
+    ),
+]  # fmt: skip
 
 
 def register(app: typer.Typer) -> None:
@@ -27,14 +33,16 @@ def _overrides(set_items: list[str] | None, set_file: Path | None) -> dict[str, 
     return out
 
 
-def _prepare(scenario: Path, observations: Path, full_window: bool) -> tuple[Any, Any, Any]:
-    """Load and cross-check; cut the scenario to the last observation plus a day."""
+def _prepare(scenario: Path, observations: Path | None, full_window: bool) -> tuple[Any, Any, Any]:
+    """Load and cross-check the scenario and its observations (`observations`, else the ones it
+    names); cut the scenario to the last observation plus a day."""
     from sim.commands import scenario_file
     from sim.config import load_scenario
     from sim.observations import cut_setup, load_observations
+    from sim.scenario_observations import observations_for
 
     setup = load_scenario(scenario_file(scenario))
-    obs = load_observations(observations, setup)
+    obs = load_observations(observations_for(setup, observations), setup)
     run_setup = setup if full_window else cut_setup(setup, obs.last_time())
     return setup, obs, run_setup
 
@@ -52,9 +60,7 @@ def _window_note(setup: Any, run_setup: Any) -> str:
 @input_errors
 def validate(
     scenario: Annotated[Path, typer.Argument(help="Scenario YAML file")],
-    observations: Annotated[
-        Path, typer.Option("--observations", "-o", help="Observations YAML file")
-    ] = DEFAULT_OBSERVATIONS,
+    observations: Observations = None,
     replicates: Replicates = None,
     seed: Seed = None,
     out: Annotated[
@@ -182,9 +188,7 @@ def calibrate(
     param: Annotated[
         list[str], typer.Option("--param", "-p", help="Parameter to fit: KEY=low:high (repeat)")
     ],
-    observations: Annotated[
-        Path, typer.Option("--observations", "-o", help="Observations YAML file")
-    ] = DEFAULT_OBSERVATIONS,
+    observations: Observations = None,
     budget: Annotated[
         int,
         typer.Option(min=1, help="Candidate parameter sets to score (each runs all replicates)"),
@@ -273,14 +277,14 @@ def calibrate(
         return
 
     header = [
-        f"conflict-sim calibrate {scenario} --observations {observations} ({result.method}, "
+        f"conflict-sim calibrate {scenario} --observations {obs.path} ({result.method}, "
         f"budget {budget}, {replicates} replicates, seed {seed})",
         f"score {result.best_score['score']:.4f} (defaults: {result.default_score['score']:.4f}); "
         "use with: conflict-sim run SCENARIO --set-file calibrated.yaml",
     ]
     summary = {
         "scenario": str(scenario),
-        "observations": str(observations),
+        "observations": str(obs.path),
         "method": result.method,
         "budget": budget,
         "replicates": replicates,
