@@ -37,9 +37,6 @@ class Battlefield:
         """Personnel who surrendered or dispersed: lost to the faction, not casualties."""
         self.captured[faction] += captured
 
-    def engaged_at(self, node: str) -> bool:
-        return node in self.ongoing
-
     def fight(self) -> set[str]:
         """Hourly Lanchester exchanges at shared places and across road segments within fire
         range, where the truce leaves fire open; returns the places that saw fighting."""

@@ -76,10 +76,11 @@ class ConflictModel(Situation, Losses, Recording, Model):
         self._candidates: dict[str, list[Unit]] = {}  # see strike_candidates
         self._candidates_at: float | None = None
         self.occupancy: dict[str, list[Unit]] = defaultdict(list)  # kept by Unit.cell's setter
-        # Bumped whenever a unit changes place, starts or stops counting as active (`Unit.active`)
-        # or joins or leaves the model: what is built from who stands where (the engagement
-        # plan, the lines of contact) is rebuilt only after it moves. Nodes change in about 80
-        # of a run's 1,344 hours.
+        # Bumped whenever a unit changes place or side, starts or stops counting as active
+        # (`Unit.active`), loses its last person, or joins or leaves the model, and when a
+        # parameter is set: what is built from who stands where (the engagement plan, the
+        # lines of contact, the two-sided places, control's presence, the supply lines) is
+        # rebuilt only then. Places change in about 80 of a run's 1,344 hours.
         self.occupancy_version = 0
         self._two_sided: tuple[int, set[str]] = (-1, set())
         self.hurt: list[Unit] = []  # units that took losses this hour (lost_this_hour > 0)
@@ -158,7 +159,7 @@ class ConflictModel(Situation, Losses, Recording, Model):
         self.air_cover: dict[str, dict[str, float]] = {}  # faction -> place -> support bonus
         self.air_sorties: list[tuple[float, str, str]] = []  # (hour, faction, place struck)
         self._supplied: dict[str, dict[str, tuple[float, str]]] = {}  # node -> (level, hub)
-        self._supplied_version = 0  # bumped when the traces are made again
+        self._supplied_version = 0  # bumped when a side's supply trace changes
         self._supply_lines: tuple[tuple, tuple] = ((), ({}, []))  # see ground._supply_lines
         self._supply_traces: dict[tuple, dict[str, tuple[float, str]]] = {}  # see update_supply
         self._control_version = 0
