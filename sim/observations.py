@@ -289,17 +289,18 @@ class ObservationFile:
 
 def is_observations_file(path: str | Path) -> bool:
     """Tell observation files from scenarios and theaters by their top-level keys (for `check`):
-    a list of `observations`, or the key without a scenario's `start` (a scenario's own
-    `observations:` names a file, sim.scenario_observations)."""
+    `observations` and none of the keys only a scenario has (`start`, `events`, `seed`, ...,
+    from the two schemas). A scenario's own `observations:` names a file
+    (sim.scenario_observations); one that lacks `start`, or gives `observations:` as a list,
+    is still a scenario, and gets the scenario's one located error."""
+    from sim.config import Scenario
+
     try:
         data = load_yaml(path).data
     except InputError:
         return False
-    return (
-        isinstance(data, dict)
-        and "observations" in data
-        and (isinstance(data["observations"], list) or "start" not in data)
-    )
+    scenario_only = set(Scenario.model_fields) - set(ObservationSet.model_fields)
+    return isinstance(data, dict) and "observations" in data and not scenario_only & set(data)
 
 
 def load_observations(path: str | Path, setup: Setup | None = None) -> ObservationFile:
