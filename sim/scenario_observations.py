@@ -26,7 +26,10 @@ FIELD = "observations"
 
 
 def _shown(path: Path) -> str:
-    return os.path.relpath(path)
+    """A path as the user would type it: relative to the current folder, or absolute where
+    the relative one would climb out of it."""
+    rel = os.path.relpath(path)
+    return str(Path(path).resolve()) if rel.startswith("..") else rel
 
 
 def resolve_observations_path(name: str, relative_to: Path) -> Path:
@@ -46,8 +49,9 @@ def scenario_observations(setup: Setup) -> Path:
     """The observations file the scenario names.
 
     Raises InputError with one located problem: at the scenario's `observations:` field when the
-    file it names does not exist (naming the closest file or id), or at the scenario file's first
-    line, field `observations`, when the scenario names none."""
+    file it names does not exist (naming the closest file or id, never the scenario itself) or
+    is not an observations file (a theater, a scenario), or at the scenario file's first line,
+    field `observations`, when the scenario names none."""
     scenario_path = Path(setup.scenario_path)
     name = setup.scenario.observations
     if name is None:
@@ -60,9 +64,24 @@ def scenario_observations(setup: Setup) -> Path:
         )  # fmt: skip
     path = resolve_observations_path(name, scenario_path.parent)
     if path.is_file():
-        return path
+        from sim.observations import is_observations_file
+
+        if is_observations_file(path):
+            return path
+        src = load_yaml(scenario_path)
+        raise InputError(
+            src.problem(
+                (FIELD,),
+                f"{_shown(path)} is not an observations file (it has no list of "
+                "`observations`, or it is a scenario): name a file of facts (docs/observations.md)",
+            )
+        )
     if name.endswith((".yaml", ".yml")):
-        known = [p.name for p in path.parent.glob("*.y*ml")] if path.parent.is_dir() else []
+        known = (
+            [p.name for p in path.parent.glob("*.y*ml") if p.resolve() != scenario_path.resolve()]
+            if path.parent.is_dir()
+            else []
+        )
         hint = did_you_mean(path.name, known)
         what = f"no file {_shown(path)}"
     else:

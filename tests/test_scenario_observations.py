@@ -135,3 +135,21 @@ def test_the_python_api_scores_the_scenarios_own_facts_too():
     assert len(run.scores) == 16
     with pytest.raises(InputError, match="names no observations"):
         run_validation(ROOT / "scenarios" / "hodeidah_november_push.yaml", replicates=1)
+
+
+@pytest.mark.parametrize("named", ["toy_theater.yaml", "scenario.yaml"])
+def test_naming_a_theater_or_a_scenario_as_observations_is_one_line_at_the_field(tmp_path, named):
+    """A theater or a scenario named as the facts: one line at the scenario's field, not the
+    other file's errors as observations (found by a review: up to 18 lines in that file)."""
+    scenario = toy(tmp_path, named)
+    (m,) = input_errors(runner.invoke(app, ["check", str(scenario)]))
+    assert Path(m["file"]).resolve() == scenario and m["field"] == "observations"
+    assert "is not an observations file" in m["msg"]
+    res = runner.invoke(app, ["validate", str(scenario), "-n", "1", "--out", str(tmp_path / "v")])
+    assert [x.groupdict() for x in input_errors(res)] == [m.groupdict()]
+
+
+def test_a_misspelt_file_is_never_matched_to_the_scenario_itself(tmp_path):
+    scenario = toy(tmp_path, "scenari.yaml")  # closest name in the folder: the scenario itself
+    (m,) = input_errors(runner.invoke(app, ["check", str(scenario)]))
+    assert "scenario.yaml" not in m["msg"].split("no file")[-1]
