@@ -104,11 +104,7 @@ class ConflictModel(Situation, Losses, Recording, Model):
         self._near: dict[tuple[str, float], list[str]] = {}
         self.sectors = self.network.sectors
         self.sector_of = self.network.sector_of()
-        self.fire_edges = sorted(
-            (*sorted((u, v)), km)
-            for u, v, km in self.network.graph.edges(data="km")
-            if km <= self.p["combat.max_fire_km"]
-        )
+        self.fire_edges = self._fire_edges()
         self._callbacks: list[functools.partial] = []
         self.start_recording()
 
@@ -247,6 +243,17 @@ class ConflictModel(Situation, Losses, Recording, Model):
         self._p_version = value
         self.min_personnel = self.p["control.min_personnel"]
         self.occupancy_version += 1  # the minimum size decides who is active
+        if value:  # a parameter set in the run: fire range too (the network is built by then)
+            self.fire_edges = self._fire_edges()
+
+    def _fire_edges(self) -> list[tuple[str, str, float]]:
+        """Road segments short enough to fire across (`combat.max_fire_km`): (node, node, km),
+        each pair in name order, sorted."""
+        return sorted(
+            (*sorted((u, v)), km)
+            for u, v, km in self.network.graph.edges(data="km")
+            if km <= self.p["combat.max_fire_km"]
+        )
 
     def register_agent(self, agent) -> None:
         super().register_agent(agent)

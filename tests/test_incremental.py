@@ -341,3 +341,20 @@ def test_supply_lines_follow_a_move(tmp_path) -> None:
     u.cell = m.grid[home]
     ground.update_supply(m)
     assert not u.encircled
+
+
+def test_a_fire_range_set_in_the_run_changes_the_segments_that_fire(tmp_path) -> None:
+    """`set: combat.max_fire_km` mid-run reaches the engagement plan: the segments short enough
+    to fire across follow the parameter (they were fixed at the start; a review's find)."""
+    from types import SimpleNamespace
+
+    from sim import scenario_events
+
+    m = _model(tmp_path)
+    before = list(m.fire_edges)
+    assert before, "the test needs road segments within fire range"
+    scenario_events.set_params(m, SimpleNamespace(params={"combat.max_fire_km": 0.0}, text="t"))
+    assert m.fire_edges == [] and all(a == b for a, b, *_ in m.battlefield.plan()[0])
+    longest = max(km for *_, km in m.network.graph.edges(data="km"))
+    scenario_events.set_params(m, SimpleNamespace(params={"combat.max_fire_km": longest}, text="t"))
+    assert len(m.fire_edges) == m.network.graph.number_of_edges() > len(before)
