@@ -20,6 +20,9 @@ if TYPE_CHECKING:
     from sim.model import ConflictModel
 
 
+_UNSEEN = object()  # a place an air asset has not sorted yet (None means: fire held there)
+
+
 class Posture(Enum):
     HOLD = "hold"
     RESERVE = "reserve"
@@ -304,8 +307,8 @@ class AirAsset(Agent):
             node = u.node
             if node not in reach or not u.active:
                 continue
-            pool = pools.get(node, pools)
-            if pool is pools:
+            pool = pools.get(node, _UNSEEN)
+            if pool is _UNSEEN:
                 held = self.holds_fire(node)
                 pool = pools[node] = None if held else engaged if node in ongoing else moving
             if pool is not None:

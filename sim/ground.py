@@ -260,26 +260,27 @@ def update_control(m: ConflictModel) -> None:
             m._control_version += 1
 
 
+def _on_road(u: Unit) -> bool:
+    """A withdrawal under way along a road: the unit no longer holds the place it left."""
+    return u.posture is Posture.WITHDRAW and bool(u.route) and u.progress_km > 0
+
+
 def _presence(m: ConflictModel) -> dict[str, set[str]]:
     """The sides present at each place: their active units, less those withdrawing along a
     road. Kept under the occupancy version while no withdrawal is on the road (most hours);
     only this hour's movers (`m.movers`) can be on a road, since a unit without a route has
     no progress along one."""
-    withdrawing = Posture.WITHDRAW
-    transit = any(u.posture is withdrawing and u.route and u.progress_km > 0 for u in m.movers)
+    transit = any(_on_road(u) for u in m.movers)
     kept = m._present_at
     if not transit and kept[0] == m.occupancy_version and not m.verify_caches:
         return kept[1]
     present: dict[str, set[str]] = defaultdict(set)
     least = m.min_personnel
     for u in m._units:
-        if u.personnel >= (1.0 if u.local else least) and not (  # Unit.active, inlined
-            u.posture is withdrawing and u.route and u.progress_km > 0
-        ):
+        if u.personnel >= (1.0 if u.local else least) and not _on_road(u):  # Unit.active
             present[u.node].add(u.faction)
     if m.verify_caches:
-        on_road = {u for u in m._units if u.posture is withdrawing and u.route and u.progress_km}
-        assert on_road <= set(m.movers), "a withdrawal on the road that was not a mover"
+        assert {u for u in m._units if _on_road(u)} <= set(m.movers), "on the road, not a mover"
     if not transit:
         assert kept[0] != m.occupancy_version or kept[1] == present, "presence stale"
         m._present_at = (m.occupancy_version, present)

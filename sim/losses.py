@@ -50,6 +50,7 @@ class Losses:
         return upto(end) - upto(start)
 
     def personnel_by_faction(self: ConflictModel) -> dict[str, float]:
+        """Each faction's personnel now (people; remnants and local militias included)."""
         out = dict.fromkeys(self.factions, 0.0)
         for u in self.units:
             out[u.faction] += u.personnel

@@ -73,7 +73,8 @@ class ConflictModel(Situation, Losses, Recording, Model):
         super().__init__(rng=int(seed))
         self._units: list[Unit] = []
         self._assets: list[AirAsset] = []
-        self._candidates: dict[str, list[Unit]] = {}  # see strike_candidates
+        self._candidates_all: list[Unit] = []  # see strike_candidates
+        self._candidates: dict[str, list[Unit]] = {}  # side -> its enemies among them
         self._candidates_at: float | None = None
         self.occupancy: dict[str, list[Unit]] = defaultdict(list)  # kept by Unit.cell's setter
         # Bumped whenever a unit changes place or side, starts or stops counting as active

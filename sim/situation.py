@@ -251,13 +251,15 @@ class Situation:
         is each asset's own check."""
         if self._candidates_at != self._time:
             engaged = self.battlefield.ongoing
-            found = [u for u in self._units if u.node in engaged or (u.route and u.progress_km > 0)]
-            self._candidates = {"": found}
+            self._candidates_all = [
+                u for u in self._units if u.node in engaged or (u.route and u.progress_km > 0)
+            ]
+            self._candidates = {}
             self._candidates_at = self._time
         enemies = self._candidates.get(faction)
         if enemies is None:
             enemies = self._candidates[faction] = [
-                u for u in self._candidates[""] if u.faction != faction
+                u for u in self._candidates_all if u.faction != faction
             ]
         return enemies
 
