@@ -358,3 +358,19 @@ def test_a_fire_range_set_in_the_run_changes_the_segments_that_fire(tmp_path) ->
     longest = max(km for *_, km in m.network.graph.edges(data="km"))
     scenario_events.set_params(m, SimpleNamespace(params={"combat.max_fire_km": longest}, text="t"))
     assert len(m.fire_edges) == m.network.graph.number_of_edges() > len(before)
+
+
+def test_every_kind_of_event_keeps_the_kept_state_fresh(monkeypatch) -> None:
+    """A scenario with every event that changes an input of the kept state (defections, one on
+    the road and back; a deployment; `set:` of the minimum size up and down, of the fire and
+    contact ranges; a ceasefire declared twice; a recommitment; talks): the verify mode
+    asserts every kept state each hour, and its outputs equal the fast mode's."""
+    setup = load_scenario(Path(__file__).parent / "data" / "stress_caches.yaml")
+    monkeypatch.delenv(VERIFY_ENV, raising=False)
+    fast = _tables(setup, 7)
+    monkeypatch.setenv(VERIFY_ENV, "1")
+    checked = _tables(setup, 7)
+    kinds = set(fast.events["kind"])
+    assert {"defection", "deployment", "control_change", "withdrawal", "violation"} <= kinds, kinds
+    for (name, a), (_n, b) in zip(fast.items(), checked.items(), strict=True):
+        assert a.equals(b), name
