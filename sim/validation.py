@@ -263,11 +263,10 @@ def write_validation(folder: Any, run: ValidationRun, report: bool = True) -> An
 
     extra = {
         "validation": {
-            "observations": str(run.observations.path),
             "window_end": run.run_setup.scenario.end.isoformat(),
             "cut_to_observations": run.cut,
             "seconds": round(run.seconds, 2),
-            **run.summary,
+            **run.summary,  # its `observations` is the number of facts scored
             **run.comparison,
             "observations_file": str(run.observations.path),
             "baseline_origin": _iso(run.run_setup.scenario.start, run.origin),
