@@ -148,6 +148,9 @@ def build(kind: str, dest: Path, modules: list[str], copy: bool, directives: lis
         sys.exit(done.returncode)
 
 
+# A stand-alone copy of the shape of Battlefield.plan's occupancy scan (and of the Lanchester
+# rate arithmetic), written out on purpose: it is compiled alone, interpreted and by Cython, so
+# it may not import sim; it measures the kind of code, not the model.
 MICRO = """
 class Unit:
     def __init__(self, i):
