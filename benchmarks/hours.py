@@ -15,6 +15,10 @@ and the table gives each system's µs per hour in each kind of hour. A second pa
 counts the exchanges of fire (`Battlefield.exchange`, incidents included) and the draws from
 the run's random streams, per hour. The last lines give the bound that follows: the step
 without its engagements at all, which no way of computing the engagements can go below.
+
+`--primitives` times the pieces an array rewrite would be made of, on this machine: numpy's
+draws one by one and as one array call over an hour's exchanges, and arithmetic over a
+theater's units as numpy arrays and as Python floats.
 """
 
 from __future__ import annotations
@@ -159,10 +163,39 @@ def counted(replicates: int) -> tuple[float, float, int]:
     return exchanges / hours, draws / hours, hours
 
 
+def primitives(exchanges: int = 9, units: int = 46) -> None:
+    """µs per call of a draw and of arithmetic, scalar against array (best of 5 repeats)."""
+    import timeit
+
+    import numpy as np
+
+    rng = np.random.default_rng(1)
+    space = {
+        "rng": rng, "np": np, "n": np.full(exchanges, 500), "p": np.full(exchanges, 0.002),
+        "a": np.ones(units), "b": np.ones(units), "xs": [1.0] * units, "ys": [1.0] * units,
+        "k": exchanges,
+    }  # fmt: skip
+    cases = [
+        ("one binomial draw", "rng.binomial(500, 0.002)"),
+        (f"{exchanges} binomial draws, one by one", "[rng.binomial(500, 0.002) for _ in range(k)]"),
+        (f"{exchanges} binomial draws, one array call", "rng.binomial(n, p)"),
+        ("one Poisson draw", "rng.poisson(0.01)"),
+        (f"sum of {units} products, numpy", "(a * b).sum()"),
+        (f"sum of {units} products, Python floats", "sum([x * y for x, y in zip(xs, ys)])"),
+    ]
+    print(f"primitives (µs a call, best of 5); load {load()}")
+    for label, stmt in cases:
+        best = min(timeit.repeat(stmt, globals=space, number=20_000, repeat=5)) / 20_000
+        print(f"  {label:44s}{1e6 * best:7.2f}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--replicates", type=int, default=6)
+    ap.add_argument("--primitives", action="store_true", help="also time draws and arithmetic")
     args = ap.parse_args()
+    if args.primitives:
+        primitives()
     before = load()
     exchanges, draws, _ = counted(max(2, args.replicates // 2))
     spent, kinds, empty = timed(args.replicates)
