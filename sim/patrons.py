@@ -109,8 +109,8 @@ class Patron(Agent):
         m = self.model
         troops = m.p[f"patron.{self.key}.troops"]
         drones = m.p[f"patron.{self.key}.drones"]
-        if self.requested_at is not None or (troops <= 0 and drones <= 0):
-            return
+        if self.requested_at is not None or (troops < 1 and drones < 1):
+            return  # nothing whole to send: troops and drones arrive as whole people and craft
         threatened = m.threatened_place(self.client, m.p[f"patron.{self.key}.trigger_km"])
         if threatened is None:
             return

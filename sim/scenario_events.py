@@ -79,7 +79,9 @@ def arrive(
     air_defence: int, name: str, text: str = "",
 ) -> None:  # fmt: skip
     """A patron's contingent arrives at the client's nearest held place: troops, drones, air
-    defence."""
+    defence. `personnel` counts whole people: a fraction (a parameter swept over a range)
+    is rounded down, and under one person no ground unit arrives."""
+    personnel = int(personnel)
     client = m.theater.patrons[patron].client
     node = m.nearest_held(place, client) or m.factions[client].capital
     m.pending_arrivals = [a for a in m.pending_arrivals if a[0] > m.time]
@@ -87,7 +89,7 @@ def arrive(
         uid = f"{slug(patron)}_{m.patrons[patron].deployments + 1}"
         spec = UnitSpec(
             id=uid, name=name, faction=client, patron=patron, place=node,
-            personnel=int(personnel), firepower=firepower, source="deployment",
+            personnel=personnel, firepower=firepower, source="deployment",
             speed_kmh=m.p[f"patron.{patron}.speed_kmh"],
         )  # fmt: skip
         unit = m.add_unit(spec)
@@ -102,7 +104,7 @@ def arrive(
             )
     m.patrons[patron].deployments += 1
     m.deployments += 1
-    msg = text or f"{name} arrives at {node}: {int(personnel)} personnel, {drones} drones"
+    msg = text or f"{name} arrives at {node}: {personnel} personnel, {drones} drones"
     m.log("deployment", node, f"{client},{patron}", 0.0, msg)
     m.refresh_air_cover()
 

@@ -242,6 +242,23 @@ def test_a_patron_contingent_moves_and_covers_as_its_parameters_say():
     assert radius == {"drone": 150, "air_defence": 40}
 
 
+def test_a_patron_sends_whole_people_when_its_troops_are_a_fraction():
+    """A sweep over `patron.P.troops` draws fractions: they arrive rounded down, and under one
+    person (and one drone) the patron has nothing to send, where the run used to crash on a
+    unit of 0 personnel."""
+    from sim.scenario_events import arrive
+
+    m = toy_model(**{"patron.P.trigger_km": 500, "patron.P.troops": 0.6, "patron.P.drones": 0.9})
+    assert m.threatened_place(m.patrons["P"].client, 500) is not None  # it would ask
+    m.patrons["P"].step()
+    assert m.patrons["P"].requested_at is None and not m.pending_arrivals
+    units = len(m.units)
+    arrive(m, "P", "A", personnel=0.6, firepower=1.3, drones=0, air_defence=0, name="P few")
+    assert len(m.units) == units and m.reinforcements["X"] == 0
+    arrive(m, "P", "A", personnel=2.7, firepower=1.3, drones=0, air_defence=0, name="P two")
+    assert m.units[-1].personnel == 2 and m.reinforcements["X"] == 2
+
+
 def _digest(folder: Path) -> dict[str, str]:
     return {
         p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.glob("*.parquet"))
