@@ -250,8 +250,8 @@ class Faction(Agent):
                 enemy_eff = enemy / max(fort, 1e-9)
                 committed = self._enough(spare, p[f"faction.{self.key}.attack_ratio"] * enemy_eff)
                 own = sum(m.unit_strength(u) for u in committed)
-                if not self.line_holds(node, own, smap, attacked=nb):
-                    continue
+                if own <= 0 or not self.line_holds(node, own, smap, attacked=nb):
+                    continue  # a broken force at `combat.effectiveness_floor` 0 cannot attack
                 score = (place.value + 1.0) / (1.0 + enemy_eff / own)
                 if score > best_score:
                     best, best_score = (committed, nb, own, enemy_eff), score
