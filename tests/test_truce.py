@@ -84,6 +84,19 @@ def test_the_resume_hazard_falls_with_time_and_rises_with_gain_shift_and_recipro
     assert cf.resume_hazard(**{**base, "monitoring": 0.35}) == pytest.approx(0.35 * h)
 
 
+def test_a_resume_hazard_beyond_a_float_is_a_certain_resumption_unless_a_factor_is_zero():
+    """5 ** 500 severe incidents overflows a float (it raised OverflowError mid-run)."""
+    args = dict(
+        h0_per_day=0.03, t_days=10, shape=0.7, ref_days=30, best_odds=1.5, attack_ratio=1.5,
+        gain_exponent=1.0, power_shift=0.0, shift_per_doubling=0.2, severe_incidents=500,
+        recip_factor=5.0, leverages=[], monitoring=1.0,
+    )  # fmt: skip
+    assert cf.resume_hazard(**args) == math.inf
+    assert cf.probability_within(cf.resume_hazard(**args), 6) == 1.0
+    assert cf.resume_hazard(**{**args, "leverages": [1.0]}) == 0.0
+    assert cf.resume_hazard(**{**args, "h0_per_day": 0.0}) == 0.0
+
+
 @settings(max_examples=200, deadline=None)
 @given(
     lev=st.lists(st.floats(0, 1), min_size=0, max_size=3),

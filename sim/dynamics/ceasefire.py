@@ -142,6 +142,9 @@ def resume_hazard(
     - severe_incidents: severe incidents by the other side in the last days, x recip_factor each;
     - leverages: each patron removes that share of its client's hazard (Walter 1997: guarantees);
     - monitoring and talks: multipliers, 1 with none (Fortna 2003).
+
+    Returns a hazard >= 0, `math.inf` where reciprocity overflows a float (a certain
+    resumption: `probability_within` gives 1), and 0 where any factor is 0.
     """
     gain = (max(best_odds, 1e-9) / attack_ratio) ** gain_exponent
     gain = min(max(gain, 0.25), 4.0)
@@ -149,16 +152,21 @@ def resume_hazard(
     restraint = 1.0
     for lev in leverages:
         restraint *= 1.0 - min(max(lev, 0.0), 1.0)
-    return (
+    try:
+        reciprocity = recip_factor ** max(severe_incidents, 0)
+    except OverflowError:  # hundreds of severe incidents at a high factor: a certain resumption
+        reciprocity = math.inf
+    hazard = (
         max(h0_per_day, 0.0)
         * weibull_profile(t_days, shape, ref_days)
         * gain
         * shift
-        * recip_factor ** max(severe_incidents, 0)
+        * reciprocity
         * restraint
         * monitoring
         * talks
     )
+    return 0.0 if math.isnan(hazard) else hazard  # inf x 0 (a zero factor): no hazard
 
 
 def probability_within(hazard_per_day: float, hours: float) -> float:
