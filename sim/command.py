@@ -42,6 +42,8 @@ def go_probability(estimated_odds: float, attack_ratio: float, decisiveness: flo
     if math.isinf(estimated_odds):
         return 1.0
     z = decisiveness * (math.log(estimated_odds) - math.log(attack_ratio))
+    if z < -700.0:  # math.exp(-z) would overflow; the chance is below 1e-304
+        return 0.0
     return 1.0 / (1.0 + math.exp(-z))
 
 

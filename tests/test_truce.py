@@ -115,6 +115,8 @@ def test_go_no_go_is_a_coin_toss_at_the_attack_ratio_and_monotone_in_the_odds():
     p = [go_probability(o, 1.5, 3.0) for o in odds]
     assert np.all(np.diff(p) > 0) and p[0] < 0.01 and p[-1] > 0.99
     assert go_probability(math.inf, 1.5, 3.0) == 1.0 and go_probability(0.0, 1.5, 3.0) == 0.0
+    # At decisiveness 20 (its range's top), odds of 1e-16 overflowed math.exp.
+    assert go_probability(1e-16, 1.5, 20.0) == 0.0 and go_probability(1e16, 1.5, 20.0) == 1.0
 
 
 def test_front_position_is_half_way_between_the_last_held_and_the_first_lost_node():
