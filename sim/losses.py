@@ -19,14 +19,23 @@ class Losses:
 
     def inflict(self: ConflictModel, u: Unit, killed: float, wounded: float = 0.0) -> None:
         """Fighters killed and wounded (casualties): off the unit, onto its faction's losses,
-        the hour's and the battlefield's ledgers of killed and wounded."""
+        the hour's and the battlefield's ledgers of killed and wounded. A unit loses no more
+        than it has: the killed's and the wounded's shares of a group wiped out, split apart
+        (`Battlefield._apply_losses`), can overshoot it by a rounding error, taken off the
+        wounded."""
+        before = u.personnel
         lost = killed + wounded
+        if lost > before:  # wiped out: all it has, so that nothing is left, not -1e-16
+            killed = min(killed, before)
+            wounded = max(before - killed, 0.0)
+            lost, after = before, 0.0
+        else:
+            after = before - lost
         self.loss_events += 1
         bf = self.battlefield
         bf.killed[u.faction] += killed  # Battlefield.book, inlined (tens of thousands a run)
         bf.wounded[u.faction] += wounded
-        before = u.personnel
-        u.personnel = after = before - lost
+        u.personnel = after
         least = 1.0 if u.local else self.min_personnel  # Unit.active's threshold
         if (before >= least) != (after >= least) or (before > 0) != (after > 0):
             self.occupancy_version += 1  # no longer active, or no one left
