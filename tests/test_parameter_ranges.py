@@ -3,7 +3,8 @@
 A sweep draws parameters from their registry ranges (`config/parameters.yaml`), all at once; a
 run that crashes, goes negative or loses people at one corner of that box spoils a whole
 design. These tests run the Libya scenario through the ceasefire (5-16 January 2020) at the
-box's two corners and at points hypothesis draws inside it, and check each hour:
+box's two corners and at points hypothesis draws inside it, and Hodeidah's November 2018 push
+at the corners, and check each hour:
 
 - fighters: each faction's personnel plus its losses equal its initial strength plus its
   reinforcements (killed, wounded and captured all count as losses);
@@ -27,7 +28,7 @@ from sim.model import ConflictModel
 from sim.params import _WEIGHT_GROUPS, ParamRegistry
 from sim.runner import resolve_params
 
-from .conftest import short_scenario
+from .conftest import SCENARIOS, short_scenario
 
 END = "2020-01-16T00:00+02:00"  # the war's last week and the ceasefire's first days
 
@@ -78,8 +79,15 @@ def _run_and_check(setup, overrides: dict[str, float], seed: int) -> ConflictMod
     return m
 
 
+@pytest.fixture(scope="module")
+def hodeidah():
+    return load_scenario(SCENARIOS / "hodeidah_november_push.yaml")  # 15 days, another theater
+
+
+@pytest.mark.parametrize("theater", ["libya", "hodeidah"])
 @pytest.mark.parametrize("corner", ["low", "high"])
-def test_every_parameter_at_one_end_of_its_range(setup, corner):
+def test_every_parameter_at_one_end_of_its_range(setup, hodeidah, theater, corner):
+    setup = setup if theater == "libya" else hodeidah
     specs = _registry(setup).specs
     overrides = {k: (s.low if corner == "low" else s.high) for k, s in specs.items()}
     m = _run_and_check(setup, _valid(overrides, specs), seed=3)
