@@ -279,11 +279,35 @@ def _floor(x: Any) -> int:
     return 0 if math.isnan(x) else math.floor(x + 1e-9)
 
 
+TABLE_SUFFIXES = (".csv", ".xlsx")
+
+
+def check_table_path(out: str | Path, option: str = "--out") -> Path:
+    """Refuse, before any work, an output that `write_table` would not write as named: a suffix
+    other than .csv or .xlsx (a CSV written to `events.json` or `events.xls` misleads every
+    reader), a folder, or a file standing where a folder should be.
+
+    Raises:
+        InputError: one located line naming `option`.
+    """
+    from sim.outdir import check_output_file
+
+    out = Path(out)
+    if out.suffix.lower() not in TABLE_SUFFIXES:
+        suffix = repr(out.suffix) if out.suffix else "no suffix"
+        raise InputError(  # the form of every --out refusal (sim.outdir)
+            Problem(option, 1, 1, "out", f"{out} is not a .csv or .xlsx file name ({suffix})")
+        )
+    return check_output_file(out, option)
+
+
 def write_table(df: pd.DataFrame, out: Path) -> Path:
     """CSV (or .xlsx with openpyxl) written to a temporary file, then renamed into place."""
+    from sim.outdir import temp_name
+
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp")
+    tmp = temp_name(out)
     try:
         if out.suffix.lower() == ".xlsx":
             try:

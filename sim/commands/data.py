@@ -17,7 +17,11 @@ ActorsOpt = Annotated[
 
 
 def register(app: typer.Typer) -> None:
-    observe = typer.Typer(help="Observations from event data files.", no_args_is_help=True)
+    observe = typer.Typer(
+        cls=app.info.cls,  # the CLI's group: plain placeholders in the help, whole first lines
+        help="Observations from event data files.",
+        no_args_is_help=True,
+    )
     observe.command("import")(import_events)
     app.add_typer(observe, name="observe")
     app.command("export")(export)
@@ -83,8 +87,12 @@ def import_events(
     from sim.eventfacts import ImportOptions, build_facts, write_observations
     from sim.eventrows import read_rows
     from sim.network import build_network
+    from sim.outdir import check_output_file
 
     fmt = _format(fmt)
+    target = check_output_file(
+        out if out is not None else Path(f"{file.stem}-observations.yaml"), "--out"
+    )
     opts = ImportOptions(
         start=_day(from_, "--from"), end=_day(to, "--to"), radius_km=radius_km,
         count_high=count_high, fatality_high=fatality_high, notable_fatalities=notable_fatalities,
@@ -93,7 +101,6 @@ def import_events(
     mapping = load_actors(t.name, {k: f.name for k, f in t.factions.items()}, actors)
     rows = read_rows(file, fmt)
     doc, report = build_facts(rows, t, build_network(t), mapping, opts)
-    target = out if out is not None else Path(f"{file.stem}-observations.yaml")
     write_observations(doc, target)
     for line in report.lines():
         typer.echo(line, err=True)
@@ -111,11 +118,11 @@ def export(
     actors: ActorsOpt = None,
 ) -> None:
     """Write simulated events in ACLED's or UCDP GED's columns, plus run_id."""
-    from sim.export import export_events, write_table
+    from sim.export import check_table_path, export_events, write_table
 
     fmt = _format(fmt)
+    target = check_table_path(out if out is not None else results / f"events-{fmt}.csv")
     df = export_events(results, fmt, runs, actors)
-    target = out if out is not None else results / f"events-{fmt}.csv"
     write_table(df, target)
     typer.echo(f"{len(df)} rows ({df['run_id'].nunique()} runs): {target}")
 
@@ -132,11 +139,12 @@ def compare(
     """Differences B - A of every shared summary metric with bootstrap 95% intervals (paired
     when both ran the same seeds), weekly series with bands, and compare.html."""
     from sim.compare import compare_folders, print_comparison, write_compare_html
+    from sim.outdir import check_output_folder
 
-    result = compare_folders(results_a, results_b, seed=seed)
-    print_comparison(result)
-    folder = (
+    folder = check_output_folder(
         out if out is not None else Path("results") / f"compare-{results_a.name}-{results_b.name}"
     )
+    result = compare_folders(results_a, results_b, seed=seed)
+    print_comparison(result)
     path = write_compare_html(result, folder)
     typer.echo(f"report: {path}")

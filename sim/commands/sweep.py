@@ -153,9 +153,12 @@ def analyze(
     ] = None,
 ) -> None:
     """Outcomes against each parameter (mean, 90% band), a heatmap, sensitivity; HTML + table."""
+    from sim.outdir import check_output_file
     from sim.sweep_analysis import analyze_sweep
     from sim.sweep_terminal import print_analysis
 
+    if out is not None:
+        check_output_file(out, "--out")
     result = analyze_sweep(
         sweep_dir, outcomes=outcome, x=x, y=y, bins=bins, out=out, discover=discover
     )
