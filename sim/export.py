@@ -49,6 +49,13 @@ def parse_runs(spec: str | None, available: list[int]) -> list[int]:
         for part in spec.split(","):
             a, _, b = part.strip().partition("-")
             lo, hi = int(a), int(b) if b else int(a)
+            if hi < lo:  # an empty range would export a header and nothing else, silently
+                raise InputError(
+                    Problem(
+                        "<command line>", 1, 1, "--runs",
+                        f"run range {part.strip()!r} ends before it starts; write {hi}-{lo}",
+                    )
+                )  # fmt: skip
             out.extend(range(lo, hi + 1))
     except ValueError:
         raise InputError(

@@ -147,3 +147,12 @@ def test_every_command_help_has_plain_placeholders(path):
 def test_a_command_group_lists_each_command_whole(group):
     res = CliRunner().invoke(app, [group, "--help"], terminal_width=80)
     assert res.exit_code == 0 and "..." not in res.output.replace("[ARGS]...", ""), res.output
+
+
+@pytest.mark.parametrize("spec", ["5-2", "1-0", "0,1-0"])
+def test_export_refuses_a_run_range_that_ends_before_it_starts(spec, toy_results, tmp_path):
+    out = tmp_path / "events.csv"
+    res = CliRunner().invoke(app, ["export", str(toy_results), "--runs", spec, "--out", str(out)])
+    (m,) = input_errors(res)
+    assert m["field"] == "--runs" and "ends before it starts" in m["msg"]
+    assert not out.exists()
