@@ -323,7 +323,11 @@ def print_comparison(result: Comparison) -> None:
     from rich.table import Table
 
     a, b = result.a, result.b
-    table = Table(title=f"B - A: {b.label} minus {a.label}; {result.pairing}")
+    table = Table(
+        title=f"B - A: {b.label} minus {a.label}; {result.pairing}",
+        caption="Means, or shares of runs (metric = category); times (*_at) are hours since "
+        "the start.",
+    )
     for col, just in (
         ("metric", "left"),
         ("A", "right"),
