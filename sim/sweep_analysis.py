@@ -13,7 +13,10 @@ come from `sim.report.labels`.
 - Outcome vs parameter: runs grouped by the parameter's value (a grid's levels) or, for a
   continuous design (lhs, sobol), into equal-width bins over the swept range; per bin the number
   of runs, how many have a value, the mean and the 5th-95th percentile band over runs (a band
-  of runs, not a confidence interval of the mean).
+  of runs, not a confidence interval of the mean). A yes/no outcome (a share of runs) has no
+  band of runs worth drawing (its runs are 0 or 1; interpolated percentiles such as 85% are
+  no run's value): its band is the 90% Wilson score interval of the share
+  (`scipy.stats.binomtest(...).proportion_ci`; Wilson 1927), and `band` says which it is.
 - Heatmap: the mean of one outcome over two parameters. A continuous design is always binned,
   into at most `bins` equal-width bins per parameter and fewer when there are few points
   (about two points per cell), and the figure says so.
@@ -165,26 +168,48 @@ def by_parameter(
     runs: pd.DataFrame, params: Sequence[str], outcomes: Sequence[str], bins: int,
     span: Mapping[str, tuple[float, float]] | None = None,
 ) -> pd.DataFrame:  # fmt: skip
-    """Per parameter bin and outcome: runs, runs with a value (n), mean, 5th and 95th pct."""
+    """Per parameter bin and outcome: runs, runs with a value (n), mean, and the band `p05`..`p95`:
+    the 5th and 95th percentiles over runs (`band` "runs"), or for a yes/no outcome the 90%
+    Wilson interval of the share (`band` "share")."""
     rows = []
     span = span or {}
     for p in params:
         b = bin_values(runs[p], bins, span.get(p))
         for o in outcomes:
-            y = numeric(runs, o).to_numpy()
+            values = numeric(runs, o)
+            share = is_share(o, values)
+            y = values.to_numpy()
             for i, name in enumerate(b.labels):
                 inbin = b.codes == i
                 sel = y[inbin & ~np.isnan(y)]
+                lo, hi = _band(sel, share)
                 rows.append(
                     {
                         "parameter": p, "bin": name, "x": b.centers[i], "low": b.lows[i],
                         "high": b.highs[i], "outcome": o, "runs": int(inbin.sum()),
                         "n": len(sel), "mean": float(sel.mean()) if len(sel) else np.nan,
-                        "p05": float(np.quantile(sel, 0.05)) if len(sel) else np.nan,
-                        "p95": float(np.quantile(sel, 0.95)) if len(sel) else np.nan,
+                        "p05": lo, "p95": hi, "band": "share" if share else "runs",
                     }
                 )  # fmt: skip
     return pd.DataFrame(rows)
+
+
+SHARE_CONFIDENCE = 0.90
+
+
+def _band(values: np.ndarray, share: bool) -> tuple[float, float]:
+    """(low, high): the 5th-95th percentiles of `values`, or for 0/1 values (`share`) the 90%
+    Wilson score interval of their mean (Wilson 1927, via scipy)."""
+    if not len(values):
+        return np.nan, np.nan
+    if not share:
+        return float(np.quantile(values, 0.05)), float(np.quantile(values, 0.95))
+    from scipy.stats import binomtest
+
+    ci = binomtest(int(values.sum() + 0.5), len(values)).proportion_ci(  # 0/1 values
+        confidence_level=SHARE_CONFIDENCE, method="wilson"
+    )
+    return float(ci.low), float(ci.high)
 
 
 @dataclass

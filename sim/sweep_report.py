@@ -27,6 +27,10 @@ def esc(text: Any) -> str:
     return html.escape(str(text), quote=True)
 
 
+# What the band of `by_parameter` is ("band" column): a band of runs, or an interval of a share.
+BAND_NAMES = {"runs": "90% of runs", "share": "90% interval of the share"}
+
+
 def _dates(start: str, hours: Any) -> list[Any]:
     return [None if pd.isna(h) else as_date(start, h) for h in hours]
 
@@ -42,6 +46,7 @@ def outcome_figure(a: Analysis, outcome: str):
     if d_all["mean"].notna().sum() == 0:
         return None
     share, when = a.share(outcome), is_time(outcome)
+    band = BAND_NAMES["share" if share else "runs"]
     cols = min(3, len(params))
     rows = math.ceil(len(params) / cols)
     fig = make_subplots(
@@ -55,7 +60,7 @@ def outcome_figure(a: Analysis, outcome: str):
             q: (_dates(a.start, d[q]) if when else d[q].to_numpy()) for q in ("mean", "p05", "p95")
         }
         hover = [
-            f"{esc(p)} {esc(b)}<br>mean {format_value(outcome, m, a.start)}<br>90% of runs "
+            f"{esc(p)} {esc(b)}<br>mean {format_value(outcome, m, a.start)}<br>{band} "
             f"{format_value(outcome, lo, a.start)} to {format_value(outcome, hi, a.start)}"
             f"<br>{n} of {t} runs have a value"
             for b, m, lo, hi, n, t in zip(
@@ -69,7 +74,7 @@ def outcome_figure(a: Analysis, outcome: str):
         )  # fmt: skip
         fig.add_trace(
             go.Scatter(x=d["x"], y=ys["p05"], mode="lines", line=dict(width=0), fill="tonexty",
-                       fillcolor=BAND, name="90% of runs", showlegend=False, hoverinfo="skip"),
+                       fillcolor=BAND, name=band, showlegend=False, hoverinfo="skip"),
             **where,
         )  # fmt: skip
         fig.add_trace(
@@ -248,7 +253,8 @@ def _by_param_table(a: Analysis):
             ["outcome", "parameter", "bin", "n", "runs", "mean", "p05", "p95"]
         ].itertuples(index=False)
     ]  # fmt: skip
-    cols = ["outcome", "parameter", "bin", "runs with a value", "mean", "5%", "95%"]
+    cols = ["outcome", "parameter", "bin", "runs with a value", "mean", "5% (share: low)",
+            "95% (share: high)"]  # fmt: skip
     align = ["left", "left", "left", "right", "right", "right", "right"]
     return Table(cols, rows, "Every outcome, parameter and bin", align, collapsed=True)
 
@@ -306,7 +312,8 @@ def write_html(a: Analysis, path: Path) -> Path:
         Section(
             heading="Outcomes against each parameter",
             intro="Line: the mean over runs; shaded band: 90% of runs (5th to 95th percentile), "
-            "per parameter value or bin. Hover for the numbers.",
+            "per parameter value or bin; for a yes/no outcome (a share of runs, whose runs are "
+            "0 or 1) the band is the 90% Wilson interval of the share. Hover for the numbers.",
             figures=figs,
             tables=[_by_param_table(a)],
         )
