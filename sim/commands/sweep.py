@@ -89,9 +89,12 @@ def sweep(
         prestart_pool()  # the workers import the model while this process does the same
     import shlex
 
+    from sim.runner import TABLES
     from sim.sweep import SweepFault, SweepInterrupted, resume_command, run_sweep
 
     keep = [t.strip() for t in tables.split(",") if t.strip()] if tables else None
+    if keep == ["all"]:  # the default, as --help shows it, given by name
+        keep = list(TABLES)
     try:
         result = run_sweep(
             scenario_file(scenario), param or [], design=design, samples=samples, replicates=replicates,

@@ -1,0 +1,39 @@
+"""`sweep` options as --help documents them: `--tables all` (the default it shows) is accepted
+and keeps every table; a resumed sweep started with fewer tables refuses it; a misspelt table
+names the close one."""
+
+from __future__ import annotations
+
+from typer.testing import CliRunner
+
+from sim.cli import app
+from sim.runner import TABLES
+from tests.conftest import ROOT, input_errors
+
+TOY = str(ROOT / "tests" / "data" / "toy_scenario.yaml")
+SWEEP = ["sweep", TOY, "-p", "faction.X.aggression=0,1", "-n", "1", "--workers", "1", "--quiet"]
+
+
+def _tables(folder) -> set[str]:
+    return {p.name.split("-")[0] for p in (folder / "parts").glob("*.parquet")}
+
+
+def test_tables_all_is_the_default_given_by_name(tmp_path):
+    res = CliRunner().invoke(app, [*SWEEP, "--out", str(tmp_path / "s"), "--tables", "all"])
+    assert res.exit_code == 0, res.output
+    assert _tables(tmp_path / "s") == set(TABLES)
+
+
+def test_resume_with_tables_all_refuses_a_sweep_started_with_fewer(tmp_path):
+    out = str(tmp_path / "s")
+    assert CliRunner().invoke(app, [*SWEEP, "--out", out, "--tables", "runs"]).exit_code == 0
+    res = CliRunner().invoke(app, ["sweep", TOY, "--out", out, "--resume", "--tables", "all"])
+    (m,) = input_errors(res)
+    assert "the sweep was started with" in m["msg"]
+
+
+def test_a_misspelt_table_names_the_close_one(tmp_path):
+    res = CliRunner().invoke(app, [*SWEEP, "--out", str(tmp_path / "s"), "--tables", "runs,event"])
+    (m,) = input_errors(res)
+    assert "unknown table 'event' (did you mean 'events'?)" in m["msg"]
+    assert not (tmp_path / "s").exists()
