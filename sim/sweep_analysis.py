@@ -191,7 +191,12 @@ def by_parameter(
                         "p05": lo, "p95": hi, "band": "share" if share else "runs",
                     }
                 )  # fmt: skip
-    return pd.DataFrame(rows)
+    # the columns even with no row (no outcome varies): readers select them by name
+    return pd.DataFrame(rows, columns=BY_PARAMETER_COLUMNS)
+
+
+BY_PARAMETER_COLUMNS = ["parameter", "bin", "x", "low", "high", "outcome", "runs", "n", "mean",
+                        "p05", "p95", "band"]  # fmt: skip
 
 
 SHARE_CONFIDENCE = 0.90
@@ -333,6 +338,12 @@ def analyze_runs(
         notes.append("Constant over the sweep (not plotted): " + ", ".join(cols.constant) + ".")
     if cols.empty:
         notes.append("No run has a value (not plotted): " + ", ".join(cols.empty) + ".")
+    if not cols.varying:
+        notes.append(
+            "No outcome varies over the sweep: nothing to plot or rank. The swept parameters "
+            "changed no outcome of these runs (under --seeds common, or in a deterministic "
+            "scenario, an inert parameter gives identical runs)."
+        )
     for o in cols.varying:
         if cols.present[o] < len(runs):
             notes.append(

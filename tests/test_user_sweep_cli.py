@@ -37,3 +37,15 @@ def test_a_misspelt_table_names_the_close_one(tmp_path):
     (m,) = input_errors(res)
     assert "unknown table 'event' (did you mean 'events'?)" in m["msg"]
     assert not (tmp_path / "s").exists()
+
+
+def test_analyze_a_sweep_where_no_outcome_varies(tmp_path):
+    """The toy scenario is deterministic at these settings: every outcome is constant. The
+    analysis says so instead of failing on an empty table."""
+    out = tmp_path / "s"
+    assert CliRunner().invoke(app, [*SWEEP, "--out", str(out), "--tables", "runs"]).exit_code == 0
+    res = CliRunner().invoke(app, ["analyze", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "No outcome varies over the sweep" in " ".join(res.output.split())
+    page = (out / "analysis.html").read_text()
+    assert "No outcome varies over the sweep" in page
