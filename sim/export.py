@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from pathlib import Path
 from typing import Any
 
@@ -308,31 +307,58 @@ def check_table_path(out: str | Path, option: str = "--out") -> Path:
     return check_output_file(out, option)
 
 
+XLSX_TIME = (1980, 1, 1, 0, 0, 0)
+"""Every .xlsx entry's time and the document's created/modified dates: the ZIP format's epoch,
+so that the same rows give the same bytes (openpyxl stamps the clock into both)."""
+
+
+def xlsx_bytes(df: pd.DataFrame) -> bytes:
+    """The rows as an .xlsx workbook (openpyxl), with the clock's stamps replaced by
+    `XLSX_TIME`. Raises InputError when openpyxl is not installed."""
+    import io
+    import re
+    import zipfile
+
+    try:
+        import openpyxl  # noqa: F401
+    except ImportError:
+        raise InputError(
+            Problem(
+                "--out", 1, 1, "out",
+                "writing Excel needs openpyxl: pip install 'conflict-sim[excel]'",
+            )
+        ) from None  # fmt: skip
+    raw = io.BytesIO()
+    df.to_excel(raw, index=False, engine="openpyxl")
+    stamp = "{:04d}-{:02d}-{:02d}T{:02d}:{:02d}:{:02d}Z".format(*XLSX_TIME).encode()
+    out = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(raw.getvalue())) as src,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst,
+    ):
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == "docProps/core.xml":
+                data = re.sub(
+                    rb"(<dcterms:(?:created|modified)\b[^>]*>)[^<]*", rb"\g<1>" + stamp, data
+                )
+            entry = zipfile.ZipInfo(info.filename, date_time=XLSX_TIME)
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            entry.external_attr = info.external_attr
+            dst.writestr(entry, data)
+    return out.getvalue()
+
+
 def write_table(df: pd.DataFrame, out: Path) -> Path:
-    """CSV (or .xlsx with openpyxl) written to a temporary file, then renamed into place."""
-    from sim.outdir import temp_name
+    """CSV (or .xlsx with openpyxl, `xlsx_bytes`) written atomically (`sim.outdir.write_atomic`:
+    a temporary file of its own, renamed into place). The same rows give the same bytes."""
+    from sim.outdir import write_atomic
 
     out = Path(out)
+    if out.suffix.lower() == ".xlsx":
+        data = xlsx_bytes(df)
+    else:
+        data = df.to_csv(index=False, lineterminator="\n").encode("utf-8")
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = temp_name(out)
-    try:
-        if out.suffix.lower() == ".xlsx":
-            try:
-                import openpyxl  # noqa: F401
-            except ImportError:
-                raise InputError(
-                    Problem(
-                        str(out),
-                        1,
-                        1,
-                        "--out",
-                        "writing Excel needs openpyxl: pip install 'conflict-sim[excel]'",
-                    )
-                ) from None
-            df.to_excel(tmp, index=False, engine="openpyxl")
-        else:
-            df.to_csv(tmp, index=False, lineterminator="\n")
-        os.replace(tmp, out)
-    finally:
-        tmp.unlink(missing_ok=True)
+    write_atomic(out, data)
     return out

@@ -156,3 +156,37 @@ def test_export_refuses_a_run_range_that_ends_before_it_starts(spec, toy_results
     (m,) = input_errors(res)
     assert m["field"] == "--runs" and "ends before it starts" in m["msg"]
     assert not out.exists()
+
+
+def test_the_same_rows_give_the_same_xlsx_bytes_whatever_the_clock(monkeypatch, tmp_path):
+    """openpyxl stamps the clock into the workbook's dates and every ZIP entry; both are fixed."""
+    import datetime as dt
+    import time
+    import zipfile
+
+    import openpyxl.writer.excel as excel
+    import pandas as pd
+
+    from sim.export import XLSX_TIME, write_table
+
+    df = pd.DataFrame({"event_id_cnty": ["LBY0-1", "LBY0-2"], "fatalities": [3, 0]})
+
+    class Clock(dt.datetime):
+        offset = 0
+
+        @classmethod
+        def now(cls, tz=None):
+            return dt.datetime(2031, 5, 6, 7, 8, 9 + cls.offset, tzinfo=tz)
+
+    monkeypatch.setattr(excel.datetime, "datetime", Clock)
+    write_table(df, tmp_path / "a.xlsx")
+    Clock.offset = 30
+    real = time.localtime
+    monkeypatch.setattr(time, "localtime", lambda *a: real(*a) if a else real(2e9))
+    write_table(df, tmp_path / "b.xlsx")
+    assert (tmp_path / "a.xlsx").read_bytes() == (tmp_path / "b.xlsx").read_bytes()
+    with zipfile.ZipFile(tmp_path / "a.xlsx") as z:
+        assert {i.date_time for i in z.infolist()} == {XLSX_TIME}
+        assert b"1980-01-01T00:00:00Z</dcterms:modified>" in z.read("docProps/core.xml")
+    assert pd.read_excel(tmp_path / "a.xlsx").equals(df)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.xlsx", "b.xlsx"]
