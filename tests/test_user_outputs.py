@@ -14,6 +14,7 @@ from sim.cli import app
 from tests.conftest import ROOT, input_errors
 
 TOY = ROOT / "tests" / "data" / "toy_scenario.yaml"
+THEATER = str(ROOT / "tests" / "data" / "toy_theater.yaml")
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +38,15 @@ def _commands(outside: Path, results: Path) -> dict[str, list[str]]:
         "plot": ["plot", str(results)],
         "analyze": ["analyze", str(outside / "no-sweep")],
         "export": ["export", str(results)],
-        "observe import": ["observe", "import", str(csv), "--format", "acled", "--theater", "toy"],
+        "observe import": [
+            "observe",
+            "import",
+            str(csv),
+            "--format",
+            "acled",
+            "--theater",
+            THEATER,
+        ],
         "compare": ["compare", str(results), str(results)],
     }
 
@@ -190,3 +199,24 @@ def test_the_same_rows_give_the_same_xlsx_bytes_whatever_the_clock(monkeypatch, 
         assert b"1980-01-01T00:00:00Z</dcterms:modified>" in z.read("docProps/core.xml")
     assert pd.read_excel(tmp_path / "a.xlsx").equals(df)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.xlsx", "b.xlsx"]
+
+
+def test_observe_import_names_the_format_a_file_of_the_other_one_needs(toy_results, tmp_path):
+    ged = tmp_path / "ged.csv"
+    res = CliRunner().invoke(
+        app, ["export", str(toy_results), "--format", "ucdp-ged", "--out", str(ged)]
+    )
+    assert res.exit_code == 0, res.output
+    args = ["observe", "import", str(ged), "--format", "acled", "--theater", THEATER]
+    (m,) = input_errors(CliRunner().invoke(app, [*args, "--out", str(tmp_path / "o.yaml")]))
+    assert m["field"] == "--format" and m["msg"].endswith("use --format ucdp-ged")
+    assert m["msg"].startswith("a UCDP GED file given with --format acled (it lacks event_id_cnty")
+
+
+def test_observe_import_refuses_a_window_that_ends_before_it_starts(tmp_path):
+    csv = tmp_path / "rows.csv"
+    csv.write_text("event_id_cnty\n")
+    args = ["observe", "import", str(csv), "--format", "acled", "--theater", THEATER]
+    res = CliRunner().invoke(app, [*args, "--from", "2020-01-11", "--to", "2020-01-05"])
+    (m,) = input_errors(res)
+    assert m["field"] == "--to" and "is before --from 2020-01-11" in m["msg"]

@@ -83,6 +83,7 @@ def import_events(
 ) -> None:
     """Turn an ACLED or UCDP GED file into observation facts that `validate` scores."""
     from sim.config import load_theater, resolve_theater_path
+    from sim.errors import InputError, Problem
     from sim.eventdata import load_actors
     from sim.eventfacts import ImportOptions, build_facts, write_observations
     from sim.eventrows import read_rows
@@ -93,8 +94,15 @@ def import_events(
     target = check_output_file(
         out if out is not None else Path(f"{file.stem}-observations.yaml"), "--out"
     )
+    start, end = _day(from_, "--from"), _day(to, "--to")
+    if start is not None and end is not None and end < start:
+        raise InputError(
+            Problem(
+                "<command line>", 1, 1, "--to", f"{to} is before --from {from_}: no day between"
+            )
+        )
     opts = ImportOptions(
-        start=_day(from_, "--from"), end=_day(to, "--to"), radius_km=radius_km,
+        start=start, end=end, radius_km=radius_km,
         count_high=count_high, fatality_high=fatality_high, notable_fatalities=notable_fatalities,
     )  # fmt: skip
     t = load_theater(resolve_theater_path(theater))
