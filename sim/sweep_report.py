@@ -171,10 +171,24 @@ def sensitivity_figure(sens: pd.DataFrame, outcomes: Sequence[str]):
     )
     fig.update_layout(
         title=f"Sensitivity: {method}", barmode="group", height=440, template="plotly_white",
-        yaxis=dict(title="index", range=[-0.05, 1.05] if sobol else [-1.05, 1.05]),
+        yaxis=dict(title="Sobol' index" if sobol else "PRCC",
+                   range=_index_range(sens, outcomes, sobol)),
         xaxis_title="parameter", legend=dict(orientation="h", y=-0.25),
     )  # fmt: skip
     return fig
+
+
+def _index_range(sens: pd.DataFrame, outcomes: Sequence[str], sobol: bool) -> list[float]:
+    """The y range: 0..1 for Sobol' indices, -1..1 for PRCC, widened to every bar and error
+    bar drawn. Sobol' estimates from few samples fall outside 0..1 (S1 below 0, ST above 1):
+    a fixed range cut those bars off where the table shows them whole."""
+    d = sens[sens.outcome.isin(outcomes)]
+    conf = d["conf"].fillna(0.0) if sobol and "conf" in d else 0.0
+    low, high = (d["value"] - conf).min(), (d["value"] + conf).max()
+    base_low = -0.05 if sobol else -1.05
+    low = base_low if pd.isna(low) else min(base_low, float(low) - 0.05)
+    high = 1.05 if pd.isna(high) else max(1.05, float(high) + 0.05)
+    return [low, high]
 
 
 def sensitivity_matrix_figure(sens: pd.DataFrame):

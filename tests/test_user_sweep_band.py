@@ -1,6 +1,7 @@
-"""`analyze`: the band drawn around a yes/no outcome. Its runs are 0 or 1, so percentiles of
-runs say nothing (and interpolated ones, such as 85%, are no run's value); the band is the 90%
-Wilson score interval of the share, checked against Wilson's closed form."""
+"""`analyze`'s figures say what the numbers say: the band drawn around a yes/no outcome (its runs
+are 0 or 1, so percentiles of runs say nothing, and interpolated ones such as 85% are no run's
+value) is the 90% Wilson score interval of the share, checked against Wilson's closed form; and
+the sensitivity bars are never cut off by the axis."""
 
 from __future__ import annotations
 
@@ -49,3 +50,34 @@ def test_an_amount_keeps_the_band_of_runs():
     assert (row["p05"], row["p95"]) == pytest.approx(
         tuple(np.quantile([10.0, 20.0, 30.0, 40.0], [0.05, 0.95]))
     )
+
+
+def _sens(method: str, rows: list[tuple[str, float, float]]) -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {"outcome": "front_km_end", "parameter": "a.b", "method": method, "index": idx,
+             "value": value, "conf": conf, "n": 16}
+            for idx, value, conf in rows
+        ]
+    )  # fmt: skip
+
+
+def test_sobol_bars_outside_zero_to_one_are_drawn_whole():
+    """Few samples give Sobol' estimates outside 0..1; the axis widens to show every bar and
+    error bar, as the table shows them, instead of cutting them at 0..1."""
+    from sim.sweep_report import sensitivity_figure
+
+    fig = sensitivity_figure(
+        _sens("sobol", [("S1", -0.2, 0.1), ("ST", 1.4, 0.3)]), ["front_km_end"]
+    )
+    low, high = fig.layout.yaxis.range
+    assert low <= -0.3 and high >= 1.7
+    assert fig.layout.yaxis.title.text == "Sobol' index"
+
+
+def test_prcc_keeps_its_minus_one_to_one_axis():
+    from sim.sweep_report import sensitivity_figure
+
+    fig = sensitivity_figure(_sens("prcc", [("PRCC", 0.4, 0.01)]), ["front_km_end"])
+    assert list(fig.layout.yaxis.range) == [-1.05, 1.05]
+    assert fig.layout.yaxis.title.text == "PRCC"
