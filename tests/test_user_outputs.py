@@ -220,3 +220,18 @@ def test_observe_import_refuses_a_window_that_ends_before_it_starts(tmp_path):
     res = CliRunner().invoke(app, [*args, "--from", "2020-01-11", "--to", "2020-01-05"])
     (m,) = input_errors(res)
     assert m["field"] == "--to" and "is before --from 2020-01-11" in m["msg"]
+
+
+def test_observe_import_writes_where_its_help_says_by_default(toy_results, tmp_path, monkeypatch):
+    rows = tmp_path / "in" / "rows.csv"
+    res = CliRunner().invoke(app, ["export", str(toy_results), "--out", str(rows)])
+    assert res.exit_code == 0, res.output
+    here = tmp_path / "here"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    args = ["observe", "import", str(rows), "--format", "acled", "--theater", THEATER]
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 0, res.output
+    assert (here / "rows-observations.yaml").is_file()
+    text = " ".join(CliRunner().invoke(app, ["observe", "import", "--help"]).output.split())
+    assert "default STEM-observations.yaml in the current folder" in text

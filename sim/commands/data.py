@@ -65,7 +65,11 @@ def import_events(
     from_: Annotated[str | None, typer.Option("--from", help="First day, YYYY-MM-DD")] = None,
     to: Annotated[str | None, typer.Option("--to", help="Last day (inclusive)")] = None,
     out: Annotated[
-        Path | None, typer.Option(help="Observations YAML (default <file>-observations.yaml)")
+        Path | None,
+        typer.Option(
+            help="Observations YAML (default STEM-observations.yaml in the current folder, "
+            "STEM the input file's name without its suffix)"
+        ),
     ] = None,
     actors: ActorsOpt = None,
     radius_km: Annotated[
