@@ -24,7 +24,7 @@ COLOURS = {"a": "#1f77b4", "b": "#d62728", "diff": "#2ca02c"}
 
 def _title(series: str) -> tuple[str, str]:
     """(figure title, unit) of a weekly series; fronts named as every chart names them
-    (`sim.report.labels`: 'front, Aziziya Gharyan', not the column's sector id)."""
+    (`sim.report.labels`: 'front, North Road' for `front_km_north_road`, not the sector id)."""
     from sim.report.labels import describe
 
     if series in SERIES_TITLES:

@@ -62,7 +62,7 @@ def front_figure(
     quants = {col: quantiles(timeseries, col) for col in cols}
     spread = {col: _spread_note(quants[col], n) for col in cols}
     # With several panels each says so in its own title: one line listing them all in the
-    # figure's title ran past the figure's right edge (eight sectors in Libya).
+    # figure's title ran past the figure's right edge (a theater with eight sectors).
     titles = [esc(describe(c).label) + (f" ({spread[c]})" if spread[c] else "") for c in cols]
     fig = make_subplots(
         rows=len(cols), cols=1, shared_xaxes=True, vertical_spacing=0.08,
