@@ -235,3 +235,15 @@ def test_observe_import_writes_where_its_help_says_by_default(toy_results, tmp_p
     assert (here / "rows-observations.yaml").is_file()
     text = " ".join(CliRunner().invoke(app, ["observe", "import", "--help"]).output.split())
     assert "default STEM-observations.yaml in the current folder" in text
+
+
+@pytest.mark.parametrize("what", ["missing", "file", "sweep"])
+def test_plot_of_what_is_not_a_results_folder_is_one_located_line(what, tmp_path):
+    target = tmp_path / what
+    if what == "file":
+        target.write_text("x\n")
+    elif what == "sweep":
+        target.mkdir()
+        (target / "manifest.json").write_text("{}")
+    (m,) = input_errors(CliRunner().invoke(app, ["plot", str(target)]))
+    assert m["file"] == str(target) and m["field"] == "results"
