@@ -287,12 +287,20 @@ class Analysis:
         return "" if n == total else f"a value in {n} of {total} runs"
 
 
-def _pick(name: str, choices: Sequence[str], what: str, flag: str) -> str:
+def _pick(
+    name: str, choices: Sequence[str], what: str, flag: str, categorical: Sequence[str] = ()
+) -> str:
     if name in choices:
         return name
+    if name in categorical:  # a holder or a state: no mean to draw, but a condition to discover
+        raise InputError(
+            Problem(flag, 1, 1, name, f"a categorical {what} has no mean to draw; ask which "
+                    f"parameters lead to a category with --discover \"{name} == VALUE\"")
+        )  # fmt: skip
+    article = "an" if what[:1] in "aeiou" else "a"
     raise InputError(
-        Problem(flag, 1, 1, name, f"not a {what} of this sweep{did_you_mean(name, choices)}; "
-                f"{what}s: {', '.join(choices)}")
+        Problem(flag, 1, 1, name, f"not {article} {what} of this sweep"
+                f"{did_you_mean(name, choices)}; {what}s: {', '.join(choices)}")
     )  # fmt: skip
 
 
@@ -352,7 +360,7 @@ def analyze_runs(
             )
     if outcomes:
         choices = cols.varying + cols.constant + cols.empty
-        focus = [_pick(o, choices, "outcome", "--outcome") for o in outcomes]
+        focus = [_pick(o, choices, "outcome", "--outcome", cols.categorical) for o in outcomes]
     else:
         focus = [o for o in DEFAULT_FOCUS if o in cols.varying] or cols.varying[:3]
     x = _pick(x, params, "parameter", "--x") if x else params[0]

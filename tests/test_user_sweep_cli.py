@@ -49,3 +49,14 @@ def test_analyze_a_sweep_where_no_outcome_varies(tmp_path):
     assert "No outcome varies over the sweep" in " ".join(res.output.split())
     page = (out / "analysis.html").read_text()
     assert "No outcome varies over the sweep" in page
+
+
+def test_analyze_outcome_names_what_to_do_with_a_categorical_one(tmp_path):
+    out = tmp_path / "s"
+    assert CliRunner().invoke(app, [*SWEEP, "--out", str(out), "--tables", "runs"]).exit_code == 0
+    (m,) = input_errors(
+        CliRunner().invoke(app, ["analyze", str(out), "--outcome", "controller_end_b"])
+    )
+    assert '--discover "controller_end_b == VALUE"' in m["msg"]
+    (m,) = input_errors(CliRunner().invoke(app, ["analyze", str(out), "--outcome", "front_km_ed"]))
+    assert m["msg"].startswith("not an outcome of this sweep (did you mean 'front_km_end'?)")
