@@ -60,3 +60,14 @@ def test_analyze_outcome_names_what_to_do_with_a_categorical_one(tmp_path):
     assert '--discover "controller_end_b == VALUE"' in m["msg"]
     (m,) = input_errors(CliRunner().invoke(app, ["analyze", str(out), "--outcome", "front_km_ed"]))
     assert m["msg"].startswith("not an outcome of this sweep (did you mean 'front_km_end'?)")
+
+
+def test_calibrate_refuses_accept_with_a_method_that_ignores_it(tmp_path):
+    """--accept is abc's share kept as posterior; differential evolution would silently ignore
+    it. Refused before anything runs or is written."""
+    obs = str(ROOT / "tests" / "data" / "toy_observations.yaml")
+    out = tmp_path / "c"
+    args = ["calibrate", TOY, "-p", "faction.X.aggression=0:1", "-o", obs, "--out", str(out)]
+    (m,) = input_errors(CliRunner().invoke(app, [*args, "--accept", "0.5"]))
+    assert m["file"] == "--accept" and m["msg"] == "applies to --method abc, not de"
+    assert not out.exists() and not list(tmp_path.iterdir())
