@@ -71,3 +71,13 @@ def test_calibrate_refuses_accept_with_a_method_that_ignores_it(tmp_path):
     (m,) = input_errors(CliRunner().invoke(app, [*args, "--accept", "0.5"]))
     assert m["file"] == "--accept" and m["msg"] == "applies to --method abc, not de"
     assert not out.exists() and not list(tmp_path.iterdir())
+
+
+def test_calibrate_prints_no_nan_for_a_kind_of_fact_it_has_none_of(tmp_path):
+    """The toy observations have yes/no facts only: no CRPS to print, rather than 'nan'."""
+    obs = str(ROOT / "tests" / "data" / "toy_observations.yaml")
+    args = ["calibrate", TOY, "-p", "faction.X.aggression=0:1", "-o", obs, "--budget", "1"]
+    res = CliRunner().invoke(app, [*args, "-n", "1", "--quiet", "--out", str(tmp_path / "c")])
+    assert res.exit_code == 0, res.output
+    line = next(ln for ln in res.stdout.splitlines() if ln.startswith("score: best"))
+    assert "nan" not in line and "Brier" in line and "CRPS" not in line, line

@@ -348,7 +348,13 @@ def print_calibration(result: Any) -> None:
         few = " (too few for a stable interval: raise --budget or --accept)" if n < 30 else ""
         console.print(f"ABC posterior from {n} accepted samples{few}", highlight=False)
     b, d = result.best_score, result.default_score
+
+    def parts(s: dict) -> str:  # a kind of fact the observations do not have scores nothing
+        kinds = [(k, s[v]) for k, v in (("Brier", "brier"), ("CRPS/scale", "crps_normalised"))]
+        return ", ".join(f"{k} {v:.3f}" for k, v in kinds if v == v) or "no facts scored"
+
     console.print(
-        f"score: best {b['score']:.4f} (Brier {b['brier']:.3f}, CRPS/scale {b['crps_normalised']:.3f}) "
-        f"vs defaults {d['score']:.4f} (Brier {d['brier']:.3f}, CRPS/scale {d['crps_normalised']:.3f}), same seeds"
+        f"score: best {b['score']:.4f} ({parts(b)}) vs defaults {d['score']:.4f} ({parts(d)}), "
+        "same seeds",
+        highlight=False,
     )
