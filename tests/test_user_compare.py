@@ -39,7 +39,22 @@ def test_a_sector_front_is_named_as_the_other_charts_name_it():
 
 
 def test_the_terminal_table_says_times_are_hours(small_results, capsys):
-    from sim.compare import compare_folders, print_comparison
+    from sim.compare import compare_folders
 
     print_comparison(compare_folders(small_results, small_results))
     assert "times (*_at) are hours since the start" in " ".join(capsys.readouterr().out.split())
+
+
+def test_unpaired_folders_that_share_some_seeds_are_told_how_to_pair(tmp_path):
+    """-n 1 and -n 2 from one base seed share a seed: the table says so, not 'different seeds'."""
+    from sim.api import run_to_folder
+    from sim.compare import compare_folders
+    from tests.conftest import ROOT
+
+    toy = ROOT / "tests" / "data" / "toy_scenario.yaml"
+    one, _ = run_to_folder(toy, replicates=1, out=tmp_path / "one", report=False, progress=False)
+    two, _ = run_to_folder(toy, replicates=2, out=tmp_path / "two", report=False, progress=False)
+    result = compare_folders(one, two)
+    assert not result.paired
+    assert result.pairing.startswith("unpaired: the folders share 1 seeds of 1 and 2")
+    assert "same -n and --seed" in result.pairing
