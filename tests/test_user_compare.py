@@ -39,7 +39,7 @@ def test_a_sector_front_is_named_as_the_other_charts_name_it():
 
 
 def test_the_terminal_table_says_times_are_hours(small_results, capsys):
-    from sim.compare import compare_folders
+    from sim.compare import compare_folders, print_comparison
 
     print_comparison(compare_folders(small_results, small_results))
     assert "times (*_at) are hours since the start" in " ".join(capsys.readouterr().out.split())
