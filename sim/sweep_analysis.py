@@ -49,6 +49,7 @@ from sim.sweep_sensitivity import (  # noqa: F401
     NOISE,
     as_float,
     numeric,
+    outcome_band,
     prcc,
     sensitivity,
     sobol_indices,
@@ -182,7 +183,7 @@ def by_parameter(
             for i, name in enumerate(b.labels):
                 inbin = b.codes == i
                 sel = y[inbin & ~np.isnan(y)]
-                lo, hi = _band(sel, share)
+                lo, hi = outcome_band(sel, share)
                 rows.append(
                     {
                         "parameter": p, "bin": name, "x": b.centers[i], "low": b.lows[i],
@@ -197,24 +198,6 @@ def by_parameter(
 
 BY_PARAMETER_COLUMNS = ["parameter", "bin", "x", "low", "high", "outcome", "runs", "n", "mean",
                         "p05", "p95", "band"]  # fmt: skip
-
-
-SHARE_CONFIDENCE = 0.90
-
-
-def _band(values: np.ndarray, share: bool) -> tuple[float, float]:
-    """(low, high): the 5th-95th percentiles of `values`, or for 0/1 values (`share`) the 90%
-    Wilson score interval of their mean (Wilson 1927, via scipy)."""
-    if not len(values):
-        return np.nan, np.nan
-    if not share:
-        return float(np.quantile(values, 0.05)), float(np.quantile(values, 0.95))
-    from scipy.stats import binomtest
-
-    ci = binomtest(int(values.sum() + 0.5), len(values)).proportion_ci(  # 0/1 values
-        confidence_level=SHARE_CONFIDENCE, method="wilson"
-    )
-    return float(ci.low), float(ci.high)
 
 
 @dataclass
