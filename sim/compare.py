@@ -68,7 +68,20 @@ class Comparison:
     def pairing(self) -> str:
         if self.paired:
             return f"paired by seed: both ran the same {len(self.a.runs)} seeds (common random numbers)"
+        shared = _shared_seeds(self.a, self.b)
+        if shared:  # e.g. -n 10 against -n 20 from one base seed: pairing needs the same set
+            return (
+                f"unpaired: the folders share {shared} seeds of {len(self.a.runs)} and "
+                f"{len(self.b.runs)} (each mean resampled on its own; run both with the same -n "
+                "and --seed to pair them)"
+            )
         return "unpaired: the folders ran different seeds (each mean resampled on its own)"
+
+
+def _shared_seeds(a: Folder, b: Folder) -> int:
+    if "seed" not in a.runs.columns or "seed" not in b.runs.columns:
+        return 0
+    return len(set(a.runs["seed"]) & set(b.runs["seed"]))
 
 
 def load_folder(path: str | Path) -> Folder:
@@ -323,7 +336,11 @@ def print_comparison(result: Comparison) -> None:
     from rich.table import Table
 
     a, b = result.a, result.b
-    table = Table(title=f"B - A: {b.label} minus {a.label}; {result.pairing}")
+    table = Table(
+        title=f"B - A: {b.label} minus {a.label}; {result.pairing}",
+        caption="Means, or shares of runs (metric = category); times (*_at) are hours since "
+        "the start.",
+    )
     for col, just in (
         ("metric", "left"),
         ("A", "right"),

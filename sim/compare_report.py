@@ -10,19 +10,28 @@ import pandas as pd
 
 from sim.compare import Comparison, fmt
 
+# series: (figure title, unit of its values: the y axes' title)
 SERIES_TITLES = {
-    "deaths": "Deaths per week (fighters of every side and civilians)",
-    "incidents": "Incidents per week (ceasefire violations and incidents)",
-    "displaced": "People displaced (at the end of each week)",
+    "deaths": ("Deaths per week (fighters of every side and civilians)", "deaths in the week"),
+    "incidents": (
+        "Incidents per week (ceasefire violations and incidents)",
+        "incidents in the week",
+    ),
+    "displaced": ("People displaced (at the end of each week)", "people displaced so far"),
 }
 COLOURS = {"a": "#1f77b4", "b": "#d62728", "diff": "#2ca02c"}
 
 
-def _title(series: str) -> str:
+def _title(series: str) -> tuple[str, str]:
+    """(figure title, unit) of a weekly series; fronts named as every chart names them
+    (`sim.report.labels`: 'front, North Road' for `front_km_north_road`, not the sector id)."""
+    from sim.report.labels import describe
+
     if series in SERIES_TITLES:
         return SERIES_TITLES[series]
-    sector = series.removeprefix("front_km").lstrip("_")
-    return f"Front position, km along the axis{f' ({sector})' if sector else ''}, at the end of each week"
+    d = describe(series)
+    name = d.label.replace("front", "Front position", 1)
+    return f"{name}, at the end of each week", d.unit or "km"
 
 
 def _week_labels(result: Comparison, weeks: pd.Series) -> list[str]:
@@ -78,8 +87,11 @@ def series_figure(result: Comparison, series: str, table: pd.DataFrame) -> Any:
     )
     _band(fig, x, table["low"], table["diff"], table["high"], "B - A", COLOURS["diff"], 2)
     fig.add_hline(y=0, line={"color": "#888", "width": 1, "dash": "dot"}, row=2, col=1)
-    fig.update_layout(title=_title(series), height=560, margin={"l": 60, "r": 20, "t": 70, "b": 50})
+    title, unit = _title(series)
+    fig.update_layout(title=title, height=560, margin={"l": 60, "r": 20, "t": 70, "b": 50})
     fig.update_xaxes(title_text="week starting", row=2, col=1)
+    fig.update_yaxes(title_text=unit, row=1, col=1)
+    fig.update_yaxes(title_text=f"B - A ({unit})", row=2, col=1)
     return fig
 
 

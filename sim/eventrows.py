@@ -192,6 +192,7 @@ def read_rows(path: str | Path, fmt: str) -> Rows:
     path = Path(path)
     df, lines = read_table(path)
     cells = _Cells(path, df, lines)
+    _check_format(path, df, fmt)
     if fmt == "acled":
         frame = _acled(cells)
     elif fmt == "ucdp-ged":
@@ -209,6 +210,26 @@ def read_rows(path: str | Path, fmt: str) -> Rows:
     cells.done()
     frame["line"] = lines
     return Rows(path, fmt, frame.reset_index(drop=True))
+
+
+def _check_format(path: Path, df: pd.DataFrame, fmt: str) -> None:
+    """One line naming the right --format when the file has every column the other format
+    needs and lacks some of this one's (instead of a line per missing column)."""
+    needed = {"acled": ACLED_NEEDED, "ucdp-ged": GED_NEEDED}
+    if fmt not in needed:
+        return
+    other = next(f for f in needed if f != fmt)
+    cols = set(df.columns)
+    if set(needed[other]) <= cols and not set(needed[fmt]) <= cols:
+        names = {"acled": "an ACLED", "ucdp-ged": "a UCDP GED"}
+        lacks = ", ".join(c for c in needed[fmt] if c not in cols)
+        raise InputError(
+            Problem(
+                str(path), 1, 1, "--format",
+                f"{names[other]} file given with --format {fmt} (it lacks {lacks}); "
+                f"use --format {other}",
+            )
+        )  # fmt: skip
 
 
 def _acled(c: _Cells) -> pd.DataFrame:

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +48,13 @@ def parse_runs(spec: str | None, available: list[int]) -> list[int]:
         for part in spec.split(","):
             a, _, b = part.strip().partition("-")
             lo, hi = int(a), int(b) if b else int(a)
+            if hi < lo:  # an empty range would export a header and nothing else, silently
+                raise InputError(
+                    Problem(
+                        "<command line>", 1, 1, "--runs",
+                        f"run range {part.strip()!r} ends before it starts; write {hi}-{lo}",
+                    )
+                )  # fmt: skip
             out.extend(range(lo, hi + 1))
     except ValueError:
         raise InputError(
@@ -279,29 +285,80 @@ def _floor(x: Any) -> int:
     return 0 if math.isnan(x) else math.floor(x + 1e-9)
 
 
-def write_table(df: pd.DataFrame, out: Path) -> Path:
-    """CSV (or .xlsx with openpyxl) written to a temporary file, then renamed into place."""
+TABLE_SUFFIXES = (".csv", ".xlsx")
+
+
+def check_table_path(out: str | Path, option: str = "--out") -> Path:
+    """Refuse, before any work, an output that `write_table` would not write as named: a suffix
+    other than .csv or .xlsx (a CSV written to `events.json` or `events.xls` misleads every
+    reader), a folder, or a file standing where a folder should be.
+
+    Raises:
+        InputError: one located line naming `option`.
+    """
+    from sim.outdir import check_output_file
+
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp")
+    if out.suffix.lower() not in TABLE_SUFFIXES:
+        suffix = repr(out.suffix) if out.suffix else "no suffix"
+        raise InputError(  # the form of every --out refusal (sim.outdir)
+            Problem(option, 1, 1, "out", f"{out} is not a .csv or .xlsx file name ({suffix})")
+        )
+    return check_output_file(out, option)
+
+
+XLSX_TIME = (1980, 1, 1, 0, 0, 0)
+"""Every .xlsx entry's time and the document's created/modified dates: the ZIP format's epoch,
+so that the same rows give the same bytes (openpyxl stamps the clock into both)."""
+
+
+def xlsx_bytes(df: pd.DataFrame) -> bytes:
+    """The rows as an .xlsx workbook (openpyxl), with the clock's stamps replaced by
+    `XLSX_TIME`. Raises InputError when openpyxl is not installed."""
+    import io
+    import re
+    import zipfile
+
     try:
-        if out.suffix.lower() == ".xlsx":
-            try:
-                import openpyxl  # noqa: F401
-            except ImportError:
-                raise InputError(
-                    Problem(
-                        str(out),
-                        1,
-                        1,
-                        "--out",
-                        "writing Excel needs openpyxl: pip install 'conflict-sim[excel]'",
-                    )
-                ) from None
-            df.to_excel(tmp, index=False, engine="openpyxl")
-        else:
-            df.to_csv(tmp, index=False, lineterminator="\n")
-        os.replace(tmp, out)
-    finally:
-        tmp.unlink(missing_ok=True)
+        import openpyxl  # noqa: F401
+    except ImportError:
+        raise InputError(
+            Problem(
+                "--out", 1, 1, "out",
+                "writing Excel needs openpyxl: pip install 'conflict-sim[excel]'",
+            )
+        ) from None  # fmt: skip
+    raw = io.BytesIO()
+    df.to_excel(raw, index=False, engine="openpyxl")
+    stamp = "{:04d}-{:02d}-{:02d}T{:02d}:{:02d}:{:02d}Z".format(*XLSX_TIME).encode()
+    out = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(raw.getvalue())) as src,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst,
+    ):
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == "docProps/core.xml":
+                data = re.sub(
+                    rb"(<dcterms:(?:created|modified)\b[^>]*>)[^<]*", rb"\g<1>" + stamp, data
+                )
+            entry = zipfile.ZipInfo(info.filename, date_time=XLSX_TIME)
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            entry.external_attr = info.external_attr
+            dst.writestr(entry, data)
+    return out.getvalue()
+
+
+def write_table(df: pd.DataFrame, out: Path) -> Path:
+    """CSV (or .xlsx with openpyxl, `xlsx_bytes`) written atomically (`sim.outdir.write_atomic`:
+    a temporary file of its own, renamed into place). The same rows give the same bytes."""
+    from sim.outdir import write_atomic
+
+    out = Path(out)
+    if out.suffix.lower() == ".xlsx":
+        data = xlsx_bytes(df)
+    else:
+        data = df.to_csv(index=False, lineterminator="\n").encode("utf-8")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(out, data)
     return out

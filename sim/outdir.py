@@ -12,6 +12,10 @@ written through temporary files with unique names, and faults reported in one li
   puts an old folder back if a swap was cut between its two renames.
 - `signals_held()` defers Ctrl-C and SIGTERM over a few renames; `sigterm_as_interrupt()` makes
   SIGTERM act like Ctrl-C (raise KeyboardInterrupt) for a whole command.
+- `check_output_file(path)` and `check_output_folder(path)` refuse, before any work, an output
+  that could not be written where asked (a folder given for a file, a file standing where a
+  folder should be), for the commands that write one file or one folder (`plot`, `analyze`,
+  `export`, `observe import`, `compare`).
 - `output_fault(exc)` turns an OSError of the storage (full disk, read-only, permission) into
   one line, or returns None for any other error, which should keep its traceback.
 """
@@ -56,6 +60,51 @@ def _refuse(folder: Path, message: str, option: str) -> InputError:
     return InputError(Problem(option, 1, 1, "out", f"{folder} {message}"))
 
 
+def file_in_the_way(path: Path) -> Path | None:
+    """The nearest existing ancestor of `path` when it is not a folder (so `path` cannot be
+    created under it), else None."""
+    for parent in Path(os.path.abspath(path)).parents:
+        if os.path.lexists(parent):
+            return None if parent.is_dir() else parent
+    return None
+
+
+def _not_a_folder(path: Path, blocker: Path) -> str:
+    shown = os.path.relpath(blocker) if not Path(path).is_absolute() else str(blocker)
+    return f"cannot be created: {shown} is a file, not a folder"
+
+
+def check_output_file(path: str | Path, option: str = "--out") -> Path:
+    """Refuse an output file's path before any work is done; missing folders on the way are
+    created when the file is written.
+
+    Raises:
+        InputError: `path` is a folder, or a file stands where one of its folders should be.
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise _refuse(path, "is a folder; give a file name", option)
+    blocker = file_in_the_way(path)
+    if blocker is not None:
+        raise _refuse(path, _not_a_folder(path, blocker), option)
+    return path
+
+
+def check_output_folder(path: str | Path, option: str = "--out") -> Path:
+    """Refuse an output folder's path before any work is done (it is created if missing).
+
+    Raises:
+        InputError: `path` is a file, or a file stands where one of its parents should be.
+    """
+    path = Path(path)
+    if os.path.lexists(path) and not path.is_dir():
+        raise _refuse(path, "is a file, not a folder", option)
+    blocker = file_in_the_way(path)
+    if blocker is not None:
+        raise _refuse(path, _not_a_folder(path, blocker), option)
+    return path
+
+
 @contextlib.contextmanager
 def output_lock(folder: str | Path, option: str = "--out") -> Iterator[Path]:
     """Hold the exclusive writer's lock of `folder` for the block (creating its parent).
@@ -66,6 +115,9 @@ def output_lock(folder: str | Path, option: str = "--out") -> Iterator[Path]:
     """
     folder = Path(folder)
     path = lock_path(folder)
+    blocker = file_in_the_way(folder)
+    if blocker is not None:
+        raise _refuse(folder, _not_a_folder(folder, blocker), option)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

@@ -227,7 +227,8 @@ def run_sweep(
         if unknown:
             raise usage_problem(
                 "--tables",
-                f"unknown table {unknown[0]!r}; tables are {', '.join(TABLES)}",
+                f"unknown table {unknown[0]!r}{did_you_mean(unknown[0], TABLES)}; tables are "
+                f"{', '.join(TABLES)} (or all)",
                 "--tables",
             )
         tables = tuple(t for t in TABLES if t in tables or t == "runs")

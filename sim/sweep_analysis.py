@@ -13,7 +13,10 @@ come from `sim.report.labels`.
 - Outcome vs parameter: runs grouped by the parameter's value (a grid's levels) or, for a
   continuous design (lhs, sobol), into equal-width bins over the swept range; per bin the number
   of runs, how many have a value, the mean and the 5th-95th percentile band over runs (a band
-  of runs, not a confidence interval of the mean).
+  of runs, not a confidence interval of the mean). A yes/no outcome (a share of runs) has no
+  band of runs worth drawing (its runs are 0 or 1; interpolated percentiles such as 85% are
+  no run's value): its band is the 90% Wilson score interval of the share
+  (`scipy.stats.binomtest(...).proportion_ci`; Wilson 1927), and `band` says which it is.
 - Heatmap: the mean of one outcome over two parameters. A continuous design is always binned,
   into at most `bins` equal-width bins per parameter and fewer when there are few points
   (about two points per cell), and the figure says so.
@@ -46,6 +49,7 @@ from sim.sweep_sensitivity import (  # noqa: F401
     NOISE,
     as_float,
     numeric,
+    outcome_band,
     prcc,
     sensitivity,
     sobol_indices,
@@ -165,26 +169,35 @@ def by_parameter(
     runs: pd.DataFrame, params: Sequence[str], outcomes: Sequence[str], bins: int,
     span: Mapping[str, tuple[float, float]] | None = None,
 ) -> pd.DataFrame:  # fmt: skip
-    """Per parameter bin and outcome: runs, runs with a value (n), mean, 5th and 95th pct."""
+    """Per parameter bin and outcome: runs, runs with a value (n), mean, and the band `p05`..`p95`:
+    the 5th and 95th percentiles over runs (`band` "runs"), or for a yes/no outcome the 90%
+    Wilson interval of the share (`band` "share")."""
     rows = []
     span = span or {}
     for p in params:
         b = bin_values(runs[p], bins, span.get(p))
         for o in outcomes:
-            y = numeric(runs, o).to_numpy()
+            values = numeric(runs, o)
+            share = is_share(o, values)
+            y = values.to_numpy()
             for i, name in enumerate(b.labels):
                 inbin = b.codes == i
                 sel = y[inbin & ~np.isnan(y)]
+                lo, hi = outcome_band(sel, share)
                 rows.append(
                     {
                         "parameter": p, "bin": name, "x": b.centers[i], "low": b.lows[i],
                         "high": b.highs[i], "outcome": o, "runs": int(inbin.sum()),
                         "n": len(sel), "mean": float(sel.mean()) if len(sel) else np.nan,
-                        "p05": float(np.quantile(sel, 0.05)) if len(sel) else np.nan,
-                        "p95": float(np.quantile(sel, 0.95)) if len(sel) else np.nan,
+                        "p05": lo, "p95": hi, "band": "share" if share else "runs",
                     }
                 )  # fmt: skip
-    return pd.DataFrame(rows)
+    # the columns even with no row (no outcome varies): readers select them by name
+    return pd.DataFrame(rows, columns=BY_PARAMETER_COLUMNS)
+
+
+BY_PARAMETER_COLUMNS = ["parameter", "bin", "x", "low", "high", "outcome", "runs", "n", "mean",
+                        "p05", "p95", "band"]  # fmt: skip
 
 
 @dataclass
@@ -257,12 +270,20 @@ class Analysis:
         return "" if n == total else f"a value in {n} of {total} runs"
 
 
-def _pick(name: str, choices: Sequence[str], what: str, flag: str) -> str:
+def _pick(
+    name: str, choices: Sequence[str], what: str, flag: str, categorical: Sequence[str] = ()
+) -> str:
     if name in choices:
         return name
+    if name in categorical:  # a holder or a state: no mean to draw, but a condition to discover
+        raise InputError(
+            Problem(flag, 1, 1, name, f"a categorical {what} has no mean to draw; ask which "
+                    f"parameters lead to a category with --discover \"{name} == VALUE\"")
+        )  # fmt: skip
+    article = "an" if what[:1] in "aeiou" else "a"
     raise InputError(
-        Problem(flag, 1, 1, name, f"not a {what} of this sweep{did_you_mean(name, choices)}; "
-                f"{what}s: {', '.join(choices)}")
+        Problem(flag, 1, 1, name, f"not {article} {what} of this sweep"
+                f"{did_you_mean(name, choices)}; {what}s: {', '.join(choices)}")
     )  # fmt: skip
 
 
@@ -308,6 +329,12 @@ def analyze_runs(
         notes.append("Constant over the sweep (not plotted): " + ", ".join(cols.constant) + ".")
     if cols.empty:
         notes.append("No run has a value (not plotted): " + ", ".join(cols.empty) + ".")
+    if not cols.varying:
+        notes.append(
+            "No outcome varies over the sweep: nothing to plot or rank. The swept parameters "
+            "changed no outcome of these runs (under --seeds common, or in a deterministic "
+            "scenario, an inert parameter gives identical runs)."
+        )
     for o in cols.varying:
         if cols.present[o] < len(runs):
             notes.append(
@@ -316,7 +343,7 @@ def analyze_runs(
             )
     if outcomes:
         choices = cols.varying + cols.constant + cols.empty
-        focus = [_pick(o, choices, "outcome", "--outcome") for o in outcomes]
+        focus = [_pick(o, choices, "outcome", "--outcome", cols.categorical) for o in outcomes]
     else:
         focus = [o for o in DEFAULT_FOCUS if o in cols.varying] or cols.varying[:3]
     x = _pick(x, params, "parameter", "--x") if x else params[0]

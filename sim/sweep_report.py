@@ -27,6 +27,10 @@ def esc(text: Any) -> str:
     return html.escape(str(text), quote=True)
 
 
+# What the band of `by_parameter` is ("band" column): a band of runs, or an interval of a share.
+BAND_NAMES = {"runs": "90% of runs", "share": "90% interval of the share"}
+
+
 def _dates(start: str, hours: Any) -> list[Any]:
     return [None if pd.isna(h) else as_date(start, h) for h in hours]
 
@@ -42,6 +46,7 @@ def outcome_figure(a: Analysis, outcome: str):
     if d_all["mean"].notna().sum() == 0:
         return None
     share, when = a.share(outcome), is_time(outcome)
+    band = BAND_NAMES["share" if share else "runs"]
     cols = min(3, len(params))
     rows = math.ceil(len(params) / cols)
     fig = make_subplots(
@@ -55,7 +60,7 @@ def outcome_figure(a: Analysis, outcome: str):
             q: (_dates(a.start, d[q]) if when else d[q].to_numpy()) for q in ("mean", "p05", "p95")
         }
         hover = [
-            f"{esc(p)} {esc(b)}<br>mean {format_value(outcome, m, a.start)}<br>90% of runs "
+            f"{esc(p)} {esc(b)}<br>mean {format_value(outcome, m, a.start)}<br>{band} "
             f"{format_value(outcome, lo, a.start)} to {format_value(outcome, hi, a.start)}"
             f"<br>{n} of {t} runs have a value"
             for b, m, lo, hi, n, t in zip(
@@ -69,7 +74,7 @@ def outcome_figure(a: Analysis, outcome: str):
         )  # fmt: skip
         fig.add_trace(
             go.Scatter(x=d["x"], y=ys["p05"], mode="lines", line=dict(width=0), fill="tonexty",
-                       fillcolor=BAND, name="90% of runs", showlegend=False, hoverinfo="skip"),
+                       fillcolor=BAND, name=band, showlegend=False, hoverinfo="skip"),
             **where,
         )  # fmt: skip
         fig.add_trace(
@@ -166,10 +171,24 @@ def sensitivity_figure(sens: pd.DataFrame, outcomes: Sequence[str]):
     )
     fig.update_layout(
         title=f"Sensitivity: {method}", barmode="group", height=440, template="plotly_white",
-        yaxis=dict(title="index", range=[-0.05, 1.05] if sobol else [-1.05, 1.05]),
+        yaxis=dict(title="Sobol' index" if sobol else "PRCC",
+                   range=_index_range(sens, outcomes, sobol)),
         xaxis_title="parameter", legend=dict(orientation="h", y=-0.25),
     )  # fmt: skip
     return fig
+
+
+def _index_range(sens: pd.DataFrame, outcomes: Sequence[str], sobol: bool) -> list[float]:
+    """The y range: 0..1 for Sobol' indices, -1..1 for PRCC, widened to every bar and error
+    bar drawn. Sobol' estimates from few samples fall outside 0..1 (S1 below 0, ST above 1):
+    a fixed range cut those bars off where the table shows them whole."""
+    d = sens[sens.outcome.isin(outcomes)]
+    conf = d["conf"].fillna(0.0) if sobol and "conf" in d else 0.0
+    low, high = (d["value"] - conf).min(), (d["value"] + conf).max()
+    base_low = -0.05 if sobol else -1.05
+    low = base_low if pd.isna(low) else min(base_low, float(low) - 0.05)
+    high = 1.05 if pd.isna(high) else max(1.05, float(high) + 0.05)
+    return [low, high]
 
 
 def sensitivity_matrix_figure(sens: pd.DataFrame):
@@ -248,7 +267,8 @@ def _by_param_table(a: Analysis):
             ["outcome", "parameter", "bin", "n", "runs", "mean", "p05", "p95"]
         ].itertuples(index=False)
     ]  # fmt: skip
-    cols = ["outcome", "parameter", "bin", "runs with a value", "mean", "5%", "95%"]
+    cols = ["outcome", "parameter", "bin", "runs with a value", "mean", "5% (share: low)",
+            "95% (share: high)"]  # fmt: skip
     align = ["left", "left", "left", "right", "right", "right", "right"]
     return Table(cols, rows, "Every outcome, parameter and bin", align, collapsed=True)
 
@@ -306,7 +326,8 @@ def write_html(a: Analysis, path: Path) -> Path:
         Section(
             heading="Outcomes against each parameter",
             intro="Line: the mean over runs; shaded band: 90% of runs (5th to 95th percentile), "
-            "per parameter value or bin. Hover for the numbers.",
+            "per parameter value or bin; for a yes/no outcome (a share of runs, whose runs are "
+            "0 or 1) the band is the 90% Wilson interval of the share. Hover for the numbers.",
             figures=figs,
             tables=[_by_param_table(a)],
         )

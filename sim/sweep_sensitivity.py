@@ -1,5 +1,6 @@
 """Sensitivity indices of a sweep's outcomes: Sobol' (SALib) for a Saltelli design, partial rank
-correlations otherwise (see `sim.sweep_analysis` for how they are shown)."""
+correlations otherwise (see `sim.sweep_analysis` for how they are shown); and the numbers over
+runs they and the per-parameter table share (`numeric`, `outcome_band`)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,25 @@ def numeric(runs: pd.DataFrame, col: str) -> pd.Series:
     if s.dtype == object:
         s = s.map(as_float)
     return pd.to_numeric(s, errors="coerce").astype("float64")
+
+
+SHARE_CONFIDENCE = 0.90
+
+
+def outcome_band(values: np.ndarray, share: bool) -> tuple[float, float]:
+    """(low, high) of an outcome's runs in one bin: the 5th-95th percentiles of `values`, or for
+    0/1 values (`share`) the 90% Wilson score interval of their mean (Wilson 1927, via scipy's
+    `binomtest(...).proportion_ci`); NaN, NaN for no values."""
+    if not len(values):
+        return np.nan, np.nan
+    if not share:
+        return float(np.quantile(values, 0.05)), float(np.quantile(values, 0.95))
+    from scipy.stats import binomtest
+
+    ci = binomtest(int(values.sum() + 0.5), len(values)).proportion_ci(  # 0/1 values
+        confidence_level=SHARE_CONFIDENCE, method="wilson"
+    )
+    return float(ci.low), float(ci.high)
 
 
 def prcc(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -32,13 +32,12 @@ def print_analysis(a: Analysis, console: Any = None) -> None:
             console.print(why_empty(a, o), markup=False, highlight=False, soft_wrap=True)
             continue
         unit = describe(o).unit
-        console.print(
-            Text(
-                f"{label(o)} ({o}{', ' + unit if unit else ''}): mean and 90% of runs", style="bold"
-            )
-        )
+        share = a.share(o)
+        what = "share of runs and its 90% Wilson interval" if share else "mean and 90% of runs"
+        console.print(Text(f"{label(o)} ({o}{', ' + unit if unit else ''}): {what}", style="bold"))
         t = Table()
-        for col in ("parameter", "value", "runs with a value", "mean", "5%", "95%"):
+        band = ("low", "high") if share else ("5%", "95%")
+        for col in ("parameter", "value", "runs with a value", "mean", *band):
             t.add_column(col, justify="left" if col in ("parameter", "value") else "right")
         d = a.by_param[a.by_param.outcome == o]
         for p in a.params:

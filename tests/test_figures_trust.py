@@ -49,12 +49,20 @@ def test_front_bands_are_visible_or_explained_and_sectors_get_panels(data):
     same = ts.copy()
     same["front_km"] = same["hour"] * 0.1  # every run identical
     fig = front_figure(same, data.tables.events, data.network, data.start)
-    assert "all 3 runs agree, so the bands have no width" in fig.layout.title.text
+    note = "all 3 runs agree, so the bands have no width"
+    if [c for c in same if c.startswith("front_km_")]:  # each panel says so in its own title
+        assert f"front ({note})" in [a.text for a in fig.layout.annotations]
+        assert note not in fig.layout.title.text  # not a line of every panel's name in the title
+    else:
+        assert note in fig.layout.title.text
+    alone = same[[c for c in same if not c.startswith("front_km_")]]
+    fig = front_figure(alone, data.tables.events, data.network, data.start)
+    assert note in fig.layout.title.text  # one panel: the note stays in the title
     ts["front_km_tripoli"] = 20.0 + ts["run_id"]
     ts["front_km_sirte"] = 5.0 * ts["run_id"]
     fig = front_figure(ts, data.tables.events, data.network, data.start)
     titles = [a.text for a in fig.layout.annotations]
-    assert {"front, Tripoli", "front, Sirte"} <= set(titles)
+    assert {"front, Tripoli", "front, Sirte"} <= set(titles)  # these two vary: no note
     assert fig.layout.yaxis2.title.text == "km along its axis from its first place"
     sectors = [c for c in ts if c.startswith("front_km_")]  # the model's own and the two above
     assert {t.xaxis for t in fig.data} == {"x", *(f"x{i + 2}" for i in range(len(sectors)))}

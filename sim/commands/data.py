@@ -17,7 +17,11 @@ ActorsOpt = Annotated[
 
 
 def register(app: typer.Typer) -> None:
-    observe = typer.Typer(help="Observations from event data files.", no_args_is_help=True)
+    observe = typer.Typer(
+        cls=app.info.cls,  # the CLI's group: plain placeholders in the help, whole first lines
+        help="Observations from event data files.",
+        no_args_is_help=True,
+    )
     observe.command("import")(import_events)
     app.add_typer(observe, name="observe")
     app.command("export")(export)
@@ -61,7 +65,11 @@ def import_events(
     from_: Annotated[str | None, typer.Option("--from", help="First day, YYYY-MM-DD")] = None,
     to: Annotated[str | None, typer.Option("--to", help="Last day (inclusive)")] = None,
     out: Annotated[
-        Path | None, typer.Option(help="Observations YAML (default <file>-observations.yaml)")
+        Path | None,
+        typer.Option(
+            help="Observations YAML (default STEM-observations.yaml in the current folder, "
+            "STEM the input file's name without its suffix)"
+        ),
     ] = None,
     actors: ActorsOpt = None,
     radius_km: Annotated[
@@ -79,21 +87,32 @@ def import_events(
 ) -> None:
     """Turn an ACLED or UCDP GED file into observation facts that `validate` scores."""
     from sim.config import load_theater, resolve_theater_path
+    from sim.errors import InputError, Problem
     from sim.eventdata import load_actors
     from sim.eventfacts import ImportOptions, build_facts, write_observations
     from sim.eventrows import read_rows
     from sim.network import build_network
+    from sim.outdir import check_output_file
 
     fmt = _format(fmt)
+    target = check_output_file(
+        out if out is not None else Path(f"{file.stem}-observations.yaml"), "--out"
+    )
+    start, end = _day(from_, "--from"), _day(to, "--to")
+    if start is not None and end is not None and end < start:
+        raise InputError(
+            Problem(
+                "<command line>", 1, 1, "--to", f"{to} is before --from {from_}: no day between"
+            )
+        )
     opts = ImportOptions(
-        start=_day(from_, "--from"), end=_day(to, "--to"), radius_km=radius_km,
+        start=start, end=end, radius_km=radius_km,
         count_high=count_high, fatality_high=fatality_high, notable_fatalities=notable_fatalities,
     )  # fmt: skip
     t = load_theater(resolve_theater_path(theater))
     mapping = load_actors(t.name, {k: f.name for k, f in t.factions.items()}, actors)
     rows = read_rows(file, fmt)
     doc, report = build_facts(rows, t, build_network(t), mapping, opts)
-    target = out if out is not None else Path(f"{file.stem}-observations.yaml")
     write_observations(doc, target)
     for line in report.lines():
         typer.echo(line, err=True)
@@ -111,11 +130,11 @@ def export(
     actors: ActorsOpt = None,
 ) -> None:
     """Write simulated events in ACLED's or UCDP GED's columns, plus run_id."""
-    from sim.export import export_events, write_table
+    from sim.export import check_table_path, export_events, write_table
 
     fmt = _format(fmt)
+    target = check_table_path(out if out is not None else results / f"events-{fmt}.csv")
     df = export_events(results, fmt, runs, actors)
-    target = out if out is not None else results / f"events-{fmt}.csv"
     write_table(df, target)
     typer.echo(f"{len(df)} rows ({df['run_id'].nunique()} runs): {target}")
 
@@ -132,11 +151,12 @@ def compare(
     """Differences B - A of every shared summary metric with bootstrap 95% intervals (paired
     when both ran the same seeds), weekly series with bands, and compare.html."""
     from sim.compare import compare_folders, print_comparison, write_compare_html
+    from sim.outdir import check_output_folder
 
-    result = compare_folders(results_a, results_b, seed=seed)
-    print_comparison(result)
-    folder = (
+    folder = check_output_folder(
         out if out is not None else Path("results") / f"compare-{results_a.name}-{results_b.name}"
     )
+    result = compare_folders(results_a, results_b, seed=seed)
+    print_comparison(result)
     path = write_compare_html(result, folder)
     typer.echo(f"report: {path}")

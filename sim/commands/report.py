@@ -41,9 +41,12 @@ def plot(
     ] = None,
 ) -> None:
     """Write the interactive report of a results folder, or its figures as PNG/SVG/PDF."""
+    from sim.outdir import check_output_file, check_output_folder
     from sim.report.build import check_folder
 
     folder = check_folder(results_dir)
+    if out is not None:
+        (check_output_file if format_ is None else check_output_folder)(out, "--out")
     if format_ is None:
         from sim.report import write_report
 

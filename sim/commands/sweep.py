@@ -89,9 +89,12 @@ def sweep(
         prestart_pool()  # the workers import the model while this process does the same
     import shlex
 
+    from sim.runner import TABLES
     from sim.sweep import SweepFault, SweepInterrupted, resume_command, run_sweep
 
     keep = [t.strip() for t in tables.split(",") if t.strip()] if tables else None
+    if keep == ["all"]:  # the default, as --help shows it, given by name
+        keep = list(TABLES)
     try:
         result = run_sweep(
             scenario_file(scenario), param or [], design=design, samples=samples, replicates=replicates,
@@ -153,9 +156,12 @@ def analyze(
     ] = None,
 ) -> None:
     """Outcomes against each parameter (mean, 90% band), a heatmap, sensitivity; HTML + table."""
+    from sim.outdir import check_output_file
     from sim.sweep_analysis import analyze_sweep
     from sim.sweep_terminal import print_analysis
 
+    if out is not None:
+        check_output_file(out, "--out")
     result = analyze_sweep(
         sweep_dir, outcomes=outcome, x=x, y=y, bins=bins, out=out, discover=discover
     )

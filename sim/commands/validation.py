@@ -204,8 +204,11 @@ def calibrate(
         str, typer.Option(help="de (differential evolution) or abc (rejection over a Sobol design)")
     ] = "de",
     accept: Annotated[
-        float, typer.Option(min=0.0, max=1.0, help="abc: share of the design kept as posterior")
-    ] = 0.1,
+        float | None,
+        typer.Option(
+            min=0.0, max=1.0, help="abc: share of the design kept as posterior (default 0.1)"
+        ),
+    ] = None,
     out: Annotated[
         Path | None,
         typer.Option(help="Output folder (default results/<scenario>-calibration)"),
@@ -246,6 +249,11 @@ def calibrate(
                 "--method", 1, 1, "method", f"expected one of {list(cal.METHODS)}, got {method!r}"
             )
         )
+    if accept is not None and method != "abc":  # an option the method would ignore
+        raise InputError(
+            Problem("--accept", 1, 1, "accept", f"applies to --method abc, not {method}")
+        )
+    accept = 0.1 if accept is None else accept
     setup, obs, run_setup = _prepare(scenario, observations, full_window)
     if not allow_after_ceasefire:
         check_in_sample(obs, setup)
@@ -340,7 +348,13 @@ def print_calibration(result: Any) -> None:
         few = " (too few for a stable interval: raise --budget or --accept)" if n < 30 else ""
         console.print(f"ABC posterior from {n} accepted samples{few}", highlight=False)
     b, d = result.best_score, result.default_score
+
+    def parts(s: dict) -> str:  # a kind of fact the observations do not have scores nothing
+        kinds = [(k, s[v]) for k, v in (("Brier", "brier"), ("CRPS/scale", "crps_normalised"))]
+        return ", ".join(f"{k} {v:.3f}" for k, v in kinds if v == v) or "no facts scored"
+
     console.print(
-        f"score: best {b['score']:.4f} (Brier {b['brier']:.3f}, CRPS/scale {b['crps_normalised']:.3f}) "
-        f"vs defaults {d['score']:.4f} (Brier {d['brier']:.3f}, CRPS/scale {d['crps_normalised']:.3f}), same seeds"
+        f"score: best {b['score']:.4f} ({parts(b)}) vs defaults {d['score']:.4f} ({parts(d)}), "
+        "same seeds",
+        highlight=False,
     )

@@ -9,7 +9,7 @@ from typing import Any
 
 import pandas as pd
 
-from sim.errors import InputError
+from sim.errors import InputError, Problem
 from sim.report.html import Section, assemble, write_html
 
 REQUIRED = (
@@ -40,18 +40,24 @@ class ReportData:
         return len(self.tables.runs)
 
 
+def _not_results(path: Path, message: str) -> InputError:
+    """The located line (`PATH:1:1: results: message`) that `export` and `compare` give too."""
+    return InputError(Problem(str(path), 1, 1, "results", message))
+
+
 def check_folder(folder: Path) -> Path:
-    """The folder, or an InputError naming what is missing (one line)."""
+    """The folder, or an InputError naming what is missing (one located line)."""
     folder = Path(folder)
     if not folder.exists():
-        raise InputError(f"{folder}: results folder not found")
+        raise _not_results(folder, "results folder not found")
     if not folder.is_dir():
-        raise InputError(f"{folder}: not a folder (expected a results folder)")
+        raise _not_results(folder, "not a folder (expected a results folder)")
     missing = [name for name in REQUIRED if not (folder / name).is_file()]
     if missing:
-        raise InputError(
-            f"{folder}: not a complete results folder (missing {', '.join(missing)}); "
-            "write one with `conflict-sim run SCENARIO --out FOLDER`"
+        raise _not_results(
+            folder,
+            f"not a complete results folder (missing {', '.join(missing)}); "
+            "write one with `conflict-sim run SCENARIO --out FOLDER`",
         )
     return folder
 
@@ -63,9 +69,9 @@ def load(folder: Path) -> ReportData:
     try:
         tables, manifest, network = read_results(folder)
     except (OSError, ValueError) as exc:
-        raise InputError(f"{folder}: cannot read results ({exc})") from None
+        raise _not_results(folder, f"cannot read results ({exc})") from None
     if not manifest.get("scenario", {}).get("start"):
-        raise InputError(f"{folder / 'manifest.json'}: no scenario.start")
+        raise InputError(Problem(str(folder / "manifest.json"), 1, 1, "scenario.start", "missing"))
     validation = None
     vpath = folder / "validation.parquet"
     if vpath.is_file():

@@ -48,7 +48,6 @@ from __future__ import annotations
 
 import html
 import json
-import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -359,9 +358,15 @@ def assemble(
 
 
 def write_html(page: str, path: Path) -> Path:
-    """Write atomically: a temporary file beside `path`, then os.replace."""
+    """Write atomically (`sim.outdir.write_atomic`: a temporary file of its own beside `path`,
+    removed on failure, then renamed into place), creating missing folders on the way.
+
+    Raises:
+        OSError: the folder or the file could not be written (the error names `path`).
+    """
+    from sim.outdir import write_atomic
+
     path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(page, encoding="utf-8")
-    os.replace(tmp, path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(path, page.encode("utf-8"))
     return path

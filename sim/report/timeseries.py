@@ -59,21 +59,21 @@ def front_figure(
 
     n = int(timeseries["run_id"].nunique())
     cols = front_columns(timeseries)
+    quants = {col: quantiles(timeseries, col) for col in cols}
+    spread = {col: _spread_note(quants[col], n) for col in cols}
+    # With several panels each says so in its own title: one line listing them all in the
+    # figure's title ran past the figure's right edge (a theater with eight sectors).
+    titles = [esc(describe(c).label) + (f" ({spread[c]})" if spread[c] else "") for c in cols]
     fig = make_subplots(
         rows=len(cols), cols=1, shared_xaxes=True, vertical_spacing=0.08,
-        subplot_titles=[esc(describe(c).label) for c in cols] if len(cols) > 1 else None,
+        subplot_titles=titles if len(cols) > 1 else None,
     )  # fmt: skip
     km = {d["name"]: d.get("axis_km") for d in network.get("nodes", [])}
     axis = network.get("axis") or []
     origin = axis[0] if axis else "its first place"
-    notes = []
+    notes = [spread[cols[0]]] if len(cols) == 1 and spread[cols[0]] else []
     for r, col in enumerate(cols, start=1):
-        q = quantiles(timeseries, col)
-        note = _spread_note(q, n)
-        if note and len(cols) > 1:
-            notes.append(f"{describe(col).label}: {note}")
-        elif note:
-            notes.append(note)
+        q = quants[col]
         x = clock(start, q.index)
         name = "front" if col == "front_km" else esc(describe(col).label)
         for tr in band_traces(x, q, "#444444", name, bands=n > 1, hover="%{y:,.0f} km"):
