@@ -32,7 +32,7 @@ from sim.outdir import (
     signals_held,
     write_atomic,
 )
-from sim.runner import Tables, network_for
+from sim.runner import TABLES, Tables, network_for
 
 
 def versions() -> dict[str, str]:
@@ -85,12 +85,43 @@ def _ours(folder: Path) -> str | None:
     return "it is not empty and holds no conflict-sim results (no manifest.json)"
 
 
+RESULT_ENTRIES = frozenset(
+    {f"{t}.parquet" for t in TABLES}
+    | {"manifest.json", "network.json", "report.html", "validation.parquet"}  # run, validate
+    | {"calibration.json", "calibrated.yaml", "history.parquet"}  # calibrate
+    | {"events-acled.csv", "events-ucdp-ged.csv", "figures"}  # export's and plot's defaults
+    | {".DS_Store", "Thumbs.db"}  # what file browsers leave in any folder they show
+)
+"""What conflict-sim writes into a results folder, its own commands' default outputs inside it
+included: replacing the folder may remove these, and nothing else."""
+
+FIGURE_SUFFIXES = frozenset({".png", ".svg", ".pdf", ".jpeg", ".jpg", ".webp", ".html"})
+
+
+def foreign_entries(folder: Path) -> list[str]:
+    """Entries of a results folder that conflict-sim did not write there (`RESULT_ENTRIES`;
+    in `figures/`, anything but figure files), sorted: a user's notes, an export given its own
+    name, a compare.html sent there. Replacing the folder would delete them."""
+    out = []
+    for entry in sorted(folder.iterdir()):
+        if entry.name not in RESULT_ENTRIES:
+            out.append(entry.name)
+        elif entry.name == "figures" and entry.is_dir():
+            out.extend(
+                f"figures/{f.name}"
+                for f in sorted(entry.iterdir())
+                if not (f.is_file() and f.suffix.lower() in FIGURE_SUFFIXES)
+            )
+    return out
+
+
 def check_output(folder: str | Path, option: str = "--out") -> Path:
     """Refuse an output path that writing results there would destroy; return it as a Path.
 
     Allowed: a path that does not exist, an empty folder, or a complete results folder of ours
-    (which the new results replace). Refused: a file, and any other folder, so that a user's own
-    files are never deleted.
+    holding nothing but what conflict-sim writes there (the new results replace it). Refused: a
+    file, any other folder, and a results folder with files of the user's in it
+    (`foreign_entries`), so that a user's own files are never deleted.
 
     Raises:
         InputError: one line naming the path and why it is refused.
@@ -105,6 +136,14 @@ def check_output(folder: str | Path, option: str = "--out") -> Path:
         why = _ours(folder)
         if why is not None:
             reason = f"would be replaced, but {why}; choose another folder"
+        elif foreign := foreign_entries(folder):
+            shown = ", ".join(foreign[:3]) + (
+                f" and {len(foreign) - 3} more" if len(foreign) > 3 else ""
+            )
+            reason = (
+                f"would be replaced, but it also holds {shown}, which conflict-sim did not "
+                "write; move them out or choose another folder"
+            )
     if reason is not None:
         raise InputError(Problem(option, 1, 1, "out", f"{folder} {reason}"))
     return folder

@@ -92,6 +92,34 @@ def test_out_replaces_a_complete_results_folder_of_ours(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["res"]  # no staging or .old left
 
 
+def test_out_refuses_a_results_folder_holding_a_users_files_and_keeps_everything(tmp_path):
+    """A user's notes, or a compare.html sent into a results folder, were deleted with it when
+    a run wrote there again; export's and plot's default outputs inside it are ours."""
+    out = tmp_path / "res"
+    first = cli("run", str(TOY), "-n", "1", "--no-report", "--out", str(out), cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    (out / "notes.txt").write_text("what I saw in run 0")
+    (out / "figures").mkdir()
+    (out / "figures" / "front.png").write_bytes(b"png")
+    (out / "figures" / "mine.txt").write_text("mine too")
+    before = listing(out)
+    for command in (
+        ["run", str(TOY), "-n", "2", "--no-report"],
+        ["validate", str(TOY), "-o", TOY_OBS, "-n", "1"],
+    ):
+        line = refused(cli(*command, "--out", str(out), cwd=tmp_path))
+        assert "figures/mine.txt, notes.txt, which conflict-sim did not write" in line
+        assert listing(out) == before
+    assert (out / "notes.txt").read_text() == "what I saw in run 0"
+    (out / "notes.txt").unlink()
+    (out / "figures" / "mine.txt").unlink()
+    (out / "events-acled.csv").write_text("event_id_cnty\n")  # `export`'s default output
+    again = cli("run", str(TOY), "-n", "2", "--no-report", "--out", str(out), cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert json.loads((out / "manifest.json").read_text())["replicates"] == 2
+    assert not (out / "figures").exists() and not (out / "events-acled.csv").exists()
+
+
 def test_out_refuses_a_results_folder_that_is_not_complete_or_not_ours(tmp_path):
     partial = tmp_path / "partial"
     partial.mkdir()
