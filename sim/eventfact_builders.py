@@ -207,6 +207,25 @@ def _range(
     )
 
 
+GED_STATE_BASED = ("engagement", "strike")
+"""The model's kinds that UCDP GED's state-based violence (`type_of_violence` 1) holds alike:
+a clash and a strike are both rows of it."""
+
+
+def ged_filter(fmt: str, kind: str | None) -> dict[str, Any]:
+    """What a GED fact about `kind` counts in a run, as GED's rows are made: events with at
+    least one death (GED's inclusion rule; `min_deaths`), and for a state-based kind the other
+    state-based kinds too (`also_events`). Empty for ACLED, whose rows keep every event and
+    tell clashes from strikes."""
+    if fmt != "ucdp-ged":
+        return {}
+    out: dict[str, Any] = {}
+    if kind in GED_STATE_BASED:
+        out["also_events"] = [k for k in GED_STATE_BASED if k != kind]
+    out["min_deaths"] = 1.0
+    return out
+
+
 def _count(fmt, opts, fid, desc, kind, node, window, sel, last) -> dict:
     n = float(len(sel))
     lo, hi, why = (
@@ -218,6 +237,7 @@ def _count(fmt, opts, fid, desc, kind, node, window, sel, last) -> dict:
         "description": f"{int(n)} {desc}.",
         "metric": "event_count",
         "event": kind,
+        **ged_filter(fmt, kind),
     }
     if node is not None:
         out["place"] = node
@@ -239,7 +259,7 @@ def _deaths(fmt, opts, fid, desc, kind, window, sel, last) -> dict:
     f, lo, hi, why = _death_range(fmt, opts, sel, "combatant")
     return {
         "id": fid, "kind": "number", "description": f"{f:g} {desc}.", "metric": "event_casualties",
-        "event": kind, "window": window, "low": lo, "high": hi, "source": _source(fmt, sel, last, why),
+        "event": kind, **ged_filter(fmt, kind), "window": window, "low": lo, "high": hi, "source": _source(fmt, sel, last, why),
     }  # fmt: skip
 
 
@@ -268,6 +288,7 @@ def _notable(df, fmt, opts, tz, network, tag, deaths_kind) -> list[dict]:
             "id": f"{tag}_{kind}_{_slug(node)}_on_{day:%Y%m%d}",
             "kind": "event",
             "event": kind,
+            **ged_filter(fmt, kind),
         }
         if node in waypoint:  # the nearest place by road, and the distance to the waypoint
             place, km = min(

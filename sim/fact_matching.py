@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.eventdata import INCIDENT_AS
+from sim.eventdata import INCIDENT_AS, export_row
 from sim.observations import is_cumulative
 from sim.targets import EventFilter, Target
 
@@ -91,6 +91,16 @@ def kind_mask(events: pd.DataFrame, kind: str) -> pd.Series:
     return mask
 
 
+def event_deaths(events: pd.DataFrame) -> pd.Series:
+    """Whole deaths in each event, as UCDP GED counts them and `export --format ucdp-ged`
+    writes them: the fighters killed (an event's casualties, for a kind whose casualties are
+    deaths) and the civilians killed, each rounded down to whole people."""
+    fighters = events["casualties"].fillna(0.0).astype(float)
+    deadly = events["kind"].map(lambda k: export_row(k).deaths).astype(bool)
+    civilians = events["civilian_casualties"].fillna(0.0).astype(float)
+    return np.floor(fighters.where(deadly, 0.0) + 1e-9) + np.floor(civilians + 1e-9)
+
+
 def select_events(events: pd.DataFrame, flt: EventFilter, start: float, end: float) -> pd.DataFrame:
     """Events matching a filter that overlap [start, end] (an engagement counts while it lasts)."""
     if events.empty:
@@ -98,7 +108,10 @@ def select_events(events: pd.DataFrame, flt: EventFilter, start: float, end: flo
     ev = events
     mask = pd.Series(True, index=ev.index)
     if flt.kind is not None:
-        mask &= kind_mask(ev, flt.kind)
+        kinds = kind_mask(ev, flt.kind)
+        for also in flt.also:
+            kinds |= kind_mask(ev, also)
+        mask &= kinds
     if flt.places is not None:
         mask &= ev["place"].isin(flt.places)
     # An event of N hours covers [hour, hour + N): one ending as a window starts is not in it.
@@ -106,6 +119,8 @@ def select_events(events: pd.DataFrame, flt: EventFilter, start: float, end: flo
     mask &= (ev["hour"] <= end + 1e-9) & ongoing
     if flt.min_casualties > 0:
         mask &= ev["casualties"].fillna(0) >= flt.min_casualties
+    if flt.min_deaths > 0:
+        mask &= event_deaths(ev) >= flt.min_deaths
     if flt.factions or flt.attacker or flt.target:
         parts = ev["factions"].fillna("").astype(str).str.split(",")
         if flt.factions:

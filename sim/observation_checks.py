@@ -77,6 +77,17 @@ def check_against(obs: ObservationFile, setup: Setup) -> list[Problem]:
             )
         elif o.event is None and need_kind:
             problems.append(obs.problem(i, "metric", "an event metric needs 'event' (the kind)"))
+        if o.also_events and o.event is None:
+            problems.append(obs.problem(i, "also_events", "'also_events' needs 'event'"))
+        for j, kind in enumerate(o.also_events):
+            if kind not in EVENT_KINDS:
+                hint = did_you_mean(kind, EVENT_KINDS)
+                problems.append(
+                    obs.problem(
+                        i, ("also_events", j),
+                        f"unknown event kind {kind!r}; expected one of {list(EVENT_KINDS)}{hint}",
+                    )
+                )  # fmt: skip
         if o.near is not None:
             place(i, ("near", "place"), o.near.place)
         else:
@@ -130,5 +141,13 @@ def check_against(obs: ObservationFile, setup: Setup) -> list[Problem]:
 
 def _has_filter(o: _PlaceFilter) -> bool:
     return bool(
-        o.event or o.place or o.near or o.factions or o.attacker or o.target or o.min_casualties
+        o.event
+        or o.place
+        or o.near
+        or o.factions
+        or o.attacker
+        or o.target
+        or o.min_casualties
+        or o.also_events
+        or o.min_deaths
     )

@@ -6,7 +6,8 @@ A file under `data/observations/` lists three kinds of facts:
   its `end`); `controller` may list several acceptable states (e.g. `[<faction>, contested]`);
 - `event`: something of a kind (engagement, strike, withdrawal, control_change, ...) at a place
   or within `within_km` of it by road (`near: {place, within_km}`), by given factions, within a
-  window, optionally with at least `min_casualties`;
+  window, optionally with at least `min_casualties` (or `min_deaths`, fighters and civilians
+  killed, in whole people) and counting kinds in `also_events` as `event` too;
 - `number`: a quantity over a window (the change of a cumulative timeseries column such as
   `casualties_<faction>`, or the level of another column; or `event_count`, `event_casualties`,
   `event_civilian_casualties` (sums) or `event_mean_casualties` (casualties per event) of the
@@ -147,6 +148,9 @@ class _PlaceFilter(Strict):
     attacker: str | None = None
     target: str | None = None
     min_casualties: float = Field(default=0.0, ge=0)
+    # UCDP GED's rows: every state-based event with a death, whatever its kind in the model.
+    also_events: list[str] = Field(default_factory=list)
+    min_deaths: float = Field(default=0.0, ge=0)
 
     @model_validator(mode="after")
     def _one_place(self) -> _PlaceFilter:

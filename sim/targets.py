@@ -29,6 +29,8 @@ class EventFilter:
     attacker: str | None = None
     target: str | None = None
     min_casualties: float = 0.0
+    also: tuple[str, ...] = ()  # further kinds that count as `kind`
+    min_deaths: float = 0.0  # whole fighters killed plus whole civilians killed in the event
 
 
 @dataclass(frozen=True)
@@ -130,4 +132,6 @@ def _filter(o: Any, network: Any, dist: Mapping) -> EventFilter:
         attacker=o.attacker,
         target=o.target,
         min_casualties=o.min_casualties,
+        also=tuple(o.also_events),
+        min_deaths=o.min_deaths,
     )

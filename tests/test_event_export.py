@@ -72,6 +72,32 @@ def test_round_trip_export_import_validate_matches_fully(run_folder, tmp_path):
         assert scores["share_matching"].eq(1.0).all(), scores[scores["share_matching"] < 1]
 
 
+def test_round_trip_through_ucdp_ged_matches_fully(run_folder, tmp_path):
+    """GED keeps only events with a death and files clashes and strikes alike as state-based
+    violence: its facts count the run's events that way (`min_deaths`, `also_events`), so the
+    run they came from matches every one (it matched 0.29 of them, counting every event)."""
+    scenario, results = run_folder
+    csv = tmp_path / "run0-ged.csv"
+    assert (
+        cli("export", results, "--format", "ucdp-ged", "--runs", "0", "--out", csv).exit_code == 0
+    )
+    obs = tmp_path / "obs-ged.yaml"
+    r = cli("observe", "import", csv, "--format", "ucdp-ged", "--theater", "libya",
+            "--from", "2020-01-05", "--to", "2020-01-09", "--out", obs)  # fmt: skip
+    assert r.exit_code == 0, r.output
+    facts = yaml.safe_load(obs.read_text())["observations"]
+    counts = [f for f in facts if f.get("metric") == "event_count"]
+    assert counts and all(f["min_deaths"] == 1 for f in counts)
+    assert all(f["also_events"] == ["strike"] for f in counts if f["event"] == "engagement")
+    out = tmp_path / "validation-ged"
+    r = cli("validate", scenario, "-o", obs, "-n", "1", "--seed", 11, "--out", out,
+            "--no-report", "--quiet")  # fmt: skip
+    assert r.exit_code == 0, r.output
+    scores = pd.read_parquet(out / "validation.parquet")
+    assert len(scores) == len(facts) > 10
+    assert scores["share_matching"].eq(1.0).all(), scores[scores["share_matching"] < 1]
+
+
 def test_facts_tell_runs_apart(run_folder, tmp_path):
     """The other replicate does not match the facts of run 0 (they are not vacuous)."""
     from sim.config import load_scenario
@@ -353,3 +379,24 @@ def test_an_export_imports_with_its_row_ids_as_text(run_folder, tmp_path, fmt, i
     assert set(rows) <= ids
     if fmt == "ucdp-ged":  # ids that YAML 1.1 leaves bare (8 or 9 after a leading 0) are there
         assert any(row.startswith("0") and set(row) & set("89") for row in rows)
+
+
+def test_ged_counts_events_with_a_whole_death_clashes_and_strikes_alike():
+    """`min_deaths` counts fighters killed (for kinds whose casualties are deaths) and civilians
+    killed, each in whole people, as `export --format ucdp-ged` writes `best`; `also_events`
+    adds kinds to `event`."""
+    from sim.fact_matching import event_deaths, select_events
+    from sim.validation import EventFilter
+
+    ev = pd.DataFrame(
+        {"run_id": 0, "hour": [1.0, 2.0, 3.0, 4.0, 5.0],
+         "kind": ["engagement", "strike", "engagement", "surrender", "engagement"],
+         "place": "Sirte", "factions": "GNA,LNA", "casualties": [0.6, 2.0, 0.0, 300.0, 0.7],
+         "civilian_casualties": [0.0, 0.0, 1.2, 0.0, 0.6], "duration_hours": 0.0, "text": ""}
+    )  # fmt: skip
+    assert event_deaths(ev).tolist() == [0.0, 2.0, 1.0, 0.0, 0.0]  # a surrender kills no one
+    ged = EventFilter(kind="engagement", also=("strike",), min_deaths=1.0)
+    assert select_events(ev, ged, 0.0, 10.0)["hour"].tolist() == [2.0, 3.0]
+    assert select_events(ev, EventFilter(kind="engagement"), 0.0, 10.0)["hour"].tolist() == [
+        1.0, 3.0, 5.0,
+    ]  # fmt: skip

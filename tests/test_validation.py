@@ -103,6 +103,12 @@ def test_bad_kinds_are_located(tmp_path):
     assert int(err["line"]) == line_of(path, "event: engagment")
     assert "did you mean 'engagement'" in err["msg"]
 
+    event = {**event, "event": "engagement", "also_events": ["strike", "strik"]}
+    path = _obs_file(tmp_path, [_control(), event], name="obs3.yaml")
+    (err,) = input_errors(runner.invoke(app, ["validate", str(SCENARIO), "-o", str(path)]))
+    assert err["field"] == "observations.1.also_events.1"
+    assert "did you mean 'strike'" in err["msg"]
+
 
 def test_missing_source_and_bad_values_are_located(tmp_path):
     no_source = _control()
