@@ -191,7 +191,11 @@ def calibrate(
     observations: Observations = None,
     budget: Annotated[
         int,
-        typer.Option(min=1, help="Candidate parameter sets to score (each runs all replicates)"),
+        typer.Option(
+            min=1,
+            help="Candidate parameter sets to score (each runs all replicates); de scores whole "
+            "populations, at least 5 sets, and both methods score the defaults too",
+        ),
     ] = 40,
     replicates: Annotated[
         int,
