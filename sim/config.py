@@ -223,7 +223,11 @@ def validate_located(model: type[BaseModel], src: Located, fields: set[str] | No
             elif err["type"] == "missing":
                 problems.append(src.problem(loc, "required field is missing", key=True))
             else:
-                problems.append(src.problem(loc, err["msg"] + _yaml11_hint(err.get("input"))))
+                # A validator's own message, without pydantic's "Value error, " before it.
+                msg = err["msg"]
+                if err["type"] == "value_error" and "error" in err.get("ctx", {}):
+                    msg = str(err["ctx"]["error"])
+                problems.append(src.problem(loc, msg + _yaml11_hint(err.get("input"))))
         raise InputError(problems) from None
 
 
