@@ -8,6 +8,7 @@ unit or target no road joins to the front, an event after the last simulated hou
 
 from __future__ import annotations
 
+import itertools
 from datetime import timedelta
 from typing import Any
 
@@ -24,6 +25,7 @@ from sim.config import (
 )
 from sim.errors import InputError, Problem, did_you_mean
 from sim.names import PlaceNames
+from sim.params import weight_problem
 from sim.yamlsource import Located
 
 
@@ -334,7 +336,43 @@ def check_scenario(s: Scenario, t: Theater, src: Located, registry: Any) -> list
         if isinstance(ev, SetEvent):
             for key, value in ev.params.items():
                 problems.extend(registry.problems(key, value, src, (*loc, "params", key)))
+    if not problems:
+        start = registry.defaults() | s.set
+        zeroed = weight_problem(start)
+        if zeroed:
+            key, why = zeroed
+            zeroed_loc = ("set", key) if key in s.set else ("set",)
+            problems.append(src.problem(zeroed_loc, why, key=True))
+        else:
+            problems.extend(
+                src.problem(loc, why, key=True) for loc, why in set_event_zeroes(s, start)
+            )
     return problems
+
+
+def set_event_zeroes(s: Scenario, values: dict[str, float]) -> list[tuple[tuple, str]]:
+    """(location, why) of each `set` event after which, from `values` (the parameters at the
+    start), every weight of a group is 0: the model would fail at its next draw from the group
+    (sim.params.weight_problem). Events of one time are taken together, as they fire before the
+    next hour."""
+    current = dict(values)
+    sets = sorted(
+        ((i, ev) for i, ev in enumerate(s.events) if isinstance(ev, SetEvent)),
+        key=lambda pair: pair[1].at,
+    )
+    out = []
+    for _at, group in itertools.groupby(sets, key=lambda pair: pair[1].at):
+        group = list(group)
+        for _i, ev in group:
+            current.update(ev.params)
+        zeroed = weight_problem(current)
+        if zeroed:
+            key, why = zeroed
+            i, ev = next(((i, ev) for i, ev in reversed(group) if key in ev.params), group[-1])
+            loc = ("events", i, "params", key) if key in ev.params else ("events", i, "params")
+            out.append((loc, f"from this event on, {why}"))
+            break  # the run fails here: later events are not reached
+    return out
 
 
 def _check_event(

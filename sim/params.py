@@ -116,11 +116,9 @@ class ParamRegistry:
                 if why:
                     raise InputError(Problem(origin, 1, 1, key, why))
                 values[key] = float(value)
-        for group, keys in _WEIGHT_GROUPS.items():
-            present = [k for k in keys if k in values]
-            if present and sum(values[k] for k in present) <= 0:
-                why = f"{', '.join(present)} are all 0: at least one {group} needs a positive share"
-                raise InputError(Problem(origin, 1, 1, present[0], why))
+        zeroed = weight_problem(values)
+        if zeroed:
+            raise InputError(Problem(origin, 1, 1, *zeroed))
         return values
 
 
@@ -133,6 +131,17 @@ _WEIGHT_GROUPS = {
         "ceasefire.share_ground_probe",
     )
 }
+
+
+def weight_problem(values: Mapping[str, float]) -> tuple[str, str] | None:
+    """(first key, why) when every parameter of a group of weights (`_WEIGHT_GROUPS`) present
+    in `values` is 0: the model could not draw from the group (ValueError mid-run)."""
+    for group, keys in _WEIGHT_GROUPS.items():
+        present = [k for k in keys if k in values]
+        if present and sum(values[k] for k in present) <= 0:
+            why = f"{', '.join(present)} are all 0: at least one {group} needs a positive share"
+            return present[0], why
+    return None
 
 
 def _check_entry(src: Located, key: str, body: Any) -> None:

@@ -52,3 +52,59 @@ def test_a_time_no_time_zone_can_show_is_refused(tmp_path, edit):
     (m,) = input_errors(runner.invoke(app, ["check", str(path)]))
     assert m["field"] == field and int(m["line"]) == line_of(path, f"{field}:")
     assert "expected a time from 0001-01-02 to 9999-12-30" in m["msg"]
+
+
+ZERO_SHARES = {
+    "ceasefire.share_small_arms": 0,
+    "ceasefire.share_shelling": 0,
+    "ceasefire.share_drone": 0,
+    "ceasefire.share_ground_probe": 0,
+}
+
+
+def _set_event(params: dict[str, float]) -> str:
+    flow = ", ".join(f"{k}: {v}" for k, v in params.items())
+    return f"  - at: 2020-01-01T01:00+02:00\n    kind: set\n    params: {{{flow}}}\n"
+
+
+def test_a_scenario_set_of_every_incident_share_to_0_is_refused_by_check(tmp_path):
+    # Was: check ok, then run refused it as `--set:1:1`, which the user had not given.
+    lines = "".join(f"  {k}: {v}\n" for k, v in ZERO_SHARES.items())
+    path = toy(tmp_path, f"set:\n=>set:\n{lines}")
+    (m,) = input_errors(runner.invoke(app, ["check", str(path)]))
+    assert m["file"] == str(path) and m["field"] == "set.ceasefire.share_small_arms"
+    assert int(m["line"]) == line_of(path, "ceasefire.share_small_arms")
+    assert "are all 0" in m["msg"]
+
+
+def test_a_set_event_zeroing_every_incident_share_is_refused_by_check(tmp_path):
+    # Was: check ok, then the run crashed at the first incident of a truce (ValueError from
+    # weighted_index), a traceback.
+    path = toy(tmp_path, extra=_set_event(ZERO_SHARES))
+    (m,) = input_errors(runner.invoke(app, ["check", str(path)]))
+    assert m["field"] == "events.1.params.ceasefire.share_small_arms"
+    assert int(m["line"]) == line_of(path, "kind: set") + 1
+    assert "from this event on" in m["msg"] and "are all 0" in m["msg"]
+
+
+def test_set_events_that_leave_a_share_positive_pass(tmp_path):
+    # Three shares 0 in one event, the fourth in a later one that restores another: no problem.
+    three = {k: 0 for k in list(ZERO_SHARES)[:3]}
+    later = _set_event({"ceasefire.share_ground_probe": 0, "ceasefire.share_drone": 1})
+    path = toy(tmp_path, extra=_set_event(three) + later.replace("01:00", "02:00"))
+    result = runner.invoke(app, ["check", str(path)])
+    assert result.exit_code == 0, result.output
+
+
+def test_a_set_override_that_an_event_completes_is_refused_before_the_run(tmp_path):
+    # check cannot see --set: the run itself refuses, located at the event, before writing.
+    three = {k: 0 for k in list(ZERO_SHARES)[:3]}
+    path = toy(tmp_path, extra=_set_event(three))
+    assert runner.invoke(app, ["check", str(path)]).exit_code == 0
+    out = tmp_path / "out"
+    args = ["run", str(path), "-n", "1", "--no-report", "--quiet", "--out", str(out)]
+    (m,) = input_errors(runner.invoke(app, [*args, "--set", "ceasefire.share_ground_probe=0"]))
+    assert m["file"] == str(path) and m["field"].startswith("events.1.params.")
+    assert "with the overrides given" in m["msg"]
+    assert not out.exists()
+    run_ok(path, out)  # without the override it runs
