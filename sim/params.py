@@ -9,16 +9,42 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pydantic import Field, RootModel, field_validator
+
 from sim.errors import InputError, Problem, did_you_mean
+from sim.schema_types import Strict
 from sim.yamlsource import Located, load_yaml
 
 PARAMETERS_FILE = Path(__file__).resolve().parent.parent / "config" / "parameters.yaml"
-_FIELDS = {"default", "defaults", "unit", "range", "source", "doc", "test"}
+
+
+class ParamEntry(Strict):
+    """One entry of the parameter file (docs/parameters.md), its numbers finite (that the
+    defaults are inside the range is checked with the key, see ParamRegistry._expand)."""
+
+    default: float
+    defaults: dict[str, float] = {}
+    unit: str
+    range: list[float] = Field(min_length=2, max_length=2)
+    source: str
+    doc: str = ""
+    test: str | None = None
+
+    @field_validator("range")
+    @classmethod
+    def _ordered(cls, rng: list[float]) -> list[float]:
+        if rng[0] > rng[1]:
+            raise ValueError(f"expected [low, high], got low {rng[0]:g} above high {rng[1]:g}")
+        return rng
+
+
+_FIELDS = set(ParamEntry.model_fields)
 # The expanded specs of each parameter file read, by path, content, factions and patrons.
 _LOADED: dict[tuple, dict[str, ParamSpec]] = {}
 
@@ -67,9 +93,14 @@ class ParamRegistry:
     @staticmethod
     def _expand(src: Located, factions: list[str], patrons: list[str]) -> dict[str, ParamSpec]:
         """Every entry checked, its templates expanded over the factions and patrons."""
+        from sim.config import validate_located
+
+        entries = validate_located(RootModel[dict[str, ParamEntry]], src, _FIELDS).root
         specs: dict[str, ParamSpec] = {}
-        for template, body in src.data.items():
-            _check_entry(src, template, body)
+        problems = [p for t, body in entries.items() for p in _entry_problems(src, t, body)]
+        if problems:
+            raise InputError(problems)
+        for template, body in entries.items():
             names: Iterable[str | None] = [None]
             if "{faction}" in template:
                 names = factions
@@ -77,16 +108,15 @@ class ParamRegistry:
                 names = patrons
             for name in names:
                 key = template.format(faction=name, patron=name) if name else template
-                default = (body.get("defaults") or {}).get(name, body["default"])
-                low, high = body["range"]
+                low, high = body.range
                 specs[key] = ParamSpec(
                     key=key,
-                    default=float(default),
-                    unit=str(body["unit"]),
+                    default=float(body.defaults.get(name, body.default) if name else body.default),
+                    unit=body.unit,
                     low=float(low),
                     high=float(high),
-                    source=str(body["source"]),
-                    doc=str(body.get("doc", "")),
+                    source=body.source,
+                    doc=body.doc,
                 )
         return specs
 
@@ -144,19 +174,24 @@ def weight_problem(values: Mapping[str, float]) -> tuple[str, str] | None:
     return None
 
 
-def _check_entry(src: Located, key: str, body: Any) -> None:
-    if not isinstance(body, dict):
-        raise InputError(src.problem((key,), "expected a mapping of default, unit, range, source"))
-    unknown = set(body) - _FIELDS
-    if unknown:
-        name = sorted(unknown)[0]
-        raise InputError(src.problem((key, name), "unknown field", key=True))
-    for need in ("default", "unit", "range", "source"):
-        if need not in body:
-            raise InputError(src.problem((key,), f"missing {need!r}"))
-    rng = body["range"]
-    if not (isinstance(rng, list) and len(rng) == 2 and rng[0] <= body["default"] <= rng[1]):
-        raise InputError(src.problem((key, "range"), "expected [low, high] around the default"))
+def _entry_problems(src: Located, key: str, body: ParamEntry) -> list[Problem]:
+    """A placeholder other than {faction} and {patron}, per-name defaults on a key with
+    neither, a default or per-name default outside the range."""
+    out = []
+    rest = re.sub(r"\{(?:faction|patron)\}", "", key)
+    if "{" in rest or "}" in rest:
+        why = "a key's only placeholders are {faction} and {patron}"
+        out.append(src.problem((key,), why, key=True))
+    elif body.defaults and rest == key:
+        why = "per-name defaults need a key with {faction} or {patron}"
+        out.append(src.problem((key, "defaults"), why, key=True))
+    low, high = body.range
+    values = [((key, "default"), body.default)]
+    values += [((key, "defaults", name), value) for name, value in body.defaults.items()]
+    for loc, value in values:
+        if not low <= value <= high:
+            out.append(src.problem(loc, f"{value:g} is outside the range [{low:g}, {high:g}]"))
+    return out
 
 
 def parse_assignments(items: Iterable[str], origin: str = "--set") -> dict[str, float]:

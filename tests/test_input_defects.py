@@ -108,3 +108,45 @@ def test_a_set_override_that_an_event_completes_is_refused_before_the_run(tmp_pa
     assert "with the overrides given" in m["msg"]
     assert not out.exists()
     run_ok(path, out)  # without the override it runs
+
+
+PARAMETERS = Path(__file__).resolve().parent.parent / "config" / "parameters.yaml"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "field", "message"),
+    [  # each was a TypeError, ValueError or AttributeError, or silently accepted
+        ("  default: 6\n", "  default: six\n", "control.hold_hours.default", "valid number"),
+        ("  default: 6\n", "  default:\n", "control.hold_hours.default", "valid number"),
+        ("  default: 1\n", "  default: true\n", "forces.sample_personnel.default", "number"),
+        ("range: [1, 72]", "range: [1, a]", "control.hold_hours.range.1", "valid number"),
+        ("range: [1, 72]", "range: [1, .inf]", "control.hold_hours.range.1", "finite"),
+        ("range: [1, 72]", "range: [72, 1]", "control.hold_hours.range", "low 72 above high 1"),
+        ("LNA: 0.88,", "LNA: 88,", "air.{faction}.drone_strikes_per_day.defaults.LNA",
+         "88 is outside the range [0, 6]"),
+        ("LNA: 0.88,", "LNA: x,", "air.{faction}.drone_strikes_per_day.defaults.LNA", "number"),
+        ("defaults: {LNA: 0.88, GNA: 0.13}", "defaults: [1]",
+         "air.{faction}.drone_strikes_per_day.defaults", "dictionary"),
+        ("  default: 6\n", "  default: 6\n  defaults: {X: 2}\n", "control.hold_hours.defaults",
+         "need a key with {faction} or {patron}"),
+        ("  unit: hours\n", "  units: hours\n", "control.hold_hours.units",
+         "did you mean 'unit'?"),
+        ("control.hold_hours:", "control.{place}.hold_hours:", "control.{place}.hold_hours",
+         "placeholders"),
+    ],
+)  # fmt: skip
+def test_a_bad_parameter_file_is_a_located_input_error(tmp_path, old, new, field, message):
+    from sim.config import load_theater
+    from sim.errors import InputError
+    from sim.params import ParamRegistry
+
+    text = PARAMETERS.read_text()
+    assert old in text
+    path = tmp_path / "parameters.yaml"
+    path.write_text(text.replace(old, new, 1))
+    with pytest.raises(InputError) as exc:
+        ParamRegistry.load(load_theater(DATA / "toy_theater.yaml"), path=path)
+    problem = next(p for p in exc.value.problems if p.field == field)
+    assert message in problem.message and problem.file == str(path)
+    first = text[: text.index(old)].count("\n") + 1  # the lines the edit wrote
+    assert first <= problem.line <= first + new.rstrip("\n").count("\n")
