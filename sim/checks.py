@@ -337,6 +337,8 @@ def check_scenario(s: Scenario, t: Theater, src: Located, registry: Any) -> list
             for key, value in ev.params.items():
                 problems.extend(registry.problems(key, value, src, (*loc, "params", key)))
     if not problems:
+        problems.extend(_allegiance_problems(s, t, src))
+    if not problems:
         start = registry.defaults() | s.set
         zeroed = weight_problem(start)
         if zeroed:
@@ -348,6 +350,29 @@ def check_scenario(s: Scenario, t: Theater, src: Located, registry: Any) -> list
                 src.problem(loc, why, key=True) for loc, why in set_event_zeroes(s, start)
             )
     return problems
+
+
+def _allegiance_problems(s: Scenario, t: Theater, src: Located) -> list[Problem]:
+    """Events naming a unit that is not the event's faction's when it fires (after the defections
+    before it), or a defection to the side the unit is already on: the model would silently
+    leave the unit where it is."""
+    side = {u.id: u.faction for u in t.units} | {u.id: u.faction for u in s.units}
+    out = []
+    # In the order they fire: by time, then as written (the model schedules them so).
+    for i, ev in sorted(enumerate(s.events), key=lambda pair: pair[1].at):
+        if isinstance(ev, OffensiveEvent | ReinforceEvent):
+            for j, uid in enumerate(ev.units):
+                if side.get(uid, ev.faction) != ev.faction:
+                    why = (
+                        f"unit {uid!r} is {side[uid]}'s then, not {ev.faction}'s: it would not move"
+                    )
+                    out.append(src.problem(("events", i, "units", j), why))
+        elif isinstance(ev, DefectionEvent):
+            if side.get(ev.unit) == ev.to:
+                why = f"unit {ev.unit!r} is already {ev.to}'s then: the defection would do nothing"
+                out.append(src.problem(("events", i, "to"), why))
+            side[ev.unit] = ev.to
+    return out
 
 
 def set_event_zeroes(s: Scenario, values: dict[str, float]) -> list[tuple[tuple, str]]:

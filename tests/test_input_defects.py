@@ -150,3 +150,33 @@ def test_a_bad_parameter_file_is_a_located_input_error(tmp_path, old, new, field
     assert message in problem.message and problem.file == str(path)
     first = text[: text.index(old)].count("\n") + 1  # the lines the edit wrote
     assert first <= problem.line <= first + new.rstrip("\n").count("\n")
+
+
+def test_an_event_naming_the_other_sides_unit_is_refused(tmp_path):
+    # Was: check ok and the run silently left y1 where it was (start_offensive and reinforce
+    # skip a unit of another faction).
+    path = toy(tmp_path, "units: [x1]=>units: [y1]")
+    (m,) = input_errors(runner.invoke(app, ["check", str(path)]))
+    assert m["field"] == "events.0.units.0" and int(m["line"]) == line_of(path, "units: [y1]")
+    assert "unit 'y1' is Y's then, not X's" in m["msg"]
+
+
+def _event(at: str, body: str) -> str:
+    return f"  - at: 2020-01-01T{at}+02:00\n" + "".join(f"    {ln}\n" for ln in body.split("; "))
+
+
+def test_a_unit_is_its_new_sides_after_a_defection_and_not_before(tmp_path):
+    defect = _event("01:00", "kind: defection; unit: y1; to: X")
+    send = "kind: reinforce; faction: X; units: [y1]; place: B"
+    path = toy(tmp_path, extra=defect + _event("02:00", send))
+    assert runner.invoke(app, ["check", str(path)]).exit_code == 0, "after: X's"
+    run_ok(path, tmp_path / "out")
+    early = toy(tmp_path, extra=_event("00:30", send) + defect)
+    (m,) = input_errors(runner.invoke(app, ["check", str(early)]))
+    assert m["field"] == "events.1.units.0" and "is Y's then" in m["msg"]
+
+
+def test_a_defection_to_the_units_own_side_is_refused(tmp_path):
+    path = toy(tmp_path, extra=_event("01:00", "kind: defection; unit: x1; to: X"))
+    (m,) = input_errors(runner.invoke(app, ["check", str(path)]))
+    assert m["field"] == "events.1.to" and "already X's" in m["msg"]
