@@ -9,6 +9,7 @@ unit or target no road joins to the front, an event after the last simulated hou
 from __future__ import annotations
 
 import itertools
+import math
 from datetime import timedelta
 from typing import Any
 
@@ -67,6 +68,7 @@ def check_theater(t: Theater, src: Located) -> None:
         for j, flow in enumerate(pat.inflows):
             place(("patrons", key, "inflows", j, "place"), flow.place)
     problems.extend(_road_problems(t, src, names))
+    problems.extend(_waypoint_problems(t, src))
     for i, name in enumerate(t.front_axis):
         place(("front_axis", i), name)
     for i, sector in enumerate(t.sectors):
@@ -144,6 +146,27 @@ def _road_problems(t: Theater, src: Located, names: PlaceNames) -> list[Problem]
             )
         first.setdefault(pair, i)
     return out
+
+
+# Corridor roads are cut into waypoints (sim.network): a theater's are a few dozen; past this
+# many the graph takes minutes to build and the model hours to run (a mistyped corridor_max_km of
+# 0.001 or a road of 1e9 km asks for millions).
+MAX_WAYPOINTS = 10_000
+
+
+def _waypoint_problems(t: Theater, src: Located) -> list[Problem]:
+    """Corridor roads that would be cut into more than MAX_WAYPOINTS waypoints in all."""
+    # km / corridor_max_km may overflow to infinity: counted as floats, capped before ceil.
+    pieces = {i: r.km / t.corridor_max_km for i, r in enumerate(t.roads) if r.corridor}
+    cuts = {i: math.ceil(min(n, MAX_WAYPOINTS + 2.0)) - 1 for i, n in pieces.items()}
+    if sum(cuts.values()) <= MAX_WAYPOINTS:
+        return []
+    worst = max(pieces, key=pieces.__getitem__)
+    why = (
+        f"corridor roads would be cut into more than {MAX_WAYPOINTS:,} waypoints (a waypoint "
+        f"every corridor_max_km, {t.corridor_max_km:g} km; this road alone {pieces[worst]:,.0f})"
+    )
+    return [src.problem(("roads", worst, "km"), why)]
 
 
 def _network_problems(t: Theater, src: Located) -> list[Problem]:

@@ -180,3 +180,24 @@ def test_a_defection_to_the_units_own_side_is_refused(tmp_path):
     path = toy(tmp_path, extra=_event("01:00", "kind: defection; unit: x1; to: X"))
     (m,) = input_errors(runner.invoke(app, ["check", str(path)]))
     assert m["field"] == "events.1.to" and "already X's" in m["msg"]
+
+
+@pytest.mark.parametrize(
+    "edit",
+    ["corridor_max_km: 35=>corridor_max_km: 0.000001", "km: 40, source=>km: 1.0e+300, source"],
+)
+def test_a_corridor_cut_into_millions_of_waypoints_is_refused(tmp_path, edit):
+    # Was: check never ended (the network builder cut the 40 km corridor into 4e10 waypoints),
+    # hence a subprocess with a time limit.
+    import subprocess
+    import sys
+
+    theater = toy(tmp_path).parent / "toy_theater.yaml"
+    old, new = edit.split("=>")
+    theater.write_text(theater.read_text().replace(old, new, 1))
+    args = [sys.executable, "-m", "sim.cli", "check", str(theater)]
+    result = subprocess.run(args, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    (line,) = result.stderr.splitlines()
+    assert f"{theater}:{line_of(theater, 'corridor: true')}:" in line
+    assert "roads.1.km: corridor roads would be cut into more than 10,000 waypoints" in line
