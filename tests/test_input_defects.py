@@ -201,3 +201,32 @@ def test_a_corridor_cut_into_millions_of_waypoints_is_refused(tmp_path, edit):
     (line,) = result.stderr.splitlines()
     assert f"{theater}:{line_of(theater, 'corridor: true')}:" in line
     assert "roads.1.km: corridor roads would be cut into more than 10,000 waypoints" in line
+
+
+HUB = "supply_hubs:\n  - {place: A, stock_days: 5, source: test, %s}\n"
+INFLOW = (
+    "  P:\n    name: Patron\n    client: X\n    source: test\n    inflows:\n"
+    "      - {kind: fighters, start: 2020-01-02T00:00+02:00, end: 2020-01-01T00:00+02:00,"
+    " per_month_low: 10, per_month_high: 20, place: A, source: test}\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "field", "message"),
+    [  # each was taken, and the model silently did nothing with it
+        ("", HUB % "bridge: sea", "supply_hubs.0", "give both bridge and bridge_for"),
+        ("", HUB % "bridge_for: X", "supply_hubs.0", "give both bridge and bridge_for"),
+        ("", HUB % "bridge: sea, bridge_for: X, bridge_from: B", "supply_hubs.0",
+         "bridge_from is the rear place of an overland bridge only"),
+        ("  P: {name: Patron, client: X, source: test}\n", INFLOW, "patrons.P.inflows.0",
+         "end is not after start"),
+        ("  Y: {name: East", "  contested: {name: East", "factions",
+         "'contested' is the controller of a place no faction holds"),
+    ],
+)  # fmt: skip
+def test_a_theater_setting_the_model_would_ignore_is_refused(tmp_path, old, new, field, message):
+    theater = toy(tmp_path).parent / "toy_theater.yaml"
+    text = theater.read_text()
+    theater.write_text(text.replace(old, new, 1) if old else text + new)
+    problems = input_errors(runner.invoke(app, ["check", str(theater)]))
+    assert any(m["field"] == field and message in m["msg"] for m in problems), problems
