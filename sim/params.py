@@ -222,19 +222,30 @@ def parse_assignments(items: Iterable[str], origin: str = "--set") -> dict[str, 
     return out
 
 
-def load_set_file(path: str | Path) -> dict[str, float]:
-    """A YAML mapping of parameter overrides (what `calibrate` writes, `run --set-file` reads)."""
+def load_set_file(path: str | Path, registry: ParamRegistry | None = None) -> dict[str, float]:
+    """A YAML mapping of parameter overrides (what `calibrate` writes, `run --set-file` reads),
+    with or without a top-level `set:`. With a registry, an unknown key or a value outside its
+    range is a problem located in the file (checked later, it could only name `--set`).
+
+    Raises InputError: not a mapping, a value that is not a finite number, and with a registry
+    unknown keys and values out of range, one located problem each."""
     src = load_yaml(path)
     data = src.data.get("set", src.data)
     top = ("set",) if "set" in src.data else ()
     if not isinstance(data, dict):
         raise InputError(src.problem(top, "expected a mapping of parameter: number"))
     out: dict[str, float] = {}
+    problems: list[Problem] = []
     for key, value in data.items():
         # bool is an int in Python: `true` is not 1 here, as it is not in a scenario's `set:`.
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise InputError(src.problem((*top, key), "expected a number"))
-        if not math.isfinite(value):
-            raise InputError(src.problem((*top, key), "expected a finite number"))
-        out[str(key)] = float(value)
+            problems.append(src.problem((*top, key), "expected a number"))
+        elif not math.isfinite(value):
+            problems.append(src.problem((*top, key), "expected a finite number"))
+        else:
+            out[str(key)] = float(value)
+            if registry is not None:
+                problems.extend(registry.problems(str(key), float(value), src, (*top, key)))
+    if problems:
+        raise InputError(problems)
     return out

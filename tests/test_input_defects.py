@@ -230,3 +230,23 @@ def test_a_theater_setting_the_model_would_ignore_is_refused(tmp_path, old, new,
     theater.write_text(text.replace(old, new, 1) if old else text + new)
     problems = input_errors(runner.invoke(app, ["check", str(theater)]))
     assert any(m["field"] == field and message in m["msg"] for m in problems), problems
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("faction.X.agression: 0.5", "unknown parameter 'faction.X.agression' (did you mean"),
+        ("ceasefire.violation_rate: 4000", "is outside its valid range [0, 50]"),
+    ],
+)
+def test_a_bad_key_or_value_in_a_set_file_is_located_in_it(tmp_path, line, message):
+    # Was: `--set:1:1: ...`, naming an option the user had not given, and no line.
+    path = toy(tmp_path)
+    overrides = tmp_path / "calibrated.yaml"
+    overrides.write_text(f"set:\n  faction.Y.aggression: 0.5\n  {line}\n")
+    out = tmp_path / "out"
+    args = ["run", str(path), "-n", "1", "--no-report", "--quiet", "--out", str(out)]
+    (m,) = input_errors(runner.invoke(app, [*args, "--set-file", str(overrides)]))
+    assert m["file"] == str(overrides) and (m["line"], m["col"]) == ("3", "3")
+    assert m["field"] == "set." + line.split(":")[0] and message in m["msg"]
+    assert not out.exists()
