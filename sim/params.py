@@ -249,3 +249,37 @@ def load_set_file(path: str | Path, registry: ParamRegistry | None = None) -> di
     if problems:
         raise InputError(problems)
     return out
+
+
+def file_kind(data: Any) -> str | None:
+    """'parameters' or 'set file' when a YAML file's top level is one (for `check`), else None:
+    a parameter file maps dotted keys to entries with a `range`; a set file has only `set:`, or
+    only dotted keys (parameters) mapped to anything but mappings. Scenarios, theaters and
+    observations have no dotted key at the top."""
+    if not isinstance(data, dict) or not data:
+        return None
+    if set(data) == {"set"}:
+        return "set file"
+    if not all(isinstance(k, str) and "." in k for k in data):
+        return None
+    if all(isinstance(v, dict) for v in data.values()):
+        return "parameters" if any("range" in v for v in data.values()) else None
+    return "set file" if not any(isinstance(v, dict) for v in data.values()) else None
+
+
+def check_set_file(path: str | Path, registries: Iterable[ParamRegistry]) -> dict[str, float]:
+    """A set file checked on its own (`check`): its keys must be parameters of one of the
+    theaters' registries (a set file names no theater), each value inside that parameter's
+    range. Raises InputError, one located problem each."""
+    values = load_set_file(path)
+    specs: dict[str, ParamSpec] = {}
+    for registry in registries:
+        for key, spec in registry.specs.items():
+            specs.setdefault(key, spec)
+    src = load_yaml(path)
+    top = ("set",) if "set" in src.data else ()
+    problems = ParamRegistry(specs).problems
+    found = [p for key, value in values.items() for p in problems(key, value, src, (*top, key))]
+    if found:
+        raise InputError(found)
+    return values

@@ -250,3 +250,22 @@ def test_a_bad_key_or_value_in_a_set_file_is_located_in_it(tmp_path, line, messa
     assert m["file"] == str(overrides) and (m["line"], m["col"]) == ("3", "3")
     assert m["field"] == "set." + line.split(":")[0] and message in m["msg"]
     assert not out.exists()
+
+
+def test_check_reads_the_parameter_file_and_set_files_as_what_they_are(tmp_path):
+    # Was: each taken for a scenario, a screen of errors (every parameter an "unknown field").
+    result = runner.invoke(app, ["check", str(PARAMETERS)])
+    assert result.exit_code == 0 and "parameters ok" in result.output, result.output
+    shipped = sorted((PARAMETERS.parent / "overrides").glob("*.yaml"))
+    result = runner.invoke(app, ["check", *map(str, shipped)])
+    assert result.exit_code == 0 and result.output.count("set file ok") == len(shipped)
+    bad_parameters = tmp_path / "parameters.yaml"
+    bad_parameters.write_text(PARAMETERS.read_text().replace("  default: 6\n", "  default: x\n", 1))
+    (m,) = input_errors(runner.invoke(app, ["check", str(bad_parameters)]))
+    assert m["field"] == "control.hold_hours.default"
+    for text in ("set:\n  faction.LNA.agression: 0.5\n", "faction.LNA.agression: 0.5\n"):
+        set_file = tmp_path / "calibrated.yaml"
+        set_file.write_text(text)
+        (m,) = input_errors(runner.invoke(app, ["check", str(set_file)]))
+        assert m["field"].endswith("faction.LNA.agression") and m["line"] == str(text.count("\n"))
+        assert "did you mean 'faction.LNA.aggression'" in m["msg"]
