@@ -269,3 +269,22 @@ def test_check_reads_the_parameter_file_and_set_files_as_what_they_are(tmp_path)
         (m,) = input_errors(runner.invoke(app, ["check", str(set_file)]))
         assert m["field"].endswith("faction.LNA.agression") and m["line"] == str(text.count("\n"))
         assert "did you mean 'faction.LNA.aggression'" in m["msg"]
+
+
+def test_a_folder_or_an_unreadable_file_is_named_for_what_it_is(tmp_path, monkeypatch):
+    from sim.errors import InputError
+    from sim.yamlsource import load_yaml
+
+    folder = tmp_path / "scenario.yaml"
+    folder.mkdir()
+    (m,) = input_errors(runner.invoke(app, ["check", str(folder)]))
+    assert m["msg"] == "a folder, not a file"  # was "no such file"
+    path = toy(tmp_path / "scenario.yaml")
+
+    def denied(self):
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(Path, "read_bytes", denied)  # root reads files of mode 000
+    with pytest.raises(InputError) as exc:  # was PermissionError
+        load_yaml(path)
+    assert str(exc.value) == f"{path}:1:1: (top): cannot read: Permission denied"
