@@ -18,6 +18,7 @@ from sim.config import (
     DefectionEvent,
     DeploymentEvent,
     OffensiveEvent,
+    RecommitEvent,
     ReinforceEvent,
     Scenario,
     SetEvent,
@@ -377,12 +378,17 @@ def check_scenario(s: Scenario, t: Theater, src: Located, registry: Any) -> list
 
 def _allegiance_problems(s: Scenario, t: Theater, src: Located) -> list[Problem]:
     """Events naming a unit that is not the event's faction's when it fires (after the defections
-    before it), or a defection to the side the unit is already on: the model would silently
-    leave the unit where it is."""
+    before it), a defection to the side the unit is already on, a recommitment before any
+    ceasefire: the model would silently do nothing."""
     side = {u.id: u.faction for u in t.units} | {u.id: u.faction for u in s.units}
     out = []
+    declared = False
     # In the order they fire: by time, then as written (the model schedules them so).
     for i, ev in sorted(enumerate(s.events), key=lambda pair: pair[1].at):
+        declared = declared or isinstance(ev, CeasefireEvent)
+        if isinstance(ev, RecommitEvent) and not declared:
+            why = "no ceasefire before it: the recommitment would do nothing"
+            out.append(src.problem(("events", i, "kind"), why))
         if isinstance(ev, OffensiveEvent | ReinforceEvent):
             for j, uid in enumerate(ev.units):
                 if side.get(uid, ev.faction) != ev.faction:
@@ -460,9 +466,14 @@ def _check_event(
     elif isinstance(ev, CeasefireEvent):
         for j, party in enumerate(ev.parties):
             need("parties", party, factions, "faction", j)
+            if party in ev.parties[:j]:  # [X, X] would be a ceasefire with no other side
+                out.append(src.problem((*loc, "parties", j), f"{party!r} is named twice"))
     elif isinstance(ev, DeploymentEvent):
         need("patron", ev.patron, patrons, "patron")
         place("place", ev.place)
+        if ev.personnel == 0 and ev.drones == 0 and ev.air_defence == 0:
+            why = "personnel, drones and air_defence are all 0: nothing would arrive"
+            out.append(src.problem(loc, why))
     elif isinstance(ev, DefectionEvent):
         need("unit", ev.unit, unit_ids, "unit")
         need("to", ev.to, factions, "faction")

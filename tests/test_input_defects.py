@@ -288,3 +288,27 @@ def test_a_folder_or_an_unreadable_file_is_named_for_what_it_is(tmp_path, monkey
     with pytest.raises(InputError) as exc:  # was PermissionError
         load_yaml(path)
     assert str(exc.value) == f"{path}:1:1: (top): cannot read: Permission denied"
+
+
+@pytest.mark.parametrize(
+    ("events", "field", "message"),
+    [  # each passed check and did nothing in the run
+        ([("01:00", "kind: ceasefire; parties: [X, X]")], "events.1.parties.1",
+         "'X' is named twice"),
+        ([("01:00", "kind: recommit")], "events.1.kind", "no ceasefire before it"),
+        ([("02:00", "kind: ceasefire; parties: [X, Y]"), ("01:00", "kind: recommit")],
+         "events.2.kind", "no ceasefire before it"),
+        ([("01:00", "kind: deployment; patron: P; place: A")], "events.1",
+         "nothing would arrive"),
+    ],
+)  # fmt: skip
+def test_an_event_that_would_do_nothing_is_refused(tmp_path, events, field, message):
+    path = toy(tmp_path, extra="".join(_event(at, body) for at, body in events))
+    (m,) = input_errors(runner.invoke(app, ["check", str(path)]))
+    assert m["field"] == field and message in m["msg"]
+
+
+def test_a_recommitment_after_its_ceasefire_runs(tmp_path):
+    events = [("01:00", "kind: ceasefire; parties: [X, Y]"), ("03:00", "kind: recommit")]
+    path = toy(tmp_path, extra="".join(_event(at, body) for at, body in events))
+    run_ok(path, tmp_path / "out")
