@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -83,6 +84,7 @@ def check_theater(t: Theater, src: Located) -> None:
         place(("checks", i, "a"), c.a)
         place(("checks", i, "b"), c.b)
     _check_units(t.units, "units", src, names, factions, set(t.patrons), problems)
+    problems.extend(_reserved_ids(t.units, t, src))
     air_ids: set[str] = set()
     for i, a in enumerate(t.air):
         if a.id in air_ids:
@@ -256,6 +258,29 @@ def theater_warnings(t: Theater, src: Located) -> list[Problem]:
     return out
 
 
+def _reserved_ids(units: list[UnitSpec], t: Theater, src: Located) -> list[Problem]:
+    """Unit ids the model gives units it makes: `local_<place>` to a place's local defence,
+    `<patron>_<n>` to a patron's n-th arrival (sim.model, sim.scenario_events). A unit of the
+    file's with one would share its id with another in the tables, and events naming it could
+    act on the other."""
+    from sim.recording import slug
+
+    locals_ = {f"local_{slug(p.name)}": p.name for p in t.places}
+    patrons = {slug(k): k for k in t.patrons}
+    out = []
+    for i, u in enumerate(units):
+        arrival = re.fullmatch(r"(.+)_\d+", u.id)
+        if u.id in locals_:
+            why = f"{u.id!r} is the id of {locals_[u.id]}'s local defence: give another"
+        elif arrival and arrival.group(1) in patrons:
+            patron = patrons[arrival.group(1)]
+            why = f"{u.id!r} is the id of one of {patron}'s arriving contingents: give another"
+        else:
+            continue
+        out.append(src.problem(("units", i, "id"), why))
+    return out
+
+
 def _check_units(
     units: list[UnitSpec],
     field: str,
@@ -322,6 +347,7 @@ def check_scenario(s: Scenario, t: Theater, src: Located, registry: Any) -> list
         if ctl not in factions | {"contested"}:
             problems.append(src.problem(("control", place_name), f"unknown controller {ctl!r}"))
     _check_units(s.units, "units", src, names, factions, set(t.patrons), problems)
+    problems.extend(_reserved_ids(s.units, t, src))
     theater_ids = {u.id for u in t.units}
     all_ids = theater_ids | {u.id for u in s.units}
     for i, uid in enumerate(s.remove_units):

@@ -312,3 +312,24 @@ def test_a_recommitment_after_its_ceasefire_runs(tmp_path):
     events = [("01:00", "kind: ceasefire; parties: [X, Y]"), ("03:00", "kind: recommit")]
     path = toy(tmp_path, extra="".join(_event(at, body) for at, body in events))
     run_ok(path, tmp_path / "out")
+
+
+@pytest.mark.parametrize(
+    ("unit_id", "message"),
+    [
+        ("local_b", "'local_b' is the id of B's local defence"),
+        ("p_1", "'p_1' is the id of one of P's arriving contingents"),
+    ],
+)
+def test_a_unit_id_the_model_gives_its_own_units_is_refused(tmp_path, unit_id, message):
+    # Was: check ok; the units table then held two units of one id, and an event naming it
+    # could act on the model's unit instead (a reinforce of 'local_b' moved nothing).
+    unit = f"units:\n  - {{id: {unit_id}, name: Twin, faction: X, place: A, personnel: 50, source: t}}\n"
+    path = toy(tmp_path, f"events:\n=>{unit}events:\n")
+    (m,) = input_errors(runner.invoke(app, ["check", str(path)]))
+    assert m["field"] == "units.0.id" and message in m["msg"]
+    theater = path.parent / "toy_theater.yaml"
+    text = theater.read_text()
+    theater.write_text(text.replace("  - {id: x1,", f"  - {{id: {unit_id},", 1))
+    (m,) = input_errors(runner.invoke(app, ["check", str(theater)]))
+    assert m["field"] == "units.0.id" and message in m["msg"]
