@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 import math
 import re
-from datetime import timedelta
+from datetime import UTC, timedelta
 from typing import Any
 
 from sim.config import (
@@ -322,7 +322,7 @@ def check_scenario(s: Scenario, t: Theater, src: Located, registry: Any) -> list
             )
         )
     # One step is one hour: the model runs whole hours, and an event after the last one never fires.
-    last = s.start + timedelta(hours=s.hours)
+    last = (s.start.astimezone(UTC) + timedelta(hours=s.hours)).astimezone(s.start.tzinfo)
     for key, value in s.set.items():
         problems.extend(registry.problems(key, value, src, ("set", key)))
     controlled: dict[str, str] = {}

@@ -10,7 +10,7 @@ misspelt name, the closest match.
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, tzinfo
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -166,12 +166,17 @@ class Scenario(Strict):
     remove_units: list[str] = []
     events: list[Event] = []
 
+    # Elapsed time is taken in UTC: Python subtracts two times of one tzinfo (an IANA zone, after
+    # in_timezone) by their wall clocks, an hour wrong across a daylight-saving change.
+
     @property
     def hours(self) -> int:
-        return int((self.end - self.start).total_seconds() // 3600)
+        """Whole hours from start to end."""
+        return int((self.end.astimezone(UTC) - self.start.astimezone(UTC)).total_seconds() // 3600)
 
     def hour_of(self, when: datetime) -> float:
-        return (when - self.start).total_seconds() / 3600.0
+        """Hours from the start to `when` (an aware time), as elapsed in UTC."""
+        return (when.astimezone(UTC) - self.start.astimezone(UTC)).total_seconds() / 3600.0
 
 
 # --- loading ---------------------------------------------------------------------------------

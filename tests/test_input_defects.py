@@ -333,3 +333,35 @@ def test_a_unit_id_the_model_gives_its_own_units_is_refused(tmp_path, unit_id, m
     theater.write_text(text.replace("  - {id: x1,", f"  - {{id: {unit_id},", 1))
     (m,) = input_errors(runner.invoke(app, ["check", str(theater)]))
     assert m["field"] == "units.0.id" and message in m["msg"]
+
+
+def test_hours_are_elapsed_hours_across_a_daylight_saving_change(tmp_path):
+    # Kyiv moved its clocks from +02:00 to +03:00 at 03:00 on 29 March 2015: 00:00 on the 28th to
+    # 00:00 on the 30th is 47 hours, not the 48 its wall clocks differ by; an event at noon on the
+    # 29th is 35 hours in (was 36: it fired an hour late, at 13:00 in the tables).
+    from sim.config import load_scenario
+
+    path = toy(
+        tmp_path,
+        "start: 2020-01-01T00:00+02:00=>start: 2015-03-28T00:00+02:00",
+        extra=_event("00:00", "kind: note; text: noon").replace(
+            "2020-01-01T00:00+02:00", "2015-03-29T12:00+03:00"
+        ),
+    )
+    path.write_text(
+        path.read_text()
+        .replace("end: 2020-01-03T00:00+02:00", "end: 2015-03-30T00:00+03:00")
+        .replace("at: 2020-01-01T00:00+02:00", "at: 2015-03-28T00:00+02:00")
+    )
+    theater = path.parent / "toy_theater.yaml"
+    theater.write_text(
+        theater.read_text().replace("corridor_max_km:", "timezone: Europe/Kyiv\ncorridor_max_km:")
+    )
+    s = load_scenario(path).scenario
+    assert s.hours == 47 and s.hour_of(s.events[-1].at) == 35
+    run_ok(path, tmp_path / "out")
+    import pandas as pd
+
+    events = pd.read_parquet(tmp_path / "out" / "events.parquet")
+    (noon,) = events[events["text"] == "noon"]["time"]
+    assert noon.isoformat() == "2015-03-29T12:00:00+03:00"
