@@ -108,7 +108,7 @@ class SetEvent(EventBase):
     """Parameters change at a date (e.g. a faction's aggression after a political decision)."""
 
     kind: Literal["set"]
-    params: dict[str, float]
+    params: dict[str, float] = Field(min_length=1)
 
 
 class RecommitEvent(EventBase):

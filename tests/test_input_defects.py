@@ -365,3 +365,9 @@ def test_hours_are_elapsed_hours_across_a_daylight_saving_change(tmp_path):
     events = pd.read_parquet(tmp_path / "out" / "events.parquet")
     (noon,) = events[events["text"] == "noon"]["time"]
     assert noon.isoformat() == "2015-03-29T12:00:00+03:00"
+
+
+def test_a_set_event_of_no_parameters_is_refused(tmp_path):
+    path = toy(tmp_path, extra=_event("01:00", "kind: set; params: {}"))
+    (m,) = input_errors(runner.invoke(app, ["check", str(path)]))
+    assert m["field"] == "events.1.params" and "at least 1 item" in m["msg"]
