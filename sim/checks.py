@@ -200,6 +200,12 @@ def _network_problems(t: Theater, src: Located) -> list[Problem]:
     for i, u in enumerate(t.units):
         if net.resolve(u.place) not in front:
             out.append(_cut_off(src, ("units", i, "place"), u.place, axis[0]))
+    for key, pat in t.patrons.items():  # an inflow's fighters arrive as units there
+        for j, flow in enumerate(pat.inflows):
+            if net.resolve(flow.place) not in front:
+                out.append(
+                    _cut_off(src, ("patrons", key, "inflows", j, "place"), flow.place, axis[0])
+                )
     for i, c in enumerate(t.checks):
         a, b = net.resolve(c.a), net.resolve(c.b)
         if no_road(net.graph, a, b):

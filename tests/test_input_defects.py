@@ -371,3 +371,24 @@ def test_a_set_event_of_no_parameters_is_refused(tmp_path):
     path = toy(tmp_path, extra=_event("01:00", "kind: set; params: {}"))
     (m,) = input_errors(runner.invoke(app, ["check", str(path)]))
     assert m["field"] == "events.1.params" and "at least 1 item" in m["msg"]
+
+
+def test_an_inflow_to_a_place_no_road_reaches_is_refused(tmp_path):
+    # Was: check ok (a warning that no road reaches D), and the fighters arrived at D as units
+    # that could never move, where a unit placed there is refused.
+    theater = toy(tmp_path).parent / "toy_theater.yaml"
+    place_d = (
+        "  - {name: D, lat: 33.0, lon: 14.0, kind: town, controller: X, coord_source: test,"
+        " population: 0, population_source: test, value: 1, fortification: 0}\nroads:\n"
+    )
+    inflow = (
+        "  P:\n    name: Patron\n    client: X\n    source: test\n    inflows:\n"
+        "      - {kind: fighters, start: 2020-01-01T00:00+02:00, per_month_low: 10,"
+        " per_month_high: 20, place: D, source: test}\n"
+    )
+    text = theater.read_text().replace("roads:\n", place_d, 1)
+    theater.write_text(text.replace("  P: {name: Patron, client: X, source: test}\n", inflow))
+    (m,) = input_errors(runner.invoke(app, ["check", str(theater)]))
+    assert (
+        m["field"] == "patrons.P.inflows.0.place" and "no road joins 'D' to the front" in m["msg"]
+    )
