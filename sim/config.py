@@ -277,6 +277,20 @@ def resolve_theater_path(name: str, relative_to: Path | None = None) -> Path:
     return THEATER_DIR / f"{name}.yaml"
 
 
+def theater_option(name: str) -> Path:
+    """The theater file a `--theater` option names (an id in config/theaters, or a file).
+
+    Raises InputError on the command line, naming the closest id, when there is no such file."""
+    path = resolve_theater_path(name)
+    if not path.is_file() and not path.is_dir():
+        known = sorted(p.stem for p in THEATER_DIR.glob("*.yaml"))
+        why = f"no theater {name!r} in {THEATER_DIR}{did_you_mean(name, known)}"
+        if path == Path(name):  # a file was named
+            why = f"no such file {name!r}"
+        raise InputError(Problem("<command line>", 1, 1, "--theater", why))
+    return path
+
+
 def load_theater(path: str | Path) -> Theater:
     """Load and cross-check a theater file; InputError with located problems."""
     return _load_theater(path)[0]

@@ -392,3 +392,11 @@ def test_an_inflow_to_a_place_no_road_reaches_is_refused(tmp_path):
     assert (
         m["field"] == "patrons.P.inflows.0.place" and "no road joins 'D' to the front" in m["msg"]
     )
+
+
+@pytest.mark.parametrize("command", [["params"], ["route", "A", "B"]])
+def test_a_misspelt_theater_option_names_the_close_one(command):
+    # Was: `<absolute path>/config/theaters/lybia.yaml:1:1: (top): no such file`.
+    (m,) = input_errors(runner.invoke(app, [*command, "--theater", "lybia"]))
+    assert (m["file"], m["field"]) == ("<command line>", "--theater")
+    assert "no theater 'lybia'" in m["msg"] and "(did you mean 'libya'?)" in m["msg"]

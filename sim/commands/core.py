@@ -67,12 +67,12 @@ def _route_theater(theater: str | None, origin: str, destination: str):
     """The theater given, else the project's default theater when it knows both places, else
     the one theater in config/theaters that does (docs/walkthrough.md)."""
     from sim.checks import place_names
-    from sim.config import THEATER_DIR, load_theater, resolve_theater_path
+    from sim.config import THEATER_DIR, load_theater, theater_option
     from sim.errors import InputError
     from sim.project import default_theater
 
     if theater is not None:
-        return load_theater(resolve_theater_path(theater))
+        return load_theater(theater_option(theater))
     first = load_theater(default_theater())
 
     def knows(t) -> bool:
@@ -201,7 +201,7 @@ def params(
     ] = None,
 ) -> None:
     """List every parameter with its default, unit, valid range and source."""
-    from sim.config import load_scenario, load_theater, resolve_theater_path
+    from sim.config import load_scenario, load_theater, theater_option
     from sim.params import ParamRegistry
     from sim.project import default_theater
 
@@ -209,7 +209,7 @@ def params(
         setup = load_scenario(scenario_file(scenario))
         registry, values = ParamRegistry.load(setup.theater), setup.scenario.set
     else:
-        path = resolve_theater_path(theater) if theater is not None else default_theater()
+        path = theater_option(theater) if theater is not None else default_theater()
         registry, values = ParamRegistry.load(load_theater(path)), {}
     for key, spec in registry.specs.items():
         here = f"  scenario sets {values[key]:g}" if key in values else ""
