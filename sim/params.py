@@ -227,8 +227,8 @@ def load_set_file(path: str | Path, registry: ParamRegistry | None = None) -> di
     with or without a top-level `set:`. With a registry, an unknown key or a value outside its
     range is a problem located in the file (checked later, it could only name `--set`).
 
-    Raises InputError: not a mapping, a value that is not a finite number, and with a registry
-    unknown keys and values out of range, one located problem each."""
+    Raises InputError: not a mapping, the first value that is not a finite number, or with a
+    registry every unknown key and value out of range, one located problem each."""
     src = load_yaml(path)
     data = src.data.get("set", src.data)
     top = ("set",) if "set" in src.data else ()
@@ -238,14 +238,15 @@ def load_set_file(path: str | Path, registry: ParamRegistry | None = None) -> di
     problems: list[Problem] = []
     for key, value in data.items():
         # bool is an int in Python: `true` is not 1 here, as it is not in a scenario's `set:`.
+        # The first value that is not a number ends the reading: a file of another kind (the
+        # parameter file) would otherwise get a line for every key.
         if isinstance(value, bool) or not isinstance(value, int | float):
-            problems.append(src.problem((*top, key), "expected a number"))
-        elif not math.isfinite(value):
-            problems.append(src.problem((*top, key), "expected a finite number"))
-        else:
-            out[str(key)] = float(value)
-            if registry is not None:
-                problems.extend(registry.problems(str(key), float(value), src, (*top, key)))
+            raise InputError(src.problem((*top, key), "expected a number"))
+        if not math.isfinite(value):
+            raise InputError(src.problem((*top, key), "expected a finite number"))
+        out[str(key)] = float(value)
+        if registry is not None:
+            problems.extend(registry.problems(str(key), float(value), src, (*top, key)))
     if problems:
         raise InputError(problems)
     return out

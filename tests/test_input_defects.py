@@ -400,3 +400,21 @@ def test_a_misspelt_theater_option_names_the_close_one(command):
     (m,) = input_errors(runner.invoke(app, [*command, "--theater", "lybia"]))
     assert (m["file"], m["field"]) == ("<command line>", "--theater")
     assert "no theater 'lybia'" in m["msg"] and "(did you mean 'libya'?)" in m["msg"]
+
+
+def test_a_parameter_file_given_as_a_set_file_is_one_line(tmp_path):
+    path = toy(tmp_path)
+    out = tmp_path / "out"
+    args = [
+        "run",
+        str(path),
+        "-n",
+        "1",
+        "--quiet",
+        "--out",
+        str(out),
+        "--set-file",
+        str(PARAMETERS),
+    ]
+    (m,) = input_errors(runner.invoke(app, args))
+    assert m["field"] == "forces.sample_personnel" and m["msg"] == "expected a number"
