@@ -8,18 +8,13 @@ unit or target no road joins to the front, an event after the last simulated hou
 
 from __future__ import annotations
 
-import itertools
 import math
-import re
 from datetime import UTC, timedelta
 from typing import Any
 
 from sim.config import (
-    CeasefireEvent,
-    DefectionEvent,
     DeploymentEvent,
     OffensiveEvent,
-    RecommitEvent,
     ReinforceEvent,
     Scenario,
     SetEvent,
@@ -27,6 +22,12 @@ from sim.config import (
     UnitSpec,
 )
 from sim.errors import InputError, Problem, did_you_mean
+from sim.event_checks import (
+    event_problems,
+    reserved_id_problems,
+    sequence_problems,
+    set_event_zeroes,
+)
 from sim.names import PlaceNames
 from sim.params import weight_problem
 from sim.yamlsource import Located
@@ -84,7 +85,7 @@ def check_theater(t: Theater, src: Located) -> None:
         place(("checks", i, "a"), c.a)
         place(("checks", i, "b"), c.b)
     _check_units(t.units, "units", src, names, factions, set(t.patrons), problems)
-    problems.extend(_reserved_ids(t.units, t, src))
+    problems.extend(reserved_id_problems(t.units, t, src))
     air_ids: set[str] = set()
     for i, a in enumerate(t.air):
         if a.id in air_ids:
@@ -264,29 +265,6 @@ def theater_warnings(t: Theater, src: Located) -> list[Problem]:
     return out
 
 
-def _reserved_ids(units: list[UnitSpec], t: Theater, src: Located) -> list[Problem]:
-    """Unit ids the model gives units it makes: `local_<place>` to a place's local defence,
-    `<patron>_<n>` to a patron's n-th arrival (sim.model, sim.scenario_events). A unit of the
-    file's with one would share its id with another in the tables, and events naming it could
-    act on the other."""
-    from sim.recording import slug
-
-    locals_ = {f"local_{slug(p.name)}": p.name for p in t.places}
-    patrons = {slug(k): k for k in t.patrons}
-    out = []
-    for i, u in enumerate(units):
-        arrival = re.fullmatch(r"(.+)_\d+", u.id)
-        if u.id in locals_:
-            why = f"{u.id!r} is the id of {locals_[u.id]}'s local defence: give another"
-        elif arrival and arrival.group(1) in patrons:
-            patron = patrons[arrival.group(1)]
-            why = f"{u.id!r} is the id of one of {patron}'s arriving contingents: give another"
-        else:
-            continue
-        out.append(src.problem(("units", i, "id"), why))
-    return out
-
-
 def _check_units(
     units: list[UnitSpec],
     field: str,
@@ -353,7 +331,7 @@ def check_scenario(s: Scenario, t: Theater, src: Located, registry: Any) -> list
         if ctl not in factions | {"contested"}:
             problems.append(src.problem(("control", place_name), f"unknown controller {ctl!r}"))
     _check_units(s.units, "units", src, names, factions, set(t.patrons), problems)
-    problems.extend(_reserved_ids(s.units, t, src))
+    problems.extend(reserved_id_problems(s.units, t, src))
     theater_ids = {u.id for u in t.units}
     all_ids = theater_ids | {u.id for u in s.units}
     for i, uid in enumerate(s.remove_units):
@@ -388,12 +366,12 @@ def check_scenario(s: Scenario, t: Theater, src: Located, registry: Any) -> list
                     "(the window runs whole hours): the event would never happen",
                 )
             )
-        problems.extend(_check_event(ev, loc, src, names, factions, set(t.patrons), unit_ids))
+        problems.extend(event_problems(ev, loc, src, names, factions, set(t.patrons), unit_ids))
         if isinstance(ev, SetEvent):
             for key, value in ev.params.items():
                 problems.extend(registry.problems(key, value, src, (*loc, "params", key)))
     if not problems:
-        problems.extend(_allegiance_problems(s, t, src))
+        problems.extend(sequence_problems(s, t, src))
     if not problems:
         start = registry.defaults() | s.set
         zeroed = weight_problem(start)
@@ -406,107 +384,3 @@ def check_scenario(s: Scenario, t: Theater, src: Located, registry: Any) -> list
                 src.problem(loc, why, key=True) for loc, why in set_event_zeroes(s, start)
             )
     return problems
-
-
-def _allegiance_problems(s: Scenario, t: Theater, src: Located) -> list[Problem]:
-    """Events naming a unit that is not the event's faction's when it fires (after the defections
-    before it), a defection to the side the unit is already on, a recommitment before any
-    ceasefire: the model would silently do nothing."""
-    side = {u.id: u.faction for u in t.units} | {u.id: u.faction for u in s.units}
-    out = []
-    declared = False
-    # In the order they fire: by time, then as written (the model schedules them so).
-    for i, ev in sorted(enumerate(s.events), key=lambda pair: pair[1].at):
-        declared = declared or isinstance(ev, CeasefireEvent)
-        if isinstance(ev, RecommitEvent) and not declared:
-            why = "no ceasefire before it: the recommitment would do nothing"
-            out.append(src.problem(("events", i, "kind"), why))
-        if isinstance(ev, OffensiveEvent | ReinforceEvent):
-            for j, uid in enumerate(ev.units):
-                if side.get(uid, ev.faction) != ev.faction:
-                    why = (
-                        f"unit {uid!r} is {side[uid]}'s then, not {ev.faction}'s: it would not move"
-                    )
-                    out.append(src.problem(("events", i, "units", j), why))
-        elif isinstance(ev, DefectionEvent):
-            if side.get(ev.unit) == ev.to:
-                why = f"unit {ev.unit!r} is already {ev.to}'s then: the defection would do nothing"
-                out.append(src.problem(("events", i, "to"), why))
-            side[ev.unit] = ev.to
-    return out
-
-
-def set_event_zeroes(s: Scenario, values: dict[str, float]) -> list[tuple[tuple, str]]:
-    """(location, why) of each `set` event after which, from `values` (the parameters at the
-    start), every weight of a group is 0: the model would fail at its next draw from the group
-    (sim.params.weight_problem). Events of one time are taken together, as they fire before the
-    next hour."""
-    current = dict(values)
-    sets = sorted(
-        ((i, ev) for i, ev in enumerate(s.events) if isinstance(ev, SetEvent)),
-        key=lambda pair: pair[1].at,
-    )
-    out = []
-    for _at, group in itertools.groupby(sets, key=lambda pair: pair[1].at):
-        group = list(group)
-        for _i, ev in group:
-            current.update(ev.params)
-        zeroed = weight_problem(current)
-        if zeroed:
-            key, why = zeroed
-            i, ev = next(((i, ev) for i, ev in reversed(group) if key in ev.params), group[-1])
-            loc = ("events", i, "params", key) if key in ev.params else ("events", i, "params")
-            out.append((loc, f"from this event on, {why}"))
-            break  # the run fails here: later events are not reached
-    return out
-
-
-def _check_event(
-    ev: Any,
-    loc: tuple,
-    src: Located,
-    names: PlaceNames,
-    factions: set[str],
-    patrons: set[str],
-    unit_ids: set[str],
-) -> list[Problem]:
-    out: list[Problem] = []
-
-    def need(field: str, value: str, allowed: set[str], what: str, idx: int | None = None) -> None:
-        if value not in allowed:
-            where = (*loc, field) if idx is None else (*loc, field, idx)
-            out.append(
-                src.problem(where, f"unknown {what} {value!r}{did_you_mean(value, allowed)}")
-            )
-
-    def place(field: str, value: str, idx: int | None = None) -> None:
-        if names.resolve(value) is None:
-            where = (*loc, field) if idx is None else (*loc, field, idx)
-            out.append(src.problem(where, f"unknown place {value!r}{names.hint(value)}"))
-
-    if isinstance(ev, OffensiveEvent):
-        need("faction", ev.faction, factions, "faction")
-        for j, target in enumerate(ev.targets):
-            place("targets", target, j)
-        for j, uid in enumerate(ev.units):
-            need("units", uid, unit_ids, "unit", j)
-    elif isinstance(ev, ReinforceEvent):
-        need("faction", ev.faction, factions, "faction")
-        place("place", ev.place)
-        for j, uid in enumerate(ev.units):
-            need("units", uid, unit_ids, "unit", j)
-    elif isinstance(ev, CeasefireEvent):
-        for j, party in enumerate(ev.parties):
-            need("parties", party, factions, "faction", j)
-            if party in ev.parties[:j]:  # [X, X] would be a ceasefire with no other side
-                out.append(src.problem((*loc, "parties", j), f"{party!r} is named twice"))
-    elif isinstance(ev, DeploymentEvent):
-        need("patron", ev.patron, patrons, "patron")
-        place("place", ev.place)
-        if ev.personnel == 0 and ev.drones == 0 and ev.air_defence == 0:
-            why = "personnel, drones and air_defence are all 0: nothing would arrive"
-            out.append(src.problem(loc, why))
-    elif isinstance(ev, DefectionEvent):
-        need("unit", ev.unit, unit_ids, "unit")
-        need("to", ev.to, factions, "faction")
-    return out

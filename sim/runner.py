@@ -80,7 +80,7 @@ def resolve_params(setup: Setup, *overrides: Mapping[str, float]) -> dict[str, f
     registry = ParamRegistry.load(setup.theater)
     values = registry.resolve(setup.scenario.set, *overrides)
     if any(overrides):
-        from sim.checks import set_event_zeroes
+        from sim.event_checks import set_event_zeroes
         from sim.yamlsource import load_yaml
 
         zeroes = set_event_zeroes(setup.scenario, values)
