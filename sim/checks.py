@@ -370,6 +370,13 @@ def check_scenario(s: Scenario, t: Theater, src: Located, registry: Any) -> list
         if isinstance(ev, SetEvent):
             for key, value in ev.params.items():
                 problems.extend(registry.problems(key, value, src, (*loc, "params", key)))
+                spec = registry.specs.get(key)
+                if spec is not None and spec.start_only:
+                    why = (
+                        f"{key} is read once, when the run starts: a set event would change "
+                        "nothing (give it in the scenario's set:, or with --set)"
+                    )
+                    problems.append(src.problem((*loc, "params", key), why, key=True))
     if not problems:
         problems.extend(sequence_problems(s, t, src))
     if not problems:

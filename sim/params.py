@@ -35,6 +35,7 @@ class ParamEntry(Strict):
     source: str
     doc: str = ""
     test: str | None = None
+    start_only: bool = False  # read once when a run starts: a `set` event may not change it
 
     @field_validator("range")
     @classmethod
@@ -58,6 +59,7 @@ class ParamSpec:
     high: float
     source: str
     doc: str
+    start_only: bool = False
 
 
 class ParamRegistry:
@@ -117,6 +119,7 @@ class ParamRegistry:
                     high=float(high),
                     source=body.source,
                     doc=body.doc,
+                    start_only=body.start_only,
                 )
         return specs
 

@@ -418,3 +418,47 @@ def test_a_parameter_file_given_as_a_set_file_is_one_line(tmp_path):
     ]
     (m,) = input_errors(runner.invoke(app, args))
     assert m["field"] == "forces.sample_personnel" and m["msg"] == "expected a number"
+
+
+def test_a_set_event_of_a_parameter_read_only_at_the_start_is_refused(tmp_path):
+    # Was: check ok, and the run went on with the start's value (the forces were drawn).
+    path = toy(tmp_path, extra=_event("01:00", "kind: set; params: {forces.sample_personnel: 0}"))
+    (m,) = input_errors(runner.invoke(app, ["check", str(path)]))
+    assert m["field"] == "events.1.params.forces.sample_personnel"
+    assert "read once, when the run starts" in m["msg"]
+
+
+def test_the_parameters_marked_start_only_are_those_a_set_event_cannot_change(tmp_path):
+    """The mark is the model's truth: each marked parameter, set at the start, changes a short
+    Libyan run's summary, and set by an event an hour in, changes nothing (run_one is called
+    directly: check refuses such an event). Unmarked ones are not claimed either way."""
+    from datetime import timedelta
+
+    from sim.config import SetEvent, load_scenario
+    from sim.params import ParamRegistry
+    from sim.runner import ensemble_specs, resolve_params, run_one
+
+    from .conftest import short_scenario
+
+    setup = load_scenario(short_scenario(tmp_path, end="2020-01-16T00:00+02:00"))
+    registry = ParamRegistry.load(setup.theater)
+    marked = [k for k, spec in registry.specs.items() if spec.start_only]
+    assert len(marked) == 7
+    base, spec = resolve_params(setup), ensemble_specs(1, 7)[0]
+
+    def summary(setup, params) -> str:
+        return repr(sorted(run_one(setup, spec, params).summary.items()))
+
+    plain = summary(setup, base)
+    for key in marked:
+        s = registry.specs[key]
+        value = s.high if s.default != s.high else s.low
+        assert summary(setup, {**base, key: value}) != plain, key
+        later = SetEvent(
+            at=setup.scenario.start + timedelta(hours=1), kind="set", params={key: value}
+        )
+        events = [*setup.scenario.events, later]
+        moved = setup.model_copy(
+            update={"scenario": setup.scenario.model_copy(update={"events": events})}
+        )
+        assert summary(moved, base) == plain, key
