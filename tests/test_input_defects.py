@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from sim.cli import app
 
-from .conftest import input_errors, line_of
+from .conftest import ROOT, input_errors, line_of
 
 runner = CliRunner()
 DATA = Path(__file__).parent / "data"
@@ -462,3 +462,22 @@ def test_the_parameters_marked_start_only_are_those_a_set_event_cannot_change(tm
             update={"scenario": setup.scenario.model_copy(update={"events": events})}
         )
         assert summary(moved, base) == plain, key
+
+
+def test_another_theaters_observations_are_one_line(tmp_path):
+    # Was 39 lines: the theater, then every place, controller and date of its facts.
+    text = (ROOT / "scenarios" / "sirte_advance.yaml").read_text()
+    path = tmp_path / "scenario.yaml"
+    path.write_text(text.replace("observations: jan2020", "observations: hodeidah"))
+    (m,) = input_errors(runner.invoke(app, ["check", str(path)]))
+    assert m["field"] == "theater" and "observations are for theater 'hodeidah'" in m["msg"]
+
+
+def test_observations_naming_a_folder_say_so(tmp_path):
+    # Was: "no file facts.yaml (did you mean 'facts.yaml'?)".
+    text = (ROOT / "scenarios" / "sirte_advance.yaml").read_text()
+    path = tmp_path / "scenario.yaml"
+    path.write_text(text.replace("observations: jan2020", "observations: facts.yaml"))
+    (tmp_path / "facts.yaml").mkdir()
+    (m,) = input_errors(runner.invoke(app, ["check", str(path)]))
+    assert m["field"] == "observations" and m["msg"].endswith("facts.yaml is not a file")
