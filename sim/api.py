@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sim.config import Setup, load_scenario
 from sim.execution import check_counts
-from sim.params import load_set_file, parse_assignments
+from sim.params import ParamRegistry, load_set_file, parse_assignments
 from sim.results import claim_output, write_results
 from sim.runner import (
     Tables,
@@ -90,7 +90,7 @@ def run_to_folder(
     setup = load_scenario(scenario)
     overrides: dict[str, float] = {}
     if set_file is not None:
-        overrides.update(load_set_file(set_file))
+        overrides.update(load_set_file(set_file, ParamRegistry.load(setup.theater)))
     overrides.update(parse_assignments(set_items))
     resolve_params(setup, overrides)
     replicates = setup.scenario.replicates if replicates is None else replicates

@@ -8,12 +8,11 @@ unit or target no road joins to the front, an event after the last simulated hou
 
 from __future__ import annotations
 
-from datetime import timedelta
+import math
+from datetime import UTC, timedelta
 from typing import Any
 
 from sim.config import (
-    CeasefireEvent,
-    DefectionEvent,
     DeploymentEvent,
     OffensiveEvent,
     ReinforceEvent,
@@ -23,7 +22,14 @@ from sim.config import (
     UnitSpec,
 )
 from sim.errors import InputError, Problem, did_you_mean
+from sim.event_checks import (
+    event_problems,
+    reserved_id_problems,
+    sequence_problems,
+    set_event_zeroes,
+)
 from sim.names import PlaceNames
+from sim.params import weight_problem
 from sim.yamlsource import Located
 
 
@@ -65,6 +71,7 @@ def check_theater(t: Theater, src: Located) -> None:
         for j, flow in enumerate(pat.inflows):
             place(("patrons", key, "inflows", j, "place"), flow.place)
     problems.extend(_road_problems(t, src, names))
+    problems.extend(_waypoint_problems(t, src))
     for i, name in enumerate(t.front_axis):
         place(("front_axis", i), name)
     for i, sector in enumerate(t.sectors):
@@ -78,6 +85,7 @@ def check_theater(t: Theater, src: Located) -> None:
         place(("checks", i, "a"), c.a)
         place(("checks", i, "b"), c.b)
     _check_units(t.units, "units", src, names, factions, set(t.patrons), problems)
+    problems.extend(reserved_id_problems(t.units, t, src))
     air_ids: set[str] = set()
     for i, a in enumerate(t.air):
         if a.id in air_ids:
@@ -144,6 +152,27 @@ def _road_problems(t: Theater, src: Located, names: PlaceNames) -> list[Problem]
     return out
 
 
+# Corridor roads are cut into waypoints (sim.network): a theater's are a few dozen; past this
+# many the graph takes minutes to build and the model hours to run (a mistyped corridor_max_km of
+# 0.001 or a road of 1e9 km asks for millions).
+MAX_WAYPOINTS = 10_000
+
+
+def _waypoint_problems(t: Theater, src: Located) -> list[Problem]:
+    """Corridor roads that would be cut into more than MAX_WAYPOINTS waypoints in all."""
+    # km / corridor_max_km may overflow to infinity: counted as floats, capped before ceil.
+    pieces = {i: r.km / t.corridor_max_km for i, r in enumerate(t.roads) if r.corridor}
+    cuts = {i: math.ceil(min(n, MAX_WAYPOINTS + 2.0)) - 1 for i, n in pieces.items()}
+    if sum(cuts.values()) <= MAX_WAYPOINTS:
+        return []
+    worst = max(pieces, key=pieces.__getitem__)
+    why = (
+        f"corridor roads would be cut into more than {MAX_WAYPOINTS:,} waypoints (a waypoint "
+        f"every corridor_max_km, {t.corridor_max_km:g} km; this road alone {pieces[worst]:,.0f})"
+    )
+    return [src.problem(("roads", worst, "km"), why)]
+
+
 def _network_problems(t: Theater, src: Located) -> list[Problem]:
     """What needs the road graph: the front axis and each sector's axis joined by roads, and
     the theater's own `checks:` distances (road km within their tolerance)."""
@@ -172,6 +201,12 @@ def _network_problems(t: Theater, src: Located) -> list[Problem]:
     for i, u in enumerate(t.units):
         if net.resolve(u.place) not in front:
             out.append(_cut_off(src, ("units", i, "place"), u.place, axis[0]))
+    for key, pat in t.patrons.items():  # an inflow's fighters arrive as units there
+        for j, flow in enumerate(pat.inflows):
+            if net.resolve(flow.place) not in front:
+                out.append(
+                    _cut_off(src, ("patrons", key, "inflows", j, "place"), flow.place, axis[0])
+                )
     for i, c in enumerate(t.checks):
         a, b = net.resolve(c.a), net.resolve(c.b)
         if no_road(net.graph, a, b):
@@ -271,7 +306,7 @@ def check_scenario(s: Scenario, t: Theater, src: Located, registry: Any) -> list
             )
         )
     # One step is one hour: the model runs whole hours, and an event after the last one never fires.
-    last = s.start + timedelta(hours=s.hours)
+    last = (s.start.astimezone(UTC) + timedelta(hours=s.hours)).astimezone(s.start.tzinfo)
     for key, value in s.set.items():
         problems.extend(registry.problems(key, value, src, ("set", key)))
     controlled: dict[str, str] = {}
@@ -296,6 +331,7 @@ def check_scenario(s: Scenario, t: Theater, src: Located, registry: Any) -> list
         if ctl not in factions | {"contested"}:
             problems.append(src.problem(("control", place_name), f"unknown controller {ctl!r}"))
     _check_units(s.units, "units", src, names, factions, set(t.patrons), problems)
+    problems.extend(reserved_id_problems(s.units, t, src))
     theater_ids = {u.id for u in t.units}
     all_ids = theater_ids | {u.id for u in s.units}
     for i, uid in enumerate(s.remove_units):
@@ -330,54 +366,28 @@ def check_scenario(s: Scenario, t: Theater, src: Located, registry: Any) -> list
                     "(the window runs whole hours): the event would never happen",
                 )
             )
-        problems.extend(_check_event(ev, loc, src, names, factions, set(t.patrons), unit_ids))
+        problems.extend(event_problems(ev, loc, src, names, factions, set(t.patrons), unit_ids))
         if isinstance(ev, SetEvent):
             for key, value in ev.params.items():
                 problems.extend(registry.problems(key, value, src, (*loc, "params", key)))
-    return problems
-
-
-def _check_event(
-    ev: Any,
-    loc: tuple,
-    src: Located,
-    names: PlaceNames,
-    factions: set[str],
-    patrons: set[str],
-    unit_ids: set[str],
-) -> list[Problem]:
-    out: list[Problem] = []
-
-    def need(field: str, value: str, allowed: set[str], what: str, idx: int | None = None) -> None:
-        if value not in allowed:
-            where = (*loc, field) if idx is None else (*loc, field, idx)
-            out.append(
-                src.problem(where, f"unknown {what} {value!r}{did_you_mean(value, allowed)}")
+                spec = registry.specs.get(key)
+                if spec is not None and spec.start_only:
+                    why = (
+                        f"{key} is read once, when the run starts: a set event would change "
+                        "nothing (give it in the scenario's set:, or with --set)"
+                    )
+                    problems.append(src.problem((*loc, "params", key), why, key=True))
+    if not problems:
+        problems.extend(sequence_problems(s, t, src))
+    if not problems:
+        start = registry.defaults() | s.set
+        zeroed = weight_problem(start)
+        if zeroed:
+            key, why = zeroed
+            zeroed_loc = ("set", key) if key in s.set else ("set",)
+            problems.append(src.problem(zeroed_loc, why, key=True))
+        else:
+            problems.extend(
+                src.problem(loc, why, key=True) for loc, why in set_event_zeroes(s, start)
             )
-
-    def place(field: str, value: str, idx: int | None = None) -> None:
-        if names.resolve(value) is None:
-            where = (*loc, field) if idx is None else (*loc, field, idx)
-            out.append(src.problem(where, f"unknown place {value!r}{names.hint(value)}"))
-
-    if isinstance(ev, OffensiveEvent):
-        need("faction", ev.faction, factions, "faction")
-        for j, target in enumerate(ev.targets):
-            place("targets", target, j)
-        for j, uid in enumerate(ev.units):
-            need("units", uid, unit_ids, "unit", j)
-    elif isinstance(ev, ReinforceEvent):
-        need("faction", ev.faction, factions, "faction")
-        place("place", ev.place)
-        for j, uid in enumerate(ev.units):
-            need("units", uid, unit_ids, "unit", j)
-    elif isinstance(ev, CeasefireEvent):
-        for j, party in enumerate(ev.parties):
-            need("parties", party, factions, "faction", j)
-    elif isinstance(ev, DeploymentEvent):
-        need("patron", ev.patron, patrons, "patron")
-        place("place", ev.place)
-    elif isinstance(ev, DefectionEvent):
-        need("unit", ev.unit, unit_ids, "unit")
-        need("to", ev.to, factions, "faction")
-    return out
+    return problems

@@ -10,7 +10,7 @@ misspelt name, the closest match.
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, tzinfo
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -108,7 +108,7 @@ class SetEvent(EventBase):
     """Parameters change at a date (e.g. a faction's aggression after a political decision)."""
 
     kind: Literal["set"]
-    params: dict[str, float]
+    params: dict[str, float] = Field(min_length=1)
 
 
 class RecommitEvent(EventBase):
@@ -166,12 +166,17 @@ class Scenario(Strict):
     remove_units: list[str] = []
     events: list[Event] = []
 
+    # Elapsed time is taken in UTC: Python subtracts two times of one tzinfo (an IANA zone, after
+    # in_timezone) by their wall clocks, an hour wrong across a daylight-saving change.
+
     @property
     def hours(self) -> int:
-        return int((self.end - self.start).total_seconds() // 3600)
+        """Whole hours from start to end."""
+        return int((self.end.astimezone(UTC) - self.start.astimezone(UTC)).total_seconds() // 3600)
 
     def hour_of(self, when: datetime) -> float:
-        return (when - self.start).total_seconds() / 3600.0
+        """Hours from the start to `when` (an aware time), as elapsed in UTC."""
+        return (when.astimezone(UTC) - self.start.astimezone(UTC)).total_seconds() / 3600.0
 
 
 # --- loading ---------------------------------------------------------------------------------
@@ -223,7 +228,11 @@ def validate_located(model: type[BaseModel], src: Located, fields: set[str] | No
             elif err["type"] == "missing":
                 problems.append(src.problem(loc, "required field is missing", key=True))
             else:
-                problems.append(src.problem(loc, err["msg"] + _yaml11_hint(err.get("input"))))
+                # A validator's own message, without pydantic's "Value error, " before it.
+                msg = err["msg"]
+                if err["type"] == "value_error" and "error" in err.get("ctx", {}):
+                    msg = str(err["ctx"]["error"])
+                problems.append(src.problem(loc, msg + _yaml11_hint(err.get("input"))))
         raise InputError(problems) from None
 
 
@@ -266,6 +275,20 @@ def resolve_theater_path(name: str, relative_to: Path | None = None) -> Path:
             path = relative_to / path
         return path
     return THEATER_DIR / f"{name}.yaml"
+
+
+def theater_option(name: str) -> Path:
+    """The theater file a `--theater` option names (an id in config/theaters, or a file).
+
+    Raises InputError on the command line, naming the closest id, when there is no such file."""
+    path = resolve_theater_path(name)
+    if not path.is_file() and not path.is_dir():
+        known = sorted(p.stem for p in THEATER_DIR.glob("*.yaml"))
+        why = f"no theater {name!r} in {THEATER_DIR}{did_you_mean(name, known)}"
+        if path == Path(name):  # a file was named
+            why = f"no such file {name!r}"
+        raise InputError(Problem("<command line>", 1, 1, "--theater", why))
+    return path
 
 
 def load_theater(path: str | Path) -> Theater:

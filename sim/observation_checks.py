@@ -33,6 +33,7 @@ def check_against(obs: ObservationFile, setup: Setup) -> list[Problem]:
                 f"observations are for theater {obs.data.theater!r}, the scenario uses {theater.name!r}",
             )
         )
+        return problems  # every place, faction and date would be wrong too: a screen of them
 
     def place(i: int, loc: tuple, name: str | None) -> None:
         if name is not None and net.lookup(name) is None:

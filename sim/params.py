@@ -9,16 +9,43 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pydantic import Field, RootModel, field_validator
+
 from sim.errors import InputError, Problem, did_you_mean
+from sim.schema_types import Strict
 from sim.yamlsource import Located, load_yaml
 
 PARAMETERS_FILE = Path(__file__).resolve().parent.parent / "config" / "parameters.yaml"
-_FIELDS = {"default", "defaults", "unit", "range", "source", "doc", "test"}
+
+
+class ParamEntry(Strict):
+    """One entry of the parameter file (docs/parameters.md), its numbers finite (that the
+    defaults are inside the range is checked with the key, see ParamRegistry._expand)."""
+
+    default: float
+    defaults: dict[str, float] = {}
+    unit: str
+    range: list[float] = Field(min_length=2, max_length=2)
+    source: str
+    doc: str = ""
+    test: str | None = None
+    start_only: bool = False  # read once when a run starts: a `set` event may not change it
+
+    @field_validator("range")
+    @classmethod
+    def _ordered(cls, rng: list[float]) -> list[float]:
+        if rng[0] > rng[1]:
+            raise ValueError(f"expected [low, high], got low {rng[0]:g} above high {rng[1]:g}")
+        return rng
+
+
+_FIELDS = set(ParamEntry.model_fields)
 # The expanded specs of each parameter file read, by path, content, factions and patrons.
 _LOADED: dict[tuple, dict[str, ParamSpec]] = {}
 
@@ -32,6 +59,7 @@ class ParamSpec:
     high: float
     source: str
     doc: str
+    start_only: bool = False
 
 
 class ParamRegistry:
@@ -67,9 +95,14 @@ class ParamRegistry:
     @staticmethod
     def _expand(src: Located, factions: list[str], patrons: list[str]) -> dict[str, ParamSpec]:
         """Every entry checked, its templates expanded over the factions and patrons."""
+        from sim.config import validate_located
+
+        entries = validate_located(RootModel[dict[str, ParamEntry]], src, _FIELDS).root
         specs: dict[str, ParamSpec] = {}
-        for template, body in src.data.items():
-            _check_entry(src, template, body)
+        problems = [p for t, body in entries.items() for p in _entry_problems(src, t, body)]
+        if problems:
+            raise InputError(problems)
+        for template, body in entries.items():
             names: Iterable[str | None] = [None]
             if "{faction}" in template:
                 names = factions
@@ -77,16 +110,16 @@ class ParamRegistry:
                 names = patrons
             for name in names:
                 key = template.format(faction=name, patron=name) if name else template
-                default = (body.get("defaults") or {}).get(name, body["default"])
-                low, high = body["range"]
+                low, high = body.range
                 specs[key] = ParamSpec(
                     key=key,
-                    default=float(default),
-                    unit=str(body["unit"]),
+                    default=float(body.defaults.get(name, body.default) if name else body.default),
+                    unit=body.unit,
                     low=float(low),
                     high=float(high),
-                    source=str(body["source"]),
-                    doc=str(body.get("doc", "")),
+                    source=body.source,
+                    doc=body.doc,
+                    start_only=body.start_only,
                 )
         return specs
 
@@ -116,11 +149,9 @@ class ParamRegistry:
                 if why:
                     raise InputError(Problem(origin, 1, 1, key, why))
                 values[key] = float(value)
-        for group, keys in _WEIGHT_GROUPS.items():
-            present = [k for k in keys if k in values]
-            if present and sum(values[k] for k in present) <= 0:
-                why = f"{', '.join(present)} are all 0: at least one {group} needs a positive share"
-                raise InputError(Problem(origin, 1, 1, present[0], why))
+        zeroed = weight_problem(values)
+        if zeroed:
+            raise InputError(Problem(origin, 1, 1, *zeroed))
         return values
 
 
@@ -135,19 +166,35 @@ _WEIGHT_GROUPS = {
 }
 
 
-def _check_entry(src: Located, key: str, body: Any) -> None:
-    if not isinstance(body, dict):
-        raise InputError(src.problem((key,), "expected a mapping of default, unit, range, source"))
-    unknown = set(body) - _FIELDS
-    if unknown:
-        name = sorted(unknown)[0]
-        raise InputError(src.problem((key, name), "unknown field", key=True))
-    for need in ("default", "unit", "range", "source"):
-        if need not in body:
-            raise InputError(src.problem((key,), f"missing {need!r}"))
-    rng = body["range"]
-    if not (isinstance(rng, list) and len(rng) == 2 and rng[0] <= body["default"] <= rng[1]):
-        raise InputError(src.problem((key, "range"), "expected [low, high] around the default"))
+def weight_problem(values: Mapping[str, float]) -> tuple[str, str] | None:
+    """(first key, why) when every parameter of a group of weights (`_WEIGHT_GROUPS`) present
+    in `values` is 0: the model could not draw from the group (ValueError mid-run)."""
+    for group, keys in _WEIGHT_GROUPS.items():
+        present = [k for k in keys if k in values]
+        if present and sum(values[k] for k in present) <= 0:
+            why = f"{', '.join(present)} are all 0: at least one {group} needs a positive share"
+            return present[0], why
+    return None
+
+
+def _entry_problems(src: Located, key: str, body: ParamEntry) -> list[Problem]:
+    """A placeholder other than {faction} and {patron}, per-name defaults on a key with
+    neither, a default or per-name default outside the range."""
+    out = []
+    rest = re.sub(r"\{(?:faction|patron)\}", "", key)
+    if "{" in rest or "}" in rest:
+        why = "a key's only placeholders are {faction} and {patron}"
+        out.append(src.problem((key,), why, key=True))
+    elif body.defaults and rest == key:
+        why = "per-name defaults need a key with {faction} or {patron}"
+        out.append(src.problem((key, "defaults"), why, key=True))
+    low, high = body.range
+    values = [((key, "default"), body.default)]
+    values += [((key, "defaults", name), value) for name, value in body.defaults.items()]
+    for loc, value in values:
+        if not low <= value <= high:
+            out.append(src.problem(loc, f"{value:g} is outside the range [{low:g}, {high:g}]"))
+    return out
 
 
 def parse_assignments(items: Iterable[str], origin: str = "--set") -> dict[str, float]:
@@ -178,19 +225,65 @@ def parse_assignments(items: Iterable[str], origin: str = "--set") -> dict[str, 
     return out
 
 
-def load_set_file(path: str | Path) -> dict[str, float]:
-    """A YAML mapping of parameter overrides (what `calibrate` writes, `run --set-file` reads)."""
+def load_set_file(path: str | Path, registry: ParamRegistry | None = None) -> dict[str, float]:
+    """A YAML mapping of parameter overrides (what `calibrate` writes, `run --set-file` reads),
+    with or without a top-level `set:`. With a registry, an unknown key or a value outside its
+    range is a problem located in the file (checked later, it could only name `--set`).
+
+    Raises InputError: not a mapping, the first value that is not a finite number, or with a
+    registry every unknown key and value out of range, one located problem each."""
     src = load_yaml(path)
     data = src.data.get("set", src.data)
     top = ("set",) if "set" in src.data else ()
     if not isinstance(data, dict):
         raise InputError(src.problem(top, "expected a mapping of parameter: number"))
     out: dict[str, float] = {}
+    problems: list[Problem] = []
     for key, value in data.items():
         # bool is an int in Python: `true` is not 1 here, as it is not in a scenario's `set:`.
+        # The first value that is not a number ends the reading: a file of another kind (the
+        # parameter file) would otherwise get a line for every key.
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise InputError(src.problem((*top, key), "expected a number"))
         if not math.isfinite(value):
             raise InputError(src.problem((*top, key), "expected a finite number"))
         out[str(key)] = float(value)
+        if registry is not None:
+            problems.extend(registry.problems(str(key), float(value), src, (*top, key)))
+    if problems:
+        raise InputError(problems)
     return out
+
+
+def file_kind(data: Any) -> str | None:
+    """'parameters' or 'set file' when a YAML file's top level is one (for `check`), else None:
+    a parameter file maps dotted keys to entries with a `range`; a set file has only `set:`, or
+    only dotted keys (parameters) mapped to anything but mappings. Scenarios, theaters and
+    observations have no dotted key at the top."""
+    if not isinstance(data, dict) or not data:
+        return None
+    if set(data) == {"set"}:
+        return "set file"
+    if not all(isinstance(k, str) and "." in k for k in data):
+        return None
+    if all(isinstance(v, dict) for v in data.values()):
+        return "parameters" if any("range" in v for v in data.values()) else None
+    return "set file" if not any(isinstance(v, dict) for v in data.values()) else None
+
+
+def check_set_file(path: str | Path, registries: Iterable[ParamRegistry]) -> dict[str, float]:
+    """A set file checked on its own (`check`): its keys must be parameters of one of the
+    theaters' registries (a set file names no theater), each value inside that parameter's
+    range. Raises InputError, one located problem each."""
+    values = load_set_file(path)
+    specs: dict[str, ParamSpec] = {}
+    for registry in registries:
+        for key, spec in registry.specs.items():
+            specs.setdefault(key, spec)
+    src = load_yaml(path)
+    top = ("set",) if "set" in src.data else ()
+    problems = ParamRegistry(specs).problems
+    found = [p for key, value in values.items() for p in problems(key, value, src, (*top, key))]
+    if found:
+        raise InputError(found)
+    return values

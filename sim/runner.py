@@ -72,9 +72,27 @@ def network_for(setup: Setup) -> RoadNetwork:
 
 
 def resolve_params(setup: Setup, *overrides: Mapping[str, float]) -> dict[str, float]:
-    """Registry defaults, then the scenario's `set:`, then the caller's overrides in order."""
+    """Registry defaults, then the scenario's `set:`, then the caller's overrides in order.
+
+    Raises InputError for an unknown key or a value out of range, or when, with the overrides,
+    a `set` event of the scenario leaves a group of weights all 0 (located at the event: `check`
+    saw the scenario without the overrides)."""
     registry = ParamRegistry.load(setup.theater)
-    return registry.resolve(setup.scenario.set, *overrides)
+    values = registry.resolve(setup.scenario.set, *overrides)
+    if any(overrides):
+        from sim.event_checks import set_event_zeroes
+        from sim.yamlsource import load_yaml
+
+        zeroes = set_event_zeroes(setup.scenario, values)
+        if zeroes:
+            src = load_yaml(setup.scenario_path)
+            raise InputError(
+                [
+                    src.problem(loc, f"with the overrides given, {why}", key=True)
+                    for loc, why in zeroes
+                ]
+            )
+    return values
 
 
 def run_one(

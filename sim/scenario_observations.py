@@ -76,7 +76,9 @@ def scenario_observations(setup: Setup) -> Path:
                 "`observations`, or it is a scenario): name a file of facts (docs/observations.md)",
             )
         )
-    if name.endswith((".yaml", ".yml")):
+    if path.exists():  # a folder (say): a close match would be the path itself
+        hint, what = "", f"{_shown(path)} is not a file"
+    elif name.endswith((".yaml", ".yml")):
         known = (
             [p.name for p in path.parent.glob("*.y*ml") if p.resolve() != scenario_path.resolve()]
             if path.parent.is_dir()

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict
+from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict
 
 
 class Strict(BaseModel):
@@ -39,7 +39,23 @@ def _iso_date(value: Any) -> Any:
     return value
 
 
-Time = Annotated[AwareDatetime, BeforeValidator(_iso)]
+# A time is shown in a theater's local time: within a day of datetime's limits (years 1 and 9999)
+# the conversion to another offset overflows (OverflowError, not an input error).
+_EARLIEST = datetime.min.replace(tzinfo=UTC) + timedelta(days=1)
+_LATEST = datetime.max.replace(tzinfo=UTC) - timedelta(days=1)
+
+
+def _convertible(value: datetime) -> datetime:
+    """A time every UTC offset can express (see _EARLIEST, _LATEST)."""
+    if not _EARLIEST <= value <= _LATEST:
+        raise ValueError(
+            f"expected a time from {_EARLIEST.date()} to {_LATEST.date()} (UTC), which every time "
+            "zone can show"
+        )
+    return value
+
+
+Time = Annotated[AwareDatetime, BeforeValidator(_iso), AfterValidator(_convertible)]
 Day = Annotated[date, BeforeValidator(_iso_date)]
 _OFFSET = re.compile(r"^(?:UTC)?([+-])(\d\d):(\d\d)$")
 

@@ -69,6 +69,8 @@ class InflowSpec(Strict):
     def _range(self) -> InflowSpec:
         if self.per_month_low > self.per_month_high:
             raise ValueError("per_month_low is above per_month_high")
+        if self.end is not None and self.end <= self.start:
+            raise ValueError("end is not after start: the inflow would never flow")
         return self
 
 
@@ -138,6 +140,16 @@ class HubSpec(Strict):
     bridge_from: str | None = None  # an overland bridge's rear place: it runs while held
     source: str
 
+    @model_validator(mode="after")
+    def _bridge(self) -> HubSpec:
+        # The model refills a hub only for `bridge_for` and at the `bridge`'s share: one without
+        # the other would silently do nothing.
+        if (self.bridge is None) != (self.bridge_for is None):
+            raise ValueError("give both bridge and bridge_for, or neither")
+        if self.bridge_from is not None and self.bridge != "overland":
+            raise ValueError("bridge_from is the rear place of an overland bridge only")
+        return self
+
 
 class SectorSpec(Strict):
     """A front sector: its axis of places, from one side's rear to the other's.
@@ -191,6 +203,13 @@ class Theater(Strict):
     # out-of-sample test. None: the first ceasefire of the scenario being calibrated.
     calibration_cutoff: Time | None = None
     supply_hubs: list[HubSpec] = []
+
+    @field_validator("factions")
+    @classmethod
+    def _not_contested(cls, factions: dict[str, FactionSpec]) -> dict[str, FactionSpec]:
+        if "contested" in factions:
+            raise ValueError("'contested' is the controller of a place no faction holds")
+        return factions
 
     @field_validator("timezone")
     @classmethod

@@ -199,8 +199,14 @@ def load_yaml(path: str | Path) -> Located:
     build (a date like 2020-01-45) becomes a located InputError."""
     path = Path(path)
     if not path.is_file():
-        raise InputError(Problem(str(path), 1, 1, "", "no such file"))
-    raw = path.read_bytes()
+        why = "a folder, not a file" if path.is_dir() else "no such file"
+        if path.exists() and not path.is_dir():
+            why = "not a regular file"  # a FIFO or a device: reading it could block
+        raise InputError(Problem(str(path), 1, 1, "", why))
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:  # no permission, an I/O error
+        raise InputError(Problem(str(path), 1, 1, "", f"cannot read: {exc.strerror}")) from None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -67,12 +67,12 @@ def _route_theater(theater: str | None, origin: str, destination: str):
     """The theater given, else the project's default theater when it knows both places, else
     the one theater in config/theaters that does (docs/walkthrough.md)."""
     from sim.checks import place_names
-    from sim.config import THEATER_DIR, load_theater, resolve_theater_path
+    from sim.config import THEATER_DIR, load_theater, theater_option
     from sim.errors import InputError
     from sim.project import default_theater
 
     if theater is not None:
-        return load_theater(resolve_theater_path(theater))
+        return load_theater(theater_option(theater))
     first = load_theater(default_theater())
 
     def knows(t) -> bool:
@@ -96,10 +96,13 @@ def _route_theater(theater: str | None, origin: str, destination: str):
 def check(
     files: Annotated[
         list[Path],
-        typer.Argument(help="Theater, scenario or observation YAML files, or scenario ids"),
+        typer.Argument(
+            help="Theater, scenario, observation, parameter or set YAML files, or scenario ids"
+        ),
     ],
 ) -> None:
-    """Validate theater, scenario or observation files; print each error as file:line:col, exit 2.
+    """Validate theater, scenario, observation, parameter or set files; print each error as
+    file:line:col, exit 2.
     A scenario's own observations (`observations:`) are loaded against it too. Warnings (a place
     no road reaches) are printed too, and do not fail the check."""
     import sys
@@ -113,7 +116,14 @@ def check(
     for f in files:
         try:
             f = scenario_file(f)
-            if is_observations_file(f):
+            kind = _parameter_kind(f)
+            if kind == "parameters":
+                n, theater_name = _check_parameter_file(f)
+                typer.echo(f"{f}: parameters ok ({n} parameters in theater {theater_name!r})")
+            elif kind == "set file":
+                n = _check_set_file(f)
+                typer.echo(f"{f}: set file ok ({n} parameters)")
+            elif is_observations_file(f):
                 obs = load_observations(f)
                 typer.echo(f"{f}: observations ok ({len(obs.data.observations)} facts)")
             elif is_theater_file(f):
@@ -140,6 +150,44 @@ def check(
         raise InputError(problems)
 
 
+def _parameter_kind(path: Path) -> str | None:
+    """'parameters', 'set file' or None (see sim.params.file_kind); None for an unreadable
+    file, which the scenario's loader reports."""
+    from sim.errors import InputError
+    from sim.params import file_kind
+    from sim.yamlsource import load_yaml
+
+    try:
+        return file_kind(load_yaml(path).data)
+    except InputError:
+        return None
+
+
+def _theaters() -> list:
+    from sim.config import THEATER_DIR, load_theater
+    from sim.project import default_theater
+
+    first = default_theater()
+    others = sorted(p for p in THEATER_DIR.glob("*.yaml") if p.resolve() != first.resolve())
+    return [load_theater(first), *(load_theater(p) for p in others)]
+
+
+def _check_parameter_file(path: Path) -> tuple[int, str]:
+    """How many parameters a parameter file gives the default theater (its templates expanded
+    over the theater's factions and patrons), and the theater's name."""
+    from sim.params import ParamRegistry
+
+    theater = _theaters()[0]
+    return len(ParamRegistry.load(theater, path=path).specs), theater.name
+
+
+def _check_set_file(path: Path) -> int:
+    """A set file against the parameters of every theater in config/theaters."""
+    from sim.params import ParamRegistry, check_set_file
+
+    return len(check_set_file(path, [ParamRegistry.load(t) for t in _theaters()]))
+
+
 @input_errors
 def params(
     scenario: Annotated[
@@ -153,7 +201,7 @@ def params(
     ] = None,
 ) -> None:
     """List every parameter with its default, unit, valid range and source."""
-    from sim.config import load_scenario, load_theater, resolve_theater_path
+    from sim.config import load_scenario, load_theater, theater_option
     from sim.params import ParamRegistry
     from sim.project import default_theater
 
@@ -161,7 +209,7 @@ def params(
         setup = load_scenario(scenario_file(scenario))
         registry, values = ParamRegistry.load(setup.theater), setup.scenario.set
     else:
-        path = resolve_theater_path(theater) if theater is not None else default_theater()
+        path = theater_option(theater) if theater is not None else default_theater()
         registry, values = ParamRegistry.load(load_theater(path)), {}
     for key, spec in registry.specs.items():
         here = f"  scenario sets {values[key]:g}" if key in values else ""
