@@ -49,6 +49,7 @@ from sim.sweep_design import (  # re-exported: the design is part of the sweep's
     DEFAULT_SAMPLES,
     DESIGNS,
     Axis,
+    check_points,
     design_rng,
     make_design,
     parse_axes,
@@ -311,6 +312,7 @@ def run_sweep(
             replicates = replicates or setup.scenario.replicates
             design = design or "grid"
             points = make_design(design, axes, samples, seed)
+            check_points(setup, base, points)  # before the folder exists: nothing half-written
             runs = len(points) * replicates
             batch_size = batch_size or default_batch_size(runs)
             seeds = seeds or "independent"

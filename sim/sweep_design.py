@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -206,3 +207,30 @@ def make_design(kind: str, axes: Sequence[Axis], samples: int | None, seed: int)
 
 
 # --- the plan -------------------------------------------------------------------------------
+
+
+def check_points(setup: Any, base: Mapping[str, float], points: pd.DataFrame) -> None:
+    """Refuse a design with a point the model cannot run: its parameters, over `base`, leave a
+    group of weights all 0 (an incident's kind), at the start or after one of the scenario's
+    `set` events (the model would fail at its next draw from the group, in a worker, mid-sweep).
+
+    Raises:
+        InputError: one line for the first such point, located at `--param` or at the event.
+    """
+    from sim.event_checks import set_event_zeroes
+    from sim.params import weight_problem
+    from sim.yamlsource import load_yaml
+
+    for number, row in points.iterrows():
+        point = {k: float(v) for k, v in row.items()}
+        values = {**base, **point}
+        shown = ", ".join(f"{k}={v:g}" for k, v in point.items())
+        zeroed = weight_problem(values)
+        if zeroed:
+            key, why = zeroed
+            raise usage_problem(key, f"design point {number} ({shown}): {why}")
+        for loc, why in set_event_zeroes(setup.scenario, values):
+            src = load_yaml(setup.scenario_path)
+            raise InputError(
+                src.problem(loc, f"with design point {number} ({shown}), {why}", key=True)
+            )

@@ -388,3 +388,34 @@ def test_manifest_records_the_design(reference):
     assert s["design"] == "grid" and s["replicates"] == REPLICATES and meta["seed"] == 7
     assert [p["key"] for p in s["parameters"]] == [p.split("=")[0] for p in PARAMS]
     assert s["settings"]["params"] == PARAMS and s["batch_size"] == BATCH
+
+
+def test_a_design_point_the_model_cannot_run_is_refused_before_the_folder(tmp_path):
+    """A point whose parameters leave every incident kind a share of 0, at the start or after
+    one of the scenario's `set` events, failed in a worker mid-sweep with a traceback; it is
+    refused in one located line, and no sweep folder is made."""
+    import yaml
+
+    from tests.conftest import input_errors
+
+    zero3 = {f"ceasefire.share_{k}": 0 for k in ("small_arms", "shelling", "drone")}
+    data = yaml.safe_load(short_scenario(tmp_path, end="2020-01-07T00:00+02:00").read_text())
+    data["events"].append({"at": "2020-01-06T00:00+02:00", "kind": "set", "params": zero3})
+    by_event = tmp_path / "by_event.yaml"
+    by_event.write_text(yaml.safe_dump(data, sort_keys=False))
+    data["events"].pop()
+    data["set"] = {**data.get("set", {}), **zero3}
+    at_start = tmp_path / "at_start.yaml"
+    at_start.write_text(yaml.safe_dump(data, sort_keys=False))
+    args = ["--param", "ceasefire.share_ground_probe=0,0.5", "--replicates", "1"]
+    runner = CliRunner()
+    (err,) = input_errors(
+        runner.invoke(app, ["sweep", str(by_event), *args, "--out", str(tmp_path / "a")])
+    )
+    assert err["file"] == str(by_event) and err["field"].startswith("events.")
+    assert "with design point 0 (ceasefire.share_ground_probe=0)" in err["msg"]
+    (err,) = input_errors(
+        runner.invoke(app, ["sweep", str(at_start), *args, "--out", str(tmp_path / "b")])
+    )
+    assert err["file"] == "--param" and "design point 0" in err["msg"]
+    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
