@@ -245,11 +245,18 @@ def test_a_bad_key_or_value_in_a_set_file_is_located_in_it(tmp_path, line, messa
     overrides = tmp_path / "calibrated.yaml"
     overrides.write_text(f"set:\n  faction.Y.aggression: 0.5\n  {line}\n")
     out = tmp_path / "out"
-    args = ["run", str(path), "-n", "1", "--no-report", "--quiet", "--out", str(out)]
-    (m,) = input_errors(runner.invoke(app, [*args, "--set-file", str(overrides)]))
-    assert m["file"] == str(overrides) and (m["line"], m["col"]) == ("3", "3")
-    assert m["field"] == "set." + line.split(":")[0] and message in m["msg"]
-    assert not out.exists()
+    obs = str(Path(__file__).parent / "data" / "toy_observations.yaml")
+    for args in (
+        ["run", str(path), "-n", "1", "--no-report", "--quiet"],
+        ["validate", str(path), "-o", obs, "-n", "1"],  # these two also said `--set:1:1`
+        ["calibrate", str(path), "-o", obs, "-p", "faction.X.aggression=0:1", "--budget", "2"],
+    ):
+        (m,) = input_errors(
+            runner.invoke(app, [*args, "--out", str(out), "--set-file", str(overrides)])
+        )
+        assert m["file"] == str(overrides) and (m["line"], m["col"]) == ("3", "3")
+        assert m["field"] == "set." + line.split(":")[0] and message in m["msg"]
+        assert not out.exists()
 
 
 def test_check_reads_the_parameter_file_and_set_files_as_what_they_are(tmp_path):

@@ -23,12 +23,13 @@ def register(app: typer.Typer) -> None:
     app.command("calibrate")(calibrate)
 
 
-def _overrides(set_items: list[str] | None, set_file: Path | None) -> dict[str, float]:
-    from sim.params import load_set_file, parse_assignments
+def _overrides(set_items: list[str] | None, set_file: Path | None, setup: Any) -> dict[str, float]:
+    """`--set-file` then `--set`; a bad key or value of the set file is located in it."""
+    from sim.params import ParamRegistry, load_set_file, parse_assignments
 
     out: dict[str, float] = {}
     if set_file is not None:
-        out.update(load_set_file(set_file))
+        out.update(load_set_file(set_file, ParamRegistry.load(setup.theater)))
     out.update(parse_assignments(set_items or []))
     return out
 
@@ -85,11 +86,12 @@ def validate(
     from sim.validation import run_validation, write_validation
 
     setup, obs, run_setup = _prepare(scenario, observations, full_window)
+    overrides = _overrides(set_, set_file, setup)  # checked before the folder is claimed
     folder = out if out is not None else Path("results") / f"{Path(scenario).stem}-validation"
     hold(claim_output(folder))  # one writer for the whole command
     typer.echo(_window_note(setup, run_setup), err=True)
     run = run_validation(
-        setup, obs, replicates=replicates, seed=seed, overrides=_overrides(set_, set_file),
+        setup, obs, replicates=replicates, seed=seed, overrides=overrides,
         workers=workers, full_window=full_window, progress=not quiet,
     )  # fmt: skip
     print_scores(
@@ -262,7 +264,7 @@ def calibrate(
     if not allow_after_ceasefire:
         check_in_sample(obs, setup)
     ranges = cal.parse_param_ranges(param, ParamRegistry.load(setup.theater))
-    fixed = _overrides(set_, set_file)
+    fixed = _overrides(set_, set_file, setup)
     clash = sorted(set(fixed) & {r.key for r in ranges})
     if clash:
         raise InputError(
