@@ -252,6 +252,13 @@ def test_excel_out_and_in(run_folder, tmp_path):
     assert strip(obs) == strip(csv_obs)
 
 
+def test_observe_import_names_the_theater_meant(tmp_path):
+    csv = tmp_path / "rows.csv"
+    csv.write_text("event_id_cnty\n")
+    (err,) = input_errors(cli("observe", "import", csv, "--format", "acled", "--theater", "lybia"))
+    assert err["field"] == "--theater" and "did you mean 'libya'" in err["msg"]
+
+
 def test_bad_export_input(run_folder, tmp_path):
     _, results = run_folder
     (err,) = input_errors(cli("export", results, "--runs", "0-7"))

@@ -86,7 +86,7 @@ def import_events(
     ] = 10.0,
 ) -> None:
     """Turn an ACLED or UCDP GED file into observation facts that `validate` scores."""
-    from sim.config import load_theater, resolve_theater_path
+    from sim.config import load_theater, theater_option
     from sim.errors import InputError, Problem
     from sim.eventdata import load_actors
     from sim.eventfacts import ImportOptions, build_facts, write_observations
@@ -109,7 +109,7 @@ def import_events(
         start=start, end=end, radius_km=radius_km,
         count_high=count_high, fatality_high=fatality_high, notable_fatalities=notable_fatalities,
     )  # fmt: skip
-    t = load_theater(resolve_theater_path(theater))
+    t = load_theater(theater_option(theater))  # a misspelt id names the close one
     mapping = load_actors(t.name, {k: f.name for k, f in t.factions.items()}, actors)
     rows = read_rows(file, fmt)
     doc, report = build_facts(rows, t, build_network(t), mapping, opts)
