@@ -96,7 +96,8 @@ def run_to_folder(
     replicates = setup.scenario.replicates if replicates is None else replicates
     seed = setup.scenario.seed if seed is None else seed
     folder = Path(out) if out is not None else Path("results") / Path(scenario).stem
-    with claim_output(folder):  # before simulating: a refused folder should cost nothing
+    # before simulating: a refused folder should cost nothing
+    with claim_output(folder, inputs=[setup.scenario_path, set_file]):
         tables, params = _run(setup, replicates, seed, overrides, workers, progress)
         finish = _write_report if report else None
         write_results(folder, setup, tables, params, overrides, seed, replicates, finish=finish)

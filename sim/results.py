@@ -10,9 +10,10 @@ import io
 import json
 import os
 import platform
+import re
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from importlib import metadata
@@ -85,34 +86,78 @@ def _ours(folder: Path) -> str | None:
     return "it is not empty and holds no conflict-sim results (no manifest.json)"
 
 
+FIGURES_DIR = "figures"
+"""Where `plot --format` writes a results folder's figures by default."""
+
+
+def export_default_name(fmt: str) -> str:
+    """The file `export --format FMT` writes into a results folder by default."""
+    return f"events-{fmt}.csv"
+
+
+def _export_defaults() -> set[str]:
+    from sim.eventdata import FORMATS
+
+    return {export_default_name(f) for f in FORMATS}
+
+
+OS_LITTER = frozenset({".DS_Store", "Thumbs.db", "desktop.ini"})
+"""What file browsers leave in any folder they show: nobody's work."""
+
 RESULT_ENTRIES = frozenset(
     {f"{t}.parquet" for t in TABLES}
     | {"manifest.json", "network.json", "report.html", "validation.parquet"}  # run, validate
     | {"calibration.json", "calibrated.yaml", "history.parquet"}  # calibrate
-    | {"events-acled.csv", "events-ucdp-ged.csv", "figures"}  # export's and plot's defaults
-    | {".DS_Store", "Thumbs.db"}  # what file browsers leave in any folder they show
+    | _export_defaults()
+    | {FIGURES_DIR}
+    | OS_LITTER
 )
 """What conflict-sim writes into a results folder, its own commands' default outputs inside it
 included: replacing the folder may remove these, and nothing else."""
 
 FIGURE_SUFFIXES = frozenset({".png", ".svg", ".pdf", ".jpeg", ".jpg", ".webp", ".html"})
 
+_OUR_TEMPORARY = re.compile(r"^\..+\.\d+\.[0-9a-f]{8}\.tmp$")  # `sim.outdir.temp_name`'s
+
+
+def _ours_inside(name: str, allowed: frozenset[str] = OS_LITTER) -> bool:
+    return bool(_OUR_TEMPORARY.match(name)) or name in allowed
+
 
 def foreign_entries(folder: Path) -> list[str]:
-    """Entries of a results folder that conflict-sim did not write there (`RESULT_ENTRIES`;
-    in `figures/`, anything but figure files), sorted: a user's notes, an export given its own
-    name, a compare.html sent there. Replacing the folder would delete them."""
+    """Entries of a results folder that are not part of its results (`RESULT_ENTRIES`; in
+    `figures/`, anything but figure files; a temporary file a killed write of ours left is
+    ours), sorted: a user's notes, an export given its own name, a compare.html sent there.
+    Replacing the folder would delete them."""
     out = []
     for entry in sorted(folder.iterdir()):
-        if entry.name not in RESULT_ENTRIES:
+        if not _ours_inside(entry.name, RESULT_ENTRIES):
             out.append(entry.name)
-        elif entry.name == "figures" and entry.is_dir():
+        elif entry.name == FIGURES_DIR and entry.is_dir():
             out.extend(
-                f"figures/{f.name}"
+                f"{FIGURES_DIR}/{f.name}"
                 for f in sorted(entry.iterdir())
                 if not (f.is_file() and f.suffix.lower() in FIGURE_SUFFIXES)
+                and not _ours_inside(f.name)
             )
     return out
+
+
+def inputs_inside(folder: Path, inputs: Iterable[str | Path | None]) -> list[str]:
+    """The command's input files that lie inside `folder` (relative to it), sorted: replacing
+    the folder would delete what the command is reading (a `calibrated.yaml` given to
+    `run --set-file` and `--out` the calibration's folder)."""
+    if not folder.is_dir():
+        return []
+    root = folder.resolve()
+    out = []
+    for path in inputs:
+        if path is None:
+            continue
+        full = Path(path).resolve()
+        if full.is_relative_to(root):
+            out.append(str(full.relative_to(root)))
+    return sorted(out)
 
 
 def check_output(folder: str | Path, option: str = "--out") -> Path:
@@ -141,8 +186,8 @@ def check_output(folder: str | Path, option: str = "--out") -> Path:
                 f" and {len(foreign) - 3} more" if len(foreign) > 3 else ""
             )
             reason = (
-                f"would be replaced, but it also holds {shown}, which conflict-sim did not "
-                "write; move them out or choose another folder"
+                f"would be replaced, but it also holds {shown}, which are not part of its "
+                "results; move them out or choose another folder"
             )
     if reason is not None:
         raise InputError(Problem(option, 1, 1, "out", f"{folder} {reason}"))
@@ -150,19 +195,33 @@ def check_output(folder: str | Path, option: str = "--out") -> Path:
 
 
 @contextmanager
-def claim_output(folder: str | Path, option: str = "--out") -> Iterator[Path]:
+def claim_output(
+    folder: str | Path, option: str = "--out", inputs: Iterable[str | Path | None] = ()
+) -> Iterator[Path]:
     """Hold `folder` for one writer for the block, after checking that it may be written.
 
     In order: the writer's lock (a second writer is refused), what an interrupted run left
     beside the folder is tidied, the folder is checked with `check_output`, and an existing
     folder is checked to be writable: all before any simulation.
 
+    `inputs`: the files the command reads (scenario, set file, observations); a folder holding
+    one is refused, since replacing it would delete it (`inputs_inside`).
+
     Raises:
         InputError: one line, when another writer holds the folder, or it may not be written.
     """
+    from sim.errors import InputError, Problem
+
     with output_lock(folder, option) as held:
         clean_stale_staging(held)
         check_output(held, option)
+        inside = inputs_inside(held, inputs)
+        if inside:
+            why = (
+                f"{held} would be replaced, but it holds {', '.join(inside)}, which this command "
+                "reads; write the results to another folder"
+            )
+            raise InputError(Problem(option, 1, 1, "out", why))
         if held.is_dir():
             check_writable(held, option)
         yield held

@@ -108,7 +108,7 @@ def test_out_refuses_a_results_folder_holding_a_users_files_and_keeps_everything
         ["validate", str(TOY), "-o", TOY_OBS, "-n", "1"],
     ):
         line = refused(cli(*command, "--out", str(out), cwd=tmp_path))
-        assert "figures/mine.txt, notes.txt, which conflict-sim did not write" in line
+        assert "figures/mine.txt, notes.txt, which are not part of its results" in line
         assert listing(out) == before
     assert (out / "notes.txt").read_text() == "what I saw in run 0"
     (out / "notes.txt").unlink()
@@ -118,6 +118,46 @@ def test_out_refuses_a_results_folder_holding_a_users_files_and_keeps_everything
     assert again.returncode == 0, again.stderr
     assert json.loads((out / "manifest.json").read_text())["replicates"] == 2
     assert not (out / "figures").exists() and not (out / "events-acled.csv").exists()
+
+
+def test_out_replaces_what_conflict_sim_itself_left_in_a_results_folder(tmp_path):
+    """export's default files (each format, written by the real command), figures with the
+    litter a file browser leaves, and a temporary file of ours a killed write left: the next
+    run replaces them all (they describe the results it replaces)."""
+    out = tmp_path / "res"
+    assert (
+        cli("run", str(TOY), "-n", "1", "--no-report", "--out", str(out), cwd=tmp_path).returncode
+        == 0
+    )
+    for fmt in ("acled", "ucdp-ged"):
+        done = cli("export", str(out), "--format", fmt, cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+    (out / "figures").mkdir()
+    for name in ("front.svg", ".DS_Store", "Thumbs.db"):
+        (out / "figures" / name).write_bytes(b"x")
+    (out / ".report.html.4242.0a1b2c3d.tmp").write_bytes(b"half")
+    (out / "desktop.ini").write_text("[.ShellClassInfo]")
+    again = cli("run", str(TOY), "-n", "1", "--no-report", "--out", str(out), cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert not (out / "events-acled.csv").exists() and not (out / "figures").exists()
+
+
+def test_out_refuses_the_folder_holding_what_the_command_reads(tmp_path):
+    """`calibrate` then `run --set-file CAL/calibrated.yaml --out CAL` deleted the calibration,
+    the set file the run was reading among it."""
+    cal = tmp_path / "cal"
+    fitted = cli("calibrate", str(TOY), "-o", TOY_OBS, *FIT, "-n", "1", "--quiet",
+                 "--always-write", "--out", str(cal), cwd=tmp_path)  # fmt: skip
+    assert fitted.returncode == 0, fitted.stderr
+    before = listing(cal)
+    set_file = str(cal / "calibrated.yaml")
+    for command in (
+        ["run", str(TOY), "-n", "1", "--no-report"],
+        ["validate", str(TOY), "-o", TOY_OBS, "-n", "1"],
+    ):
+        line = refused(cli(*command, "--set-file", set_file, "--out", str(cal), cwd=tmp_path))
+        assert "it holds calibrated.yaml, which this command reads" in line
+    assert listing(cal) == before
 
 
 def test_out_refuses_a_results_folder_that_is_not_complete_or_not_ours(tmp_path):

@@ -54,9 +54,10 @@ def plot(
     else:
         from sim.report.build import figures, load
         from sim.report.export import export_figures, require_browser
+        from sim.results import FIGURES_DIR
 
         require_browser()
-        paths = export_figures(figures(load(folder)), out or folder / "figures", format_.value)
+        paths = export_figures(figures(load(folder)), out or folder / FIGURES_DIR, format_.value)
     for p in paths:
         typer.echo(str(p))
     if open_:

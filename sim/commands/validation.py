@@ -88,7 +88,7 @@ def validate(
     setup, obs, run_setup = _prepare(scenario, observations, full_window)
     overrides = _overrides(set_, set_file, setup)  # checked before the folder is claimed
     folder = out if out is not None else Path("results") / f"{Path(scenario).stem}-validation"
-    hold(claim_output(folder))  # one writer for the whole command
+    hold(claim_output(folder, inputs=[setup.scenario_path, obs.path, set_file]))  # one writer
     typer.echo(_window_note(setup, run_setup), err=True)
     run = run_validation(
         setup, obs, replicates=replicates, seed=seed, overrides=overrides,
@@ -272,7 +272,7 @@ def calibrate(
         )
     seed = setup.scenario.seed if seed is None else seed
     folder = out if out is not None else Path("results") / f"{Path(scenario).stem}-calibration"
-    hold(claim_output(folder))  # one writer for the whole command
+    hold(claim_output(folder, inputs=[setup.scenario_path, obs.path, set_file]))  # one writer
     targets = resolve_targets(obs, run_setup, network_for(run_setup))
     typer.echo(_window_note(setup, run_setup), err=True)
     total = cal.planned_evaluations(budget, len(ranges), method) * replicates
