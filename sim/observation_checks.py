@@ -67,28 +67,8 @@ def check_against(obs: ObservationFile, setup: Setup) -> list[Problem]:
                 return
 
     def event_filter(i: int, o: _PlaceFilter, need_kind: bool) -> None:
-        if o.event is not None and o.event not in EVENT_KINDS:
-            hint = did_you_mean(o.event, EVENT_KINDS)
-            problems.append(
-                obs.problem(
-                    i,
-                    "event",
-                    f"unknown event kind {o.event!r}; expected one of {list(EVENT_KINDS)}{hint}",
-                )
-            )
-        elif o.event is None and need_kind:
+        if o.event is None and need_kind:  # the kinds named are checked by `kind_problems`
             problems.append(obs.problem(i, "metric", "an event metric needs 'event' (the kind)"))
-        if o.also_events and o.event is None:
-            problems.append(obs.problem(i, "also_events", "'also_events' needs 'event'"))
-        for j, kind in enumerate(o.also_events):
-            if kind not in EVENT_KINDS:
-                hint = did_you_mean(kind, EVENT_KINDS)
-                problems.append(
-                    obs.problem(
-                        i, ("also_events", j),
-                        f"unknown event kind {kind!r}; expected one of {list(EVENT_KINDS)}{hint}",
-                    )
-                )  # fmt: skip
         if o.near is not None:
             place(i, ("near", "place"), o.near.place)
         else:
@@ -152,3 +132,27 @@ def _has_filter(o: _PlaceFilter) -> bool:
         or o.also_events
         or o.min_deaths
     )
+
+
+def kind_problems(obs: ObservationFile) -> list[Problem]:
+    """The event kinds a file names (`event`, `also_events`) that the model does not log, and
+    `also_events` without `event`: a check of the file alone, since the kinds are the same in
+    every theater (`conflict-sim check obs.yaml` makes it, as `validate` does)."""
+    problems: list[Problem] = []
+
+    def unknown(i: int, loc: tuple, kind: str) -> None:
+        hint = did_you_mean(kind, EVENT_KINDS)
+        why = f"unknown event kind {kind!r}; expected one of {list(EVENT_KINDS)}{hint}"
+        problems.append(obs.problem(i, loc, why))
+
+    for i, o in enumerate(obs.data.observations):
+        if not isinstance(o, _PlaceFilter):
+            continue
+        if o.event is not None and o.event not in EVENT_KINDS:
+            unknown(i, ("event",), o.event)
+        if o.also_events and o.event is None:
+            problems.append(obs.problem(i, "also_events", "'also_events' needs 'event'"))
+        for j, kind in enumerate(o.also_events):
+            if kind not in EVENT_KINDS:
+                unknown(i, ("also_events", j), kind)
+    return problems

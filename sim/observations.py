@@ -319,10 +319,10 @@ def load_observations(path: str | Path, setup: Setup | None = None) -> Observati
     if setup is not None:
         data = _in_timezone(data, setup.scenario.start.tzinfo)
     out = ObservationFile(path, data, src)
-    problems = _check_ids(out)
-    if setup is not None:
-        from sim.observation_checks import check_against  # it needs this module's models
+    from sim.observation_checks import check_against, kind_problems  # they need the models here
 
+    problems = _check_ids(out) + kind_problems(out)
+    if setup is not None:
         problems.extend(check_against(out, setup))
     if problems:
         raise InputError(problems)

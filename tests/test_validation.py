@@ -108,6 +108,8 @@ def test_bad_kinds_are_located(tmp_path):
     (err,) = input_errors(runner.invoke(app, ["validate", str(SCENARIO), "-o", str(path)]))
     assert err["field"] == "observations.1.also_events.1"
     assert "did you mean 'strike'" in err["msg"]
+    (err,) = input_errors(runner.invoke(app, ["check", str(path)]))  # the file alone: said ok
+    assert err["field"] == "observations.1.also_events.1"
 
 
 def test_missing_source_and_bad_values_are_located(tmp_path):
