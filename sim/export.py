@@ -46,8 +46,8 @@ def parse_runs(spec: str | None, available: list[int]) -> list[int]:
     out: list[int] = []
     try:
         for part in spec.split(","):
-            a, _, b = part.strip().partition("-")
-            lo, hi = int(a), int(b) if b else int(a)
+            a, dash, b = part.strip().partition("-")
+            lo, hi = int(a), int(b) if dash else int(a)  # `1-` is no range: int('') refuses it
             if hi < lo:  # an empty range would export a header and nothing else, silently
                 raise InputError(
                     Problem(

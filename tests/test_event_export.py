@@ -269,6 +269,10 @@ def test_bad_export_input(run_folder, tmp_path):
     assert "not a results folder" in err["msg"]
     (err,) = input_errors(cli("export", results, "--format", "ucdp_ged"))
     assert "did you mean 'ucdp-ged'" in err["msg"]
+    (err,) = input_errors(cli("export", results, "--format", "ged"))
+    assert "did you mean 'ucdp-ged'" in err["msg"]
+    (err,) = input_errors(cli("export", results, "--runs", "1-"))  # was taken as run 1
+    assert err["field"] == "--runs" and "bad run list '1-'" in err["msg"]
     assert not (tmp_path / "x.csv").exists()
     manifest = json.loads((results / "manifest.json").read_text())
     assert manifest["theater"]["name"] == "libya"

@@ -47,7 +47,9 @@ def _format(fmt: str) -> str:
     from sim.eventdata import FORMATS
 
     if fmt not in FORMATS:
-        hint = did_you_mean(fmt, FORMATS)
+        # `ged` is a part of `ucdp-ged` too short for difflib to call it close
+        part = [f for f in FORMATS if fmt and fmt.lower() in f.split("-")]
+        hint = f" (did you mean {part[0]!r}?)" if part else did_you_mean(fmt, FORMATS)
         raise InputError(
             Problem(
                 "<command line>", 1, 1, "--format",
@@ -131,9 +133,10 @@ def export(
 ) -> None:
     """Write simulated events in ACLED's or UCDP GED's columns, plus run_id."""
     from sim.export import check_table_path, export_events, write_table
+    from sim.results import export_default_name
 
     fmt = _format(fmt)
-    target = check_table_path(out if out is not None else results / f"events-{fmt}.csv")
+    target = check_table_path(out if out is not None else results / export_default_name(fmt))
     df = export_events(results, fmt, runs, actors)
     write_table(df, target)
     typer.echo(f"{len(df)} rows ({df['run_id'].nunique()} runs): {target}")
