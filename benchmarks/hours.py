@@ -32,7 +32,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-SCENARIO = "scenarios/ceasefire_jan12.yaml"
+ROOT = Path(__file__).resolve().parent.parent
+SCENARIO = ROOT / "scenarios" / "ceasefire_jan12.yaml"
 SEED = 20200112
 
 # (module, owner, attribute, label): the systems of one hour, in the step's order.
@@ -201,7 +202,7 @@ def main() -> None:
     spent, kinds, empty = timed(args.replicates)
     total_hours = sum(kinds.values())
     kinds_order = ["loss or move", "neither"]
-    print(f"{args.replicates} replicates of {SCENARIO}; load {before} before")
+    print(f"{args.replicates} replicates of {SCENARIO.relative_to(ROOT)}; load {before} before")
     head = "".join(f"{k:>16s}" for k in kinds_order)
     print(f"{'µs per simulated hour':22s}{head}{'all hours':>12s}{'share':>8s}")
     whole = sum(spent[k]["whole step"] for k in kinds_order)

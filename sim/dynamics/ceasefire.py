@@ -156,6 +156,8 @@ def resume_hazard(
         reciprocity = recip_factor ** max(severe_incidents, 0)
     except OverflowError:  # hundreds of severe incidents at a high factor: a certain resumption
         reciprocity = math.inf
+        if 0.0 in (max(h0_per_day, 0.0), restraint, monitoring, talks):
+            return 0.0  # but a factor of 0 (full restraint, no base hazard) still means none
     hazard = (
         max(h0_per_day, 0.0)
         * weibull_profile(t_days, shape, ref_days)
@@ -166,7 +168,7 @@ def resume_hazard(
         * monitoring
         * talks
     )
-    return 0.0 if math.isnan(hazard) else hazard  # inf x 0 (a zero factor): no hazard
+    return hazard
 
 
 def probability_within(hazard_per_day: float, hours: float) -> float:
