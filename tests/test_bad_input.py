@@ -153,12 +153,14 @@ def test_existing_results_are_replaced_whole(tmp_path, short_path):
         app, ["run", str(short_path), "--out", str(out), "-n", "1", "--no-report"]
     )
     assert first.exit_code == 0, first.output
-    (out / "stale.txt").write_text("old")  # inside a results folder of ours: replaced with it
+    # export's default output, made from the results replaced: replaced with them (a file of
+    # the user's would be refused instead: tests/test_output_folder.py)
+    (out / "events-acled.csv").write_text("old")
     result = runner.invoke(
         app, ["run", str(short_path), "--out", str(out), "-n", "1", "--no-report"]
     )
     assert result.exit_code == 0, result.output
-    assert not (out / "stale.txt").exists() and (out / "runs.parquet").exists()
+    assert not (out / "events-acled.csv").exists() and (out / "runs.parquet").exists()
     shutil.rmtree(out)
 
 
