@@ -64,12 +64,15 @@ def test_a_simulated_hawkes_process_has_the_stationary_rate_mu_over_one_minus_n(
     assert rate == pytest.approx(mu_day / (1 - n), rel=0.05)
 
 
+HAZARD_ARGS = dict(
+    h0_per_day=0.03, t_days=10, shape=0.7, ref_days=30, best_odds=1.5, attack_ratio=1.5,
+    gain_exponent=1.0, power_shift=0.0, shift_per_doubling=0.2, severe_incidents=0,
+    recip_factor=1.5, leverages=[], monitoring=1.0,
+)  # fmt: skip
+
+
 def test_the_resume_hazard_falls_with_time_and_rises_with_gain_shift_and_reciprocity():
-    base = dict(
-        h0_per_day=0.03, t_days=10, shape=0.7, ref_days=30, best_odds=1.5, attack_ratio=1.5,
-        gain_exponent=1.0, power_shift=0.0, shift_per_doubling=0.2, severe_incidents=0,
-        recip_factor=1.5, leverages=[], monitoring=1.0,
-    )  # fmt: skip
+    base = HAZARD_ARGS
     h = cf.resume_hazard(**base)
     assert cf.resume_hazard(**{**base, "t_days": 30}) == pytest.approx(0.03)
     assert (
@@ -86,11 +89,7 @@ def test_the_resume_hazard_falls_with_time_and_rises_with_gain_shift_and_recipro
 
 def test_a_resume_hazard_beyond_a_float_is_a_certain_resumption_unless_a_factor_is_zero():
     """5 ** 500 severe incidents overflows a float (it raised OverflowError mid-run)."""
-    args = dict(
-        h0_per_day=0.03, t_days=10, shape=0.7, ref_days=30, best_odds=1.5, attack_ratio=1.5,
-        gain_exponent=1.0, power_shift=0.0, shift_per_doubling=0.2, severe_incidents=500,
-        recip_factor=5.0, leverages=[], monitoring=1.0,
-    )  # fmt: skip
+    args = {**HAZARD_ARGS, "severe_incidents": 500, "recip_factor": 5.0}
     assert cf.resume_hazard(**args) == math.inf
     assert cf.probability_within(cf.resume_hazard(**args), 6) == 1.0
     assert cf.resume_hazard(**{**args, "leverages": [1.0]}) == 0.0
