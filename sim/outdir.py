@@ -190,8 +190,12 @@ def new_staging(final: Path) -> Path:
 
 
 def temp_name(path: Path) -> Path:
-    """A temporary name beside `path` that no other process or thread uses."""
+    """A temporary name beside `path` that no other process or thread uses (`TEMP_NAME`)."""
     return path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+
+
+TEMP_NAME = re.compile(r"^\..+\.\d+\.[0-9a-f]{8}\.tmp$")
+"""The names `temp_name` gives: a file a write of ours left when its process was killed."""
 
 
 def write_atomic(path: Path, data: bytes) -> None:

@@ -10,7 +10,6 @@ import io
 import json
 import os
 import platform
-import re
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -26,6 +25,7 @@ from sim.config import Setup
 from sim.network import RoadNetwork
 from sim.outdir import (
     STAGING_MARKER,
+    TEMP_NAME,
     check_writable,
     clean_stale_staging,
     new_staging,
@@ -117,11 +117,9 @@ included: replacing the folder may remove these, and nothing else."""
 
 FIGURE_SUFFIXES = frozenset({".png", ".svg", ".pdf", ".jpeg", ".jpg", ".webp", ".html"})
 
-_OUR_TEMPORARY = re.compile(r"^\..+\.\d+\.[0-9a-f]{8}\.tmp$")  # `sim.outdir.temp_name`'s
-
 
 def _ours_inside(name: str, allowed: frozenset[str] = OS_LITTER) -> bool:
-    return bool(_OUR_TEMPORARY.match(name)) or name in allowed
+    return bool(TEMP_NAME.match(name)) or name in allowed
 
 
 def foreign_entries(folder: Path) -> list[str]:
