@@ -103,6 +103,19 @@ def set_event_zeroes(s: Scenario, values: dict[str, float]) -> list[tuple[tuple,
     return out
 
 
+def set_event_zero_problems(setup: Any, values: dict[str, float], context: str) -> list[Problem]:
+    """`set_event_zeroes` for a run's parameters that `check` did not see (overrides, a sweep's
+    design point), located in the scenario file, each message led by `context`; the file is
+    read only when there is a problem to locate."""
+    zeroes = set_event_zeroes(setup.scenario, values)
+    if not zeroes:
+        return []
+    from sim.yamlsource import load_yaml
+
+    src = load_yaml(setup.scenario_path)
+    return [src.problem(loc, f"{context}, {why}", key=True) for loc, why in zeroes]
+
+
 def event_problems(
     ev: Any,
     loc: tuple,

@@ -80,18 +80,11 @@ def resolve_params(setup: Setup, *overrides: Mapping[str, float]) -> dict[str, f
     registry = ParamRegistry.load(setup.theater)
     values = registry.resolve(setup.scenario.set, *overrides)
     if any(overrides):
-        from sim.event_checks import set_event_zeroes
-        from sim.yamlsource import load_yaml
+        from sim.event_checks import set_event_zero_problems
 
-        zeroes = set_event_zeroes(setup.scenario, values)
-        if zeroes:
-            src = load_yaml(setup.scenario_path)
-            raise InputError(
-                [
-                    src.problem(loc, f"with the overrides given, {why}", key=True)
-                    for loc, why in zeroes
-                ]
-            )
+        problems = set_event_zero_problems(setup, values, "with the overrides given")
+        if problems:
+            raise InputError(problems)
     return values
 
 

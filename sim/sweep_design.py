@@ -217,9 +217,8 @@ def check_points(setup: Any, base: Mapping[str, float], points: pd.DataFrame) ->
     Raises:
         InputError: one line for the first such point, located at `--param` or at the event.
     """
-    from sim.event_checks import set_event_zeroes
+    from sim.event_checks import set_event_zero_problems
     from sim.params import weight_problem
-    from sim.yamlsource import load_yaml
 
     for number, row in points.iterrows():
         point = {k: float(v) for k, v in row.items()}
@@ -229,8 +228,6 @@ def check_points(setup: Any, base: Mapping[str, float], points: pd.DataFrame) ->
         if zeroed:
             key, why = zeroed
             raise usage_problem(key, f"design point {number} ({shown}): {why}")
-        for loc, why in set_event_zeroes(setup.scenario, values):
-            src = load_yaml(setup.scenario_path)
-            raise InputError(
-                src.problem(loc, f"with design point {number} ({shown}), {why}", key=True)
-            )
+        problems = set_event_zero_problems(setup, values, f"with design point {number} ({shown})")
+        if problems:
+            raise InputError(problems[0])
