@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 
 from sim.config import load_scenario
 from sim.model import ConflictModel
-from sim.params import _WEIGHT_GROUPS, ParamRegistry
+from sim.params import ParamRegistry, weight_problem
 from sim.runner import resolve_params
 
 from .conftest import SCENARIOS, short_scenario
@@ -51,9 +51,9 @@ def _civilians_in_theater(m: ConflictModel) -> float:
 def _valid(overrides: dict[str, float], specs) -> dict[str, float]:
     """The point with each group of relative weights (an incident's kind) given one positive
     share where all were 0: the registry refuses that corner of the box, as a sweep's would."""
-    for keys in _WEIGHT_GROUPS.values():
-        if all(overrides[k] <= 0 for k in keys):
-            overrides[keys[0]] = specs[keys[0]].high
+    while zeroed := weight_problem(overrides):  # the registry's own rule, one group at a time
+        key = zeroed[0]
+        overrides[key] = specs[key].high
     return overrides
 
 
