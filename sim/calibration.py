@@ -28,12 +28,18 @@ import pandas as pd
 
 from sim.config import Setup
 from sim.errors import InputError, Problem
+from sim.event_checks import set_event_zeroes
 from sim.execution import execute, local_executor, stop_executor
-from sim.params import ParamRegistry
+from sim.params import ParamRegistry, weight_problem
 from sim.runner import RunSpec, seed_for, to_tables
 from sim.validation import Target, overall, score_targets
 
 METHODS = ("de", "abc")
+# The score of a candidate the model cannot run: worse than any, and no fact scored.
+INFEASIBLE = {
+    "score": math.inf, "brier": math.nan, "crps_normalised": math.nan,
+    "share_matching": math.nan, "observations": 0,
+}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -116,10 +122,25 @@ class Objective:
     def keys(self) -> list[str]:
         return [r.key for r in self.ranges]
 
+    def infeasible(self, candidate: Mapping[str, float]) -> str | None:
+        """Why the model cannot run `candidate` over the base parameters (every weight of a group
+        0, at the start or after a scenario `set` event: its first draw from the group would
+        fail mid-run), or None. A search drawing each share from [0, x] can land on all 0."""
+        values = {**self.base_params, **candidate}
+        zeroed = weight_problem(values)
+        if zeroed:
+            return zeroed[1]
+        after = set_event_zeroes(self.setup.scenario, values)
+        return after[0][1] if after else None
+
     def evaluate(self, candidates: Sequence[Mapping[str, float]], label: str = "") -> list[float]:
-        """Run and score candidates (all their replicates in one batch of work)."""
+        """Run and score candidates (all their replicates in one batch of work). A candidate
+        the model cannot run (`infeasible`) is not run: it scores +inf, its `infeasible` column
+        says why, and the search moves away from it."""
         first = len(self.history)
+        why = [self.infeasible(c) for c in candidates]
         specs = crn_specs(candidates, self.replicates, self.seed, first_point=first)
+        specs = [s for s in specs if why[s.point - first] is None]
         outputs: dict[int, list] = {}
         done = 0
         for batch in execute(self.setup, specs, self.base_params, self.executor, self.batch_size):
@@ -130,8 +151,11 @@ class Objective:
                 self.on_progress(len(batch))
         scores = []
         for c, cand in enumerate(candidates):
-            tables = to_tables(self.setup, outputs.get(first + c, []))
-            summary = overall(score_targets(self.targets, tables))
+            if why[c] is not None:
+                summary = {**INFEASIBLE, "infeasible": why[c]}
+            else:
+                tables = to_tables(self.setup, outputs.get(first + c, []))
+                summary = overall(score_targets(self.targets, tables))
             self.history.append({"candidate": first + c, "label": label, **dict(cand), **summary})
             scores.append(summary["score"])
         return scores

@@ -421,6 +421,26 @@ def test_calibration_recovers_a_known_parameter(tmp_path):
     assert result.evaluations == 16 and (result.history["label"] == "default").sum() == 1
 
 
+def test_a_candidate_zeroing_every_incident_share_scores_inf_and_is_not_run(tmp_path):
+    """A search over the incident shares can land on all four at 0 (DE replaces a mutant
+    outside the bounds by a point drawn in them; [0, x] includes 0): the model cannot draw an
+    incident's kind then. The candidate is scored +inf with the reason, not run (a worker
+    crashed mid-calibration), and the other candidates of its batch are scored as usual."""
+    from sim.calibration import Objective
+
+    setup = load_scenario(_scenario_short(tmp_path))
+    path = _obs_file(tmp_path, [_strike_losses_obs(3.0, 1.0)])
+    targets = resolve_targets(load_observations(path, setup), setup, network_for(setup))
+    shares = ["small_arms", "shelling", "drone", "ground_probe"]
+    ranges = [ParamRange(f"ceasefire.share_{k}", 0.0, 1.0) for k in shares]
+    obj = Objective(setup, targets, resolve_params(setup), ranges, replicates=1, seed=3)
+    zero = {r.key: 0.0 for r in ranges}
+    scores = obj.evaluate([zero, {**zero, "ceasefire.share_drone": 0.5}])
+    assert scores[0] == float("inf") and np.isfinite(scores[1])
+    assert "all 0" in obj.history[0]["infeasible"] and obj.history[0]["observations"] == 0
+    assert "infeasible" not in obj.history[1] and obj.history[1]["observations"] == 1
+
+
 def test_calibrate_cli_writes_a_set_file_that_run_accepts(tmp_path):
     from sim.params import load_set_file
 
