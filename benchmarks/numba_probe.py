@@ -82,11 +82,77 @@ def identity(inputs: int) -> None:
         )
 
 
+def _draw_kernels() -> dict[str, tuple[object, tuple]]:
+    """A compiled function per distribution the model draws from (`rng.<method>(` in sim/),
+    each making `k` draws with the arguments given, and those arguments."""
+    import numba
+    import numpy as np
+
+    def kernel(method: str, nargs: int):
+        params = ", ".join(f"a{i}" for i in range(nargs))
+        head = f"g, k, {params}" if params else "g, k"
+        src = (
+            f"def draw({head}):\n    out = np.empty(k)\n    for i in range(k):\n"
+            f"        out[i] = g.{method}({params})\n    return out\n"
+        )
+        scope: dict = {"np": np}
+        exec(src, scope)  # one small function per method: numba needs the attribute literal
+        return numba.njit(scope["draw"])
+
+    cases = {
+        "poisson": (0.7,), "exponential": (3.5,), "integers": (0, 7), "random": (),
+        "normal": (0.0, 1.5), "negative_binomial": (2.0, 0.3), "binomial": (40, 0.2),
+    }  # fmt: skip
+    return {m: (kernel(m, len(args) or 0), args) for m, args in cases.items()}
+
+
+def draws(k: int) -> None:
+    """Each distribution's `k` draws by numpy and by a compiled function: the same numbers and
+    the same generator state after them?"""
+    import numpy as np
+
+    for method, (draw, args) in _draw_kernels().items():
+        a, b = np.random.default_rng(11), np.random.default_rng(11)
+        ours = [float(getattr(a, method)(*args)) for _ in range(k)]
+        theirs = draw(b, k, *args).tolist()
+        state = a.bit_generator.state == b.bit_generator.state
+        print(f"  {method:18s} {k} draws identical: {ours == theirs}; state equal: {state}")
+
+
+def shuffles(k: int) -> None:
+    """The hour's movers and strike assets are shuffled by Mesa's `model.random` (CPython's
+    `random.Random`, MT19937), not a numpy stream. numba's `random` has a state of its own; copied
+    from CPython's (through `numba._helperlib`, a private API), do its shuffles match?"""
+    import random
+
+    import numba
+    import numpy as np
+    from numba import _helperlib
+
+    @numba.njit
+    def shuffle(a):
+        random.shuffle(a)
+        return a
+
+    shuffle(np.arange(3))  # compile before the state is copied
+    r = random.Random(20200112)
+    _version, state, _gauss = r.getstate()
+    _helperlib.rnd_set_state(_helperlib.rnd_get_py_state_ptr(), (state[-1], list(state[:-1])))
+    sizes = np.random.default_rng(5).integers(1, 60, k).tolist()  # the model: 0-46 movers
+    same = True
+    for n in sizes:
+        ours = list(range(n))
+        r.shuffle(ours)
+        same = same and ours == shuffle(np.arange(n)).tolist()
+    print(f"  {k} shuffles of 1-59 items identical to CPython's: {same}")
+
+
 def calls(n: int) -> None:
     import numba
     import numpy as np
 
     from sim.dynamics import combat
+    from sim.streams import spawn_streams
 
     rk4_args = (3000.0, 2500.0, 0.004, 0.005, 0.02, 0.01, 0.6, 0.5)
     rng = np.random.default_rng(3)
@@ -95,11 +161,17 @@ def calls(n: int) -> None:
     def one_binomial(g, trials, p):
         return g.binomial(trials, p)
 
+    @numba.njit
+    def hour(*gs):
+        return gs[0].random()
+
+    streams = list(spawn_streams(1).values())  # a run's streams, one per mechanism
     cases = {
         "expected_losses, interpreted": lambda: combat.expected_losses(*rk4_args),
         "expected_losses, numba (float args)": lambda: jit_rk4(*rk4_args),
         "binomial, numpy from Python": lambda: rng.binomial(10, 0.3),
         "binomial, numba handed the Generator": lambda: one_binomial(rng, 10, 0.3),
+        f"an hour's call, handed the run's {len(streams)} streams": lambda: hour(*streams),
     }
     jit_rk4 = numba.njit(combat.expected_losses)
     for f in cases.values():
@@ -151,6 +223,9 @@ def main() -> None:
     sys.path.insert(0, str(ROOT))
     print(f"numba {numba.__version__}, Python {sys.version.split()[0]}; load {load()}")
     identity(a.inputs)
+    print("the model's other distributions:")
+    draws(a.inputs // 5)
+    shuffles(a.inputs // 50)
     print("calls:")
     calls(a.calls)
     print("start:")
