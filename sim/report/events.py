@@ -128,13 +128,21 @@ def _compact(e: pd.DataFrame, run_ids: list[int], start: pd.Timestamp) -> dict[s
     factions: list[str] = []
     texts: list[str] = []
     t0 = pd.Timestamp(start)
-    t0 = t0.tz_localize(None) if t0.tzinfo is not None else t0
+    hours = e["hour"].to_numpy(dtype=float)
+    if t0.tzinfo is not None:
+        # The page adds hours to the start's wall clock: hours after a daylight-saving change
+        # carry the change (+1 after clocks go forward), so the page shows local time as the
+        # first run's trace (`clock`) and the tables do. 0 for a fixed offset.
+        moments = t0 + pd.to_timedelta(hours, unit="h")
+        shift = np.array([(m.utcoffset() - t0.utcoffset()).total_seconds() / 3600 for m in moments])
+        hours = hours + shift if len(shift) and shift.any() else hours
+        t0 = t0.tz_localize(None)
     civ = e["civilian_casualties"] if "civilian_casualties" in e else pd.Series(0.0, index=e.index)
     return {
         "start": t0.strftime("%Y-%m-%dT%H:%M:%S"),
         "runs": run_ids,
         "offsets": [0, *np.cumsum(counts).tolist()],
-        "hour": [round(float(h), 3) for h in e["hour"]],
+        "hour": [round(float(h), 3) for h in hours],
         "kind": _codes(e["kind"].map(esc), kinds),
         "place": _codes(e["place"].map(_text).map(esc), places),
         "faction": _codes(e["factions"].map(_text).map(esc), factions),

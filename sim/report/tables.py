@@ -64,10 +64,9 @@ def fmt_num(x: float | None) -> str:
 def fmt_hour(start: pd.Timestamp, h: float | None) -> str:
     if h is None or (isinstance(h, float) and math.isnan(h)):
         return "–"
-    t = pd.Timestamp(start)
-    if t.tzinfo is not None:
-        t = t.tz_localize(None)
-    return (t + pd.Timedelta(hours=float(h))).strftime("%d %b %Y %H:%M")
+    from sim.report.labels import as_date
+
+    return as_date(start, float(h)).strftime("%d %b %Y %H:%M")
 
 
 def metric_label(col: str, places: Mapping[str, str]) -> str:
