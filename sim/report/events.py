@@ -39,13 +39,20 @@ def _codes(values: pd.Series, names: list[str]) -> list[int]:
 
 def _hover(kind: str, t: pd.Timestamp, place: str, factions: str, cas: float, civ: float,
            text: str) -> str:  # fmt: skip
-    """One event's hover (the run picker's script in sim.report.html builds the same)."""
+    """One event's hover (the run picker's script in sim.report.html builds the same). An
+    event's `casualties` are fighters killed and its `civilian_casualties` civilians killed
+    (events.parquet), so the hover says killed: 'casualties' elsewhere in the report (the forces
+    panel) are the killed and wounded. Counts are rounded, as the run picker's are."""
+    killed = [
+        f"{who} killed {round(n):,}"
+        for who, n in (("fighters", cas), ("civilians", civ))
+        if round(n) > 0
+    ]
     return (
         f"<b>{kind}</b> · {t:%d %b %Y %H:%M}"
         + (f" · {place}" if place else "")
         + (f"<br>{factions}" if factions else "")
-        + (f"<br>casualties {cas:,.0f}" if cas else "")
-        + (f", civilians {civ:,.0f}" if civ else "")
+        + (f"<br>{', '.join(killed)}" if killed else "")
         + f"<br>{text}"
     )
 
