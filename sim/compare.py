@@ -208,9 +208,11 @@ def metric_table(a: Folder, b: Folder, paired: bool, rng: np.random.Generator) -
                 if xa.isna().all() and xb.isna().all():
                     continue
             d, lo, hi = diff_interval(xa.to_numpy(), xb.to_numpy(), paired, rng)
+            both = int((xa.notna().to_numpy() & xb.notna().to_numpy()).sum()) if paired else -1
             rows.append(
                 {"metric": col, "kind": "mean", "a": float(xa.mean()), "b": float(xb.mean()),
-                 "diff": d, "low": lo, "high": hi, "n_a": int(xa.notna().sum()), "n_b": int(xb.notna().sum())}
+                 "diff": d, "low": lo, "high": hi, "n_a": int(xa.notna().sum()), "n_b": int(xb.notna().sum()),
+                 "n_pairs": both}
             )  # fmt: skip
             continue
         sa, sb = (
@@ -224,8 +226,18 @@ def metric_table(a: Folder, b: Folder, paired: bool, rng: np.random.Generator) -
                 )
             )
     return pd.DataFrame(
-        rows, columns=["metric", "kind", "a", "b", "diff", "low", "high", "n_a", "n_b"]
+        rows, columns=["metric", "kind", "a", "b", "diff", "low", "high", "n_a", "n_b", "n_pairs"]
     )
+
+
+def metric_name(r: Any) -> str:
+    """A row's metric as shown: a paired B - A taken over fewer runs than A's or B's mean (a
+    capture time some runs of either side never reach) says over how many, or A, B and B - A
+    do not add up."""
+    pairs = getattr(r, "n_pairs", -1)
+    if 0 < pairs < max(r.n_a, r.n_b):
+        return f"{r.metric} (B - A over the {pairs} seeds with both)"
+    return str(r.metric)
 
 
 def _share_row(
@@ -235,6 +247,7 @@ def _share_row(
     return {
         "metric": name, "kind": "share", "a": float(ia.mean()), "b": float(ib.mean()),
         "diff": d, "low": lo, "high": hi, "n_a": len(ia), "n_b": len(ib),
+        "n_pairs": len(ia) if paired else -1,
     }  # fmt: skip
 
 
@@ -353,7 +366,9 @@ def print_comparison(result: Comparison) -> None:
     ):
         table.add_column(col, justify=just)  # type: ignore[arg-type]
     for r in result.metrics.itertuples():
-        table.add_row(r.metric, fmt(r.a), fmt(r.b), fmt(r.diff), f"{fmt(r.low)} .. {fmt(r.high)}")
+        table.add_row(
+            metric_name(r), fmt(r.a), fmt(r.b), fmt(r.diff), f"{fmt(r.low)} .. {fmt(r.high)}"
+        )
     Console(width=140).print(table)
 
 
