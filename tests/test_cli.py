@@ -196,3 +196,12 @@ def test_summary_says_which_runs_its_shares_and_missing_values_are_of():
     assert s["ceasefire_state_end"] == "no values"
     assert s["ceasefire_violations"] == "no values"
     assert s["ceasefire_collapsed_at"] == "never"
+
+
+def test_reinforce_km_says_which_units_it_limits():
+    """`params` said every spare unit came from within faction.reinforce_km; the model lets
+    reserves and garrisons with no enemy in their region come from any distance (README)."""
+    from sim.params import ParamRegistry
+
+    doc = ParamRegistry.load().specs["faction.reinforce_km"].doc
+    assert "reserves and garrisons with no enemy in their region come from any distance" in doc
