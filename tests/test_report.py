@@ -368,3 +368,12 @@ def test_an_events_hover_says_killed_for_fighters_and_civilians():
     assert "killed" not in none
     # the run picker builds the same words in the page
     assert '"fighters killed "' in RENDER_JS and '"civilians killed "' in RENDER_JS
+
+
+def test_outcome_shares_are_not_rounded_to_0_percent():
+    """The report's outcome table wrote 1 run of 200 as 'True 0%' (and 2 of 3 as 67%) where the
+    terminal summary writes 0.5%: a share that happened must not read as never."""
+    runs = pd.DataFrame({"run_id": range(200), "ceasefire_held": [True] + [False] * 199})
+    _, outcomes = metric_tables(runs, pd.Timestamp("2020-01-05T00:00+02:00"))
+    (row,) = outcomes.rows
+    assert "False 99.5%" in row[1] and "True 0.5%" in row[1]

@@ -14,6 +14,7 @@ import pandas as pd
 
 from sim.recording import slug  # the slug that names the summary columns
 from sim.report.html import Link, Table
+from sim.summary import percent
 
 ID_COLUMNS = ("run_id", "point", "replicate", "seed")
 BOOTSTRAP_RESAMPLES = 2000
@@ -104,7 +105,9 @@ def metric_tables(
         if is_categorical(s):
             counts = s.dropna().astype(str).value_counts(normalize=True)
             counts = counts.sort_values(ascending=False, kind="stable")
-            share = ", ".join(f"{k} {v:.0%}" for k, v in counts.items()) or "–"
+            # whole percentages where exact, else one decimal, as the terminal summary writes
+            # them: 1 run of 200 is 0.5%, not 0%, and 2 of 3 is 66.7%, not 67%
+            share = ", ".join(f"{k} {percent(v)}" for k, v in counts.items()) or "–"
             missing = n - int(s.notna().sum())
             cat_rows.append(
                 [label, share, f"{missing} of {n} runs without a value" if missing else ""]
@@ -233,7 +236,7 @@ def _score(v: Any, kind: Any = "") -> str:
 
 
 def _share(v: Any) -> str:
-    return "–" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.0%}"
+    return "–" if v is None or (isinstance(v, float) and math.isnan(v)) else percent(v)
 
 
 def validation_table(df: pd.DataFrame) -> Table:
