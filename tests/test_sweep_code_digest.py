@@ -48,3 +48,22 @@ def test_the_digest_leaves_out_what_runs_never_import(tmp_path, monkeypatch):
     with (copy / "truce.py").open("a") as f:
         f.write("\n# a change to the model\n")
     assert code_digest() != before
+
+
+def test_the_parameters_fingerprint_is_what_runs_read(tmp_path):
+    """A reworded doc or source of a parameter leaves the fingerprint as it was (it refused
+    every resume as 'the parameters file changed'); a default or a range does not."""
+    from sim.params import PARAMETERS_FILE
+    from sim.sweep_store import parameters_digest
+
+    text = PARAMETERS_FILE.read_text()
+    path = tmp_path / "parameters.yaml"
+    before = parameters_digest(PARAMETERS_FILE)
+    path.write_text(text.replace("doc: Scales every unit's advance rate", "doc: Scales the rate"))
+    assert path.read_text() != text and parameters_digest(path) == before
+    path.write_text(text.replace("range: [0.1, 5.0]", "range: [0.1, 6.0]", 1))
+    assert parameters_digest(path) != before
+    path.write_text(
+        text.replace("control.hold_hours:\n  default: 6", "control.hold_hours:\n  default: 7")
+    )
+    assert path.read_text() != text and parameters_digest(path) != before
