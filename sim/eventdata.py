@@ -212,7 +212,7 @@ class Actors:
     def with_patrons(self, patrons: Mapping[str, tuple[str, str]]) -> Actors:
         """These rules and, for a patron (its id -> (name, client)) whose id or name no rule
         knows, that whole name for its client: patrons' forces count for their client, and
-        `export` writes a patron under its id ('Russia' in a deployment's row), which the
+        `export` writes a patron under its id (a deployment's actor2 is the patron's id), which the
         import of its own output reported as an unknown actor."""
         extra = [
             (client, _rule(ActorRule(name=n, source="theater patron")))
