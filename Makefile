@@ -1,5 +1,5 @@
 # conflict-sim: `make run` runs the January 2020 ceasefire scenario, `make test` runs the suite.
-# Both create .venv with Python >= 3.12, found by scripts/find-python (PYTHON=... overrides it).
+# Both create .venv with Python >= 3.12, found by .ci/find-python (PYTHON=... overrides it).
 SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python

@@ -48,6 +48,17 @@ def plain_metavars(command: Any) -> Any:
     return command
 
 
+def first_sentence(text: str) -> str:
+    """The first sentence of a help text's first paragraph, its lines joined: up to a full stop
+    followed by a capital (or the end), as click's own short help cuts it; the whole paragraph
+    when it has no full stop."""
+    words = text.strip().partition("\n\n")[0].split()
+    for i, word in enumerate(words):
+        if word.endswith(".") and (i == len(words) - 1 or not words[i + 1][0].islower()):
+            return " ".join(words[: i + 1])
+    return " ".join(words)
+
+
 class Group(TyperGroup):
     """The command group, with plain placeholders in each command's help, and command-line
     usage errors (a bad option value, an unknown option, a missing argument) as the project's
@@ -85,12 +96,13 @@ class Group(TyperGroup):
         return plain_metavars(cmd) if cmd is not None else None
 
     def format_commands(self, ctx: Any, formatter: Any) -> None:
-        """Each command with its whole first help line, wrapped (click cuts it with '...')."""
+        """Each command with the whole first sentence of its help, wrapped (click cuts it with
+        '...'; the docstring's first line cut it mid-sentence where the sentence runs on)."""
         rows = []
         for name in self.list_commands(ctx):
             cmd = self.get_command(ctx, name)
             if cmd is not None and not cmd.hidden:
-                rows.append((name, (cmd.help or "").strip().split("\n")[0]))
+                rows.append((name, first_sentence(cmd.help or "")))
         if rows:
             with formatter.section("Commands"):
                 formatter.write_dl(rows)

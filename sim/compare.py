@@ -208,9 +208,11 @@ def metric_table(a: Folder, b: Folder, paired: bool, rng: np.random.Generator) -
                 if xa.isna().all() and xb.isna().all():
                     continue
             d, lo, hi = diff_interval(xa.to_numpy(), xb.to_numpy(), paired, rng)
+            both = int((xa.notna().to_numpy() & xb.notna().to_numpy()).sum()) if paired else -1
             rows.append(
                 {"metric": col, "kind": "mean", "a": float(xa.mean()), "b": float(xb.mean()),
-                 "diff": d, "low": lo, "high": hi, "n_a": int(xa.notna().sum()), "n_b": int(xb.notna().sum())}
+                 "diff": d, "low": lo, "high": hi, "n_a": int(xa.notna().sum()), "n_b": int(xb.notna().sum()),
+                 "n_pairs": both}
             )  # fmt: skip
             continue
         sa, sb = (
@@ -224,8 +226,18 @@ def metric_table(a: Folder, b: Folder, paired: bool, rng: np.random.Generator) -
                 )
             )
     return pd.DataFrame(
-        rows, columns=["metric", "kind", "a", "b", "diff", "low", "high", "n_a", "n_b"]
+        rows, columns=["metric", "kind", "a", "b", "diff", "low", "high", "n_a", "n_b", "n_pairs"]
     )
+
+
+def metric_name(r: Any) -> str:
+    """A row's metric as shown: a paired B - A taken over fewer runs than A's or B's mean (a
+    capture time some runs of either side never reach) says over how many, or A, B and B - A
+    do not add up."""
+    pairs = getattr(r, "n_pairs", -1)
+    if 0 < pairs < max(r.n_a, r.n_b):
+        return f"{r.metric} (B - A over the {pairs} seeds with both)"
+    return str(r.metric)
 
 
 def _share_row(
@@ -235,6 +247,7 @@ def _share_row(
     return {
         "metric": name, "kind": "share", "a": float(ia.mean()), "b": float(ib.mean()),
         "diff": d, "low": lo, "high": hi, "n_a": len(ia), "n_b": len(ib),
+        "n_pairs": len(ia) if paired else -1,
     }  # fmt: skip
 
 
@@ -274,7 +287,10 @@ def weekly_values(folder: Folder, ends: list[float]) -> dict[str, pd.DataFrame]:
         steps = pd.concat([first.reindex(runs).rename(-1), level], axis=1).diff(axis=1)
         out["deaths"] = steps.drop(columns=-1).astype(float)
     ev = folder.events[folder.events["kind"].isin(INCIDENT_KINDS)]
-    week = np.searchsorted(np.asarray(ends), ev["hour"].to_numpy(float), side="right")
+    # An incident logged at hour h happened in the hour ending at h (the step that simulates it),
+    # whose deaths the sample at h already holds: at a week's last hour it is that week's, as its
+    # deaths are (`_levels` takes samples at or before the end), not the next week's.
+    week = np.searchsorted(np.asarray(ends), ev["hour"].to_numpy(float), side="left")
     counts = ev.assign(week=week).groupby(["run_id", "week"]).size().unstack(fill_value=0)
     out["incidents"] = counts.reindex(index=runs, columns=range(len(ends)), fill_value=0).astype(
         float
@@ -350,7 +366,9 @@ def print_comparison(result: Comparison) -> None:
     ):
         table.add_column(col, justify=just)  # type: ignore[arg-type]
     for r in result.metrics.itertuples():
-        table.add_row(r.metric, fmt(r.a), fmt(r.b), fmt(r.diff), f"{fmt(r.low)} .. {fmt(r.high)}")
+        table.add_row(
+            metric_name(r), fmt(r.a), fmt(r.b), fmt(r.diff), f"{fmt(r.low)} .. {fmt(r.high)}"
+        )
     Console(width=140).print(table)
 
 

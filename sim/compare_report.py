@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-from sim.compare import Comparison, fmt
+from sim.compare import Comparison, fmt, metric_name
 
 # series: (figure title, unit of its values: the y axes' title)
 SERIES_TITLES = {
@@ -119,7 +119,15 @@ def compare_page(result: Comparison) -> str:
     ]  # fmt: skip
     bullets.extend(only)
     rows = [
-        [r.metric, r.kind, fmt(r.a), fmt(r.b), fmt(r.diff), _ci(r.low, r.high), f"{r.n_a}/{r.n_b}"]
+        [
+            metric_name(r),
+            r.kind,
+            fmt(r.a),
+            fmt(r.b),
+            fmt(r.diff),
+            _ci(r.low, r.high),
+            f"{r.n_a}/{r.n_b}",
+        ]
         for r in m.itertuples()
     ]
     table = Table(

@@ -13,6 +13,7 @@ version 23.1 (Davies, Pettersson and Öberg 2023), columns as in `GEDEvent_v23_1
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -207,6 +208,19 @@ class Actors:
         if len(sides) == 1:
             return sides.pop()
         return None if not sides and None in hits else False
+
+    def with_patrons(self, patrons: Mapping[str, tuple[str, str]]) -> Actors:
+        """These rules and, for a patron (its id -> (name, client)) whose id or name no rule
+        knows, that whole name for its client: patrons' forces count for their client, and
+        `export` writes a patron under its id (a deployment's actor2 is the patron's id), which the
+        import of its own output reported as an unknown actor."""
+        extra = [
+            (client, _rule(ActorRule(name=n, source="theater patron")))
+            for key, (name, client) in sorted(patrons.items())
+            for n in dict.fromkeys((key, name))
+            if not any(rx.search(n) for _f, rx in self.rules)
+        ]
+        return Actors(self.mapping, [*self.rules, *extra], self.path)
 
     def export_name(self, faction: str, theater_names: dict[str, str]) -> str:
         spec = self.mapping.factions.get(faction)

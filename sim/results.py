@@ -316,6 +316,10 @@ def manifest(
             "file": setup.theater_path,
             "name": setup.theater.name,
             "sha256": setup.theater_sha256,
+            # Times shown are local: hours since the start become clock times in this zone
+            # (elapsed hours, across a daylight-saving change), which the start's offset alone
+            # does not give.
+            "timezone": setup.theater.timezone,
         },
         "parameters": dict(sorted(params.items())),
         "overrides": dict(sorted(overrides.items())),

@@ -258,8 +258,11 @@ class Analysis:
     html_path: Path | None = None
 
     @property
-    def start(self) -> str:
-        return str(self.meta["scenario"]["start"])
+    def start(self) -> pd.Timestamp:
+        """The scenario's start in the theater's time zone (`labels.local_start`)."""
+        from sim.report.labels import local_start
+
+        return local_start(self.meta)
 
     def share(self, outcome: str) -> bool:
         return is_share(outcome, numeric(self.runs, outcome))

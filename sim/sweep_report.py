@@ -31,7 +31,7 @@ def esc(text: Any) -> str:
 BAND_NAMES = {"runs": "90% of runs", "share": "90% interval of the share"}
 
 
-def _dates(start: str, hours: Any) -> list[Any]:
+def _dates(start: pd.Timestamp | str, hours: Any) -> list[Any]:
     return [None if pd.isna(h) else as_date(start, h) for h in hours]
 
 

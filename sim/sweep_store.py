@@ -280,6 +280,17 @@ _NOT_RUN_CODE = {"cli.py", "progress.py", "summary.py", "sweep_analysis.py", "va
 _NOT_RUN_CODE |= {"fact_matching.py"}
 _NOT_RUN_CODE |= {"calibration.py", "observations.py", "outdir.py", "api.py", "results.py"}
 _NOT_RUN_CODE |= {"sweep_store.py", "errors.py", "execution.py", "dask_cluster.py", "__init__.py"}
+# Modules a sweep's runs never import (a test runs a sweep and holds it to this): comparing,
+# exporting, importing event data, scoring, analysing and building theaters. A fix to one of
+# them refused every resume as 'model code changed'.
+NOT_IMPORTED_BY_RUNS = {
+    "baseline.py", "compare.py", "compare_report.py", "discovery.py", "discovery_report.py",
+    "eventfact_builders.py", "eventfacts.py", "eventplaces.py", "eventrows.py", "export.py",
+    "geonames.py", "observation_checks.py", "osm_roads.py", "sample_split.py",
+    "scenario_observations.py", "scoring.py", "sweep_report.py", "sweep_sensitivity.py",
+    "sweep_terminal.py", "targets.py", "theater_build.py", "theater_csv.py", "theater_yaml.py",
+}  # fmt: skip
+_NOT_RUN_CODE |= NOT_IMPORTED_BY_RUNS
 
 
 def code_digest() -> str:
@@ -298,6 +309,23 @@ def code_digest() -> str:
     return h.hexdigest()
 
 
+RUN_FIELDS = ("default", "defaults", "range", "start_only")  # what a parameter entry gives a run
+
+
+def parameters_digest(path: Path) -> str:
+    """sha256 of what the parameters file gives the runs: each entry's default, per-name
+    defaults, range and start_only, not its unit, source, doc or test, whose rewording (a
+    corrected doc) refused every resume as 'the parameters file changed'."""
+    from sim.yamlsource import load_yaml
+
+    data = load_yaml(path).data
+    values = {
+        key: {f: entry[f] for f in RUN_FIELDS if f in entry} if isinstance(entry, dict) else entry
+        for key, entry in sorted(data.items())
+    }
+    return hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()
+
+
 def input_fingerprint(setup: Any) -> dict[str, str]:
     """A fingerprint of everything besides the sweep's settings that determines its runs: the
     theater and parameters files, the model's code, and the libraries whose random streams or
@@ -308,7 +336,7 @@ def input_fingerprint(setup: Any) -> dict[str, str]:
 
     out = {
         "theater_sha256": setup.theater_sha256,
-        "parameters_sha256": hashlib.sha256(PARAMETERS_FILE.read_bytes()).hexdigest(),
+        "parameters_sha256": parameters_digest(PARAMETERS_FILE),
         "code_sha256": code_digest(),
     }
     for pkg in ("mesa", "numpy", "networkx"):

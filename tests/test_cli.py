@@ -174,3 +174,34 @@ def test_summary_gives_median_interval_and_exact_shares():
     assert (
         s.loc["captured_at", "n"] == 100 and s.loc["captured_at", "shares"] == "in 100 of 200 runs"
     )
+
+
+def test_summary_says_which_runs_its_shares_and_missing_values_are_of():
+    """Shares of a categorical outcome some runs lack are of the runs that have it, and say so:
+    'GNA 28.6%, LNA 71.4%' read as shares of all 10 runs when only 7 had offensives resumed. A
+    count no run has (violations in a scenario without a ceasefire) is not 'never' violated."""
+    from sim.summary import summarize
+
+    runs = pd.DataFrame(
+        {
+            "run_id": range(10),
+            "offensives_resumed_by": ["GNA"] * 2 + ["LNA"] * 5 + [None] * 3,
+            "ceasefire_state_end": [None] * 10,
+            "ceasefire_violations": [float("nan")] * 10,
+            "ceasefire_collapsed_at": [float("nan")] * 10,
+        }
+    )
+    s = summarize(runs).set_index("metric")["shares"]
+    assert s["offensives_resumed_by"] == "GNA 28.6%, LNA 71.4% (in 7 of 10 runs)"
+    assert s["ceasefire_state_end"] == "no values"
+    assert s["ceasefire_violations"] == "no values"
+    assert s["ceasefire_collapsed_at"] == "never"
+
+
+def test_reinforce_km_says_which_units_it_limits():
+    """`params` said every spare unit came from within faction.reinforce_km; the model lets
+    reserves and garrisons with no enemy in their region come from any distance (README)."""
+    from sim.params import ParamRegistry
+
+    doc = ParamRegistry.load().specs["faction.reinforce_km"].doc
+    assert "reserves and garrisons with no enemy in their region come from any distance" in doc

@@ -159,10 +159,13 @@ def test_summary_numbers_are_pandas_own(runs):
     for col, (n, stats) in want.items():
         row = got.loc[col]
         assert row["n"] == n, col
-        if isinstance(stats, list):  # shares: "GNA 40%, LNA 60%"
-            assert row["shares"] == ", ".join(f"{k} {percent(v)}" for k, v in stats)
+        if isinstance(stats, list):  # shares: "GNA 40%, LNA 60%", of the runs with a value
+            want = ", ".join(f"{k} {percent(v)}" for k, v in stats) or "no values"
+            if 0 < n < len(runs):
+                want += f" (in {n} of {len(runs)} runs)"
+            assert row["shares"] == want
         elif stats is None:
-            assert row["shares"] == "never" and pd.isna(row["median"])
+            assert row["shares"] == "no values" and pd.isna(row["median"])
         else:
             assert (row["median"], row["p05"], row["p95"]) == tuple(float(v) for v in stats)
             assert all(isinstance(v, float) for v in (row["median"], row["p05"], row["p95"]))
@@ -180,7 +183,7 @@ def test_summary_of_nullable_and_arrow_backed_columns():
     got = summarize(runs).set_index("metric")
     assert (got.loc["a", "median"], got.loc["a", "n"]) == (2.0, 2)
     assert got.loc["a", "shares"] == "in 2 of 3 runs"
-    assert got.loc["b", "shares"] == "x 50%, y 50%"
+    assert got.loc["b", "shares"] == "x 50%, y 50% (in 2 of 3 runs)"
     assert got.loc["c", "p95"] == float(runs["c"].quantile(0.95))
 
 

@@ -34,3 +34,20 @@ def test_a_usage_error_is_one_located_line(args, field, words, tmp_path, monkeyp
 def test_help_and_a_good_command_still_exit_0():
     assert runner.invoke(app, ["--help"]).exit_code == 0
     assert runner.invoke(app, ["route", "Tripoli", "Misrata"]).exit_code == 0
+
+
+def test_the_command_list_gives_each_command_a_whole_sentence():
+    """`conflict-sim --help` listed the first line of each docstring, cut mid-sentence where it
+    runs on ('check ... print each error as', 'compare ... 95% intervals (paired')."""
+    listed = runner.invoke(app, ["--help"]).output.split("Commands:\n", 1)[1]
+    rows: dict[str, str] = {}
+    for line in listed.splitlines():
+        if line.startswith("  ") and not line.startswith("   "):  # a command's first line
+            name, _, text = line.strip().partition(" ")
+            rows[name] = text.strip()
+        elif line.strip():  # its text wrapped
+            rows[name] += " " + line.strip()
+    assert len(rows) >= 12
+    for name, text in rows.items():
+        assert text.endswith(".") and text.count("(") == text.count(")"), (name, text)
+    assert rows["check"].endswith("print each error as file:line:col, exit 2.")

@@ -4,6 +4,7 @@ shares for categorical outcomes, weekly series with any `front_km*` column, and 
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import numpy as np
@@ -212,3 +213,40 @@ def test_folders_without_seeds_are_unpaired_and_unshared_metrics_are_named(tmp_p
     result = compare_folders(a, b)
     assert not result.paired
     assert "Only in b: extra_metric." in compare_page(result)
+
+
+def test_an_incident_at_a_weeks_last_hour_counts_in_that_week(tmp_path):
+    """Hour 168 is the last hour of week 0 (the step that ends at 168), whose deaths the sample
+    at 168 holds: its incidents are week 0's too (they were counted in week 1)."""
+    days = range(16)
+    a = fake_folder(tmp_path / "a", [1, 2], [[2.0 * d for d in days], [3.0 * d for d in days]],
+                    {"front_km": [100, 110]}, [168.0, 169.0, 336.0])  # fmt: skip
+    b = fake_folder(tmp_path / "b", [1, 2], [[2.0 * d for d in days], [3.0 * d for d in days]],
+                    {"front_km": [100, 110]}, [])  # fmt: skip
+    inc = compare_folders(a, b).weekly["incidents"]
+    assert inc["a_mean"].tolist() == [0.5, 1.0, 0.0]  # run 0: 1, 2 and 0 incidents; run 1: none
+
+
+def test_a_paired_difference_over_fewer_runs_says_over_how_many(tmp_path, capsys):
+    """A capture time in runs 0 and 1 of A but only run 0 of B: A's mean is 15, B's 30, and the
+    paired B - A, over the one seed where both have a value, is 20, not 30 - 15. The table said
+    only '15 30 20'; it now names the seeds the difference is over."""
+    from sim.compare import print_comparison
+
+    days = range(16)
+    a = fake_folder(tmp_path / "a", [1, 2], [[2.0 * d for d in days]] * 2, {"front_km": [1, 1]}, [])
+    b = fake_folder(tmp_path / "b", [1, 2], [[2.0 * d for d in days]] * 2, {"front_km": [1, 1]}, [])
+    for folder, hours in ((a, [10.0, 20.0]), (b, [30.0, math.nan])):
+        runs = pd.read_parquet(folder / "runs.parquet").assign(x_captured_at=hours)
+        runs.to_parquet(folder / "runs.parquet")
+    result = compare_folders(a, b)
+    r = row(result, "x_captured_at")
+    assert (r["a"], r["b"], r["diff"], r["n_pairs"]) == (15.0, 30.0, 20.0, 1)
+    print_comparison(result)
+    assert "x_captured_at (B - A over the 1 seeds with both)" in capsys.readouterr().out
+    assert row(result, "losses_x")["n_pairs"] == 2  # every run on both sides: no note
+    from sim.compare_report import compare_page
+
+    page = compare_page(result)
+    assert "x_captured_at (B - A over the 1 seeds with both)" in page
+    assert "losses_x (B - A" not in page

@@ -426,3 +426,37 @@ def test_an_event_counts_in_every_week_it_spans(tmp_path):
         f["acled_engagement_count_20200106"]["low"],
         f["acled_engagement_count_20200113"]["low"],
     ) == (1, 0)
+
+
+def test_a_patron_named_as_export_writes_it_counts_for_its_client():
+    """export writes a patron under its theater id (a deployment's actor2 'Russia'); importing
+    that file reported 'unknown actor Russia (add it to the actor mapping)' for our own rows.
+    A patron's id or name that no rule of the mapping knows counts for its client."""
+    from sim.config import load_theater
+    from sim.eventdata import load_actors
+
+    t = load_theater("config/theaters/libya.yaml")
+    base = load_actors(t.name, {k: f.name for k, f in t.factions.items()})
+    assert base.faction("Russia") is False
+    actors = base.with_patrons({k: (p.name, p.client) for k, p in t.patrons.items()})
+    assert [actors.faction(n) for n in ("Russia", "Turkey", "UAE", "United Arab Emirates")] == [
+        "LNA", "GNA", "LNA", "LNA",
+    ]  # fmt: skip
+    # the mapping's own rules are untouched
+    assert actors.faction("Military Forces of Turkey (2016-)") == "GNA"
+    assert actors.faction("Civilians (Libya)") is None
+
+
+def test_importing_exports_patron_rows_names_no_unknown_actor(tmp_path):
+    rows = [
+        acled_row(1),
+        acled_row(
+            2, disorder_type="Strategic developments", event_type="Strategic developments",
+            sub_event_type="Change to group/activity", actor1="Libyan National Army",
+            actor2="Russia", location="Tripoli International Airport", latitude="32.6635",
+            longitude="13.159",
+        ),
+    ]  # fmt: skip
+    result = run_import(write_csv(tmp_path / "e.csv", rows), tmp_path / "o.yaml")
+    assert result.exit_code == 0, result.output
+    assert "unknown actor" not in result.stderr

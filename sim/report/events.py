@@ -39,13 +39,20 @@ def _codes(values: pd.Series, names: list[str]) -> list[int]:
 
 def _hover(kind: str, t: pd.Timestamp, place: str, factions: str, cas: float, civ: float,
            text: str) -> str:  # fmt: skip
-    """One event's hover (the run picker's script in sim.report.html builds the same)."""
+    """One event's hover (the run picker's script in sim.report.html builds the same). An
+    event's `casualties` are fighters killed and its `civilian_casualties` civilians killed
+    (events.parquet), so the hover says killed: 'casualties' elsewhere in the report (the forces
+    panel) are the killed and wounded. Counts are rounded, as the run picker's are."""
+    killed = [
+        f"{who} killed {round(n):,}"
+        for who, n in (("fighters", cas), ("civilians", civ))
+        if round(n) > 0
+    ]
     return (
         f"<b>{kind}</b> · {t:%d %b %Y %H:%M}"
         + (f" · {place}" if place else "")
         + (f"<br>{factions}" if factions else "")
-        + (f"<br>casualties {cas:,.0f}" if cas else "")
-        + (f", civilians {civ:,.0f}" if civ else "")
+        + (f"<br>{', '.join(killed)}" if killed else "")
         + f"<br>{text}"
     )
 
@@ -128,13 +135,21 @@ def _compact(e: pd.DataFrame, run_ids: list[int], start: pd.Timestamp) -> dict[s
     factions: list[str] = []
     texts: list[str] = []
     t0 = pd.Timestamp(start)
-    t0 = t0.tz_localize(None) if t0.tzinfo is not None else t0
+    hours = e["hour"].to_numpy(dtype=float)
+    if t0.tzinfo is not None:
+        # The page adds hours to the start's wall clock: hours after a daylight-saving change
+        # carry the change (+1 after clocks go forward), so the page shows local time as the
+        # first run's trace (`clock`) and the tables do. 0 for a fixed offset.
+        moments = t0 + pd.to_timedelta(hours, unit="h")
+        shift = np.array([(m.utcoffset() - t0.utcoffset()).total_seconds() / 3600 for m in moments])
+        hours = hours + shift if len(shift) and shift.any() else hours
+        t0 = t0.tz_localize(None)
     civ = e["civilian_casualties"] if "civilian_casualties" in e else pd.Series(0.0, index=e.index)
     return {
         "start": t0.strftime("%Y-%m-%dT%H:%M:%S"),
         "runs": run_ids,
         "offsets": [0, *np.cumsum(counts).tolist()],
-        "hour": [round(float(h), 3) for h in e["hour"]],
+        "hour": [round(float(h), 3) for h in hours],
         "kind": _codes(e["kind"].map(esc), kinds),
         "place": _codes(e["place"].map(_text).map(esc), places),
         "faction": _codes(e["factions"].map(_text).map(esc), factions),

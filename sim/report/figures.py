@@ -106,11 +106,12 @@ def esc(value: Any) -> str:
 
 
 def clock(start: pd.Timestamp, hours: Any) -> pd.DatetimeIndex:
-    """Local clock times (offset dropped) of hours since the start."""
-    t0 = pd.Timestamp(start)
-    if t0.tzinfo is not None:
-        t0 = t0.tz_localize(None)
-    return pd.DatetimeIndex(t0 + pd.to_timedelta(np.asarray(hours, dtype=float), unit="h"))
+    """Local clock times (offset dropped) of elapsed hours since the start: added before the
+    offset is dropped, so a start in a zone with daylight saving (`labels.local_start`) gives
+    the wall clock after the change, as the tables' `time` column has it."""
+    t = pd.Timestamp(start) + pd.to_timedelta(np.asarray(hours, dtype=float), unit="h")
+    t = pd.DatetimeIndex(t)
+    return t.tz_localize(None) if t.tz is not None else t
 
 
 def fmt_day(t: pd.Timestamp) -> str:

@@ -239,6 +239,13 @@ RENDER_JS = """
   var CONFIG = {responsive: true, displaylogo: false};
   var MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
   function pad(n) { return (n < 10 ? "0" : "") + n; }
+  // An event's fighters and civilians killed, as sim.report.events._hover writes them.
+  function killed(cas, civ) {
+    var parts = [];
+    if (cas) { parts.push("fighters killed " + cas.toLocaleString("en")); }
+    if (civ) { parts.push("civilians killed " + civ.toLocaleString("en")); }
+    return parts.length ? "<br>" + parts.join(", ") : "";
+  }
   // The events timeline's run picker (sim.report.events): rebuild the one trace from the
   // compact columns of every run; strings in the dictionaries are escaped already.
   function runPicker(gd, d) {
@@ -270,8 +277,7 @@ RENDER_JS = """
         y.push(kind); c.push(d.colors[d.kind[i]]);
         z.push(Math.min(22, Math.max(5, 5 + 2.2 * Math.sqrt(d.cas[i] + d.civ[i]))));
         h.push("<b>" + kind + "</b> · " + when + (place ? " · " + place : "") +
-          (who ? "<br>" + who : "") + (d.cas[i] ? "<br>casualties " + d.cas[i].toLocaleString("en") : "") +
-          (d.civ[i] ? ", civilians " + d.civ[i].toLocaleString("en") : "") + "<br>" + d.texts[d.text[i]]);
+          (who ? "<br>" + who : "") + killed(d.cas[i], d.civ[i]) + "<br>" + d.texts[d.text[i]]);
       }
       Plotly.restyle(gd, {x: [x], y: [y], hovertext: [h], "marker.color": [c], "marker.size": [z],
         name: ["run " + d.runs[k]]}, [0]);

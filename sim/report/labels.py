@@ -157,12 +157,26 @@ def is_time(column: str) -> bool:
     return describe(column).kind == "time"
 
 
+def local_start(manifest: Mapping) -> pd.Timestamp:
+    """A results or sweep folder's start in its theater's time zone (the manifest's
+    `theater.timezone`), so that hours added to it are elapsed hours across a daylight-saving
+    change (Europe/Kyiv); for a folder written before the zone was recorded, the offset the start
+    is written with."""
+    start = pd.Timestamp(manifest["scenario"]["start"])
+    zone = (manifest.get("theater") or {}).get("timezone")
+    if zone and start.tzinfo is not None:
+        from sim.schema_types import parse_timezone
+
+        start = start.tz_convert(parse_timezone(str(zone)))
+    return start
+
+
 def as_date(start: pd.Timestamp | str, hours: float) -> pd.Timestamp:
-    """Local clock time (offset dropped) `hours` after the scenario's start."""
-    t0 = pd.Timestamp(start)
-    if t0.tzinfo is not None:
-        t0 = t0.tz_localize(None)
-    return t0 + pd.Timedelta(hours=float(hours))
+    """Local clock time (offset dropped) `hours` elapsed after the scenario's start: the hours are
+    added before the offset is dropped, so a start in a zone with daylight saving
+    (`local_start`) gives the wall clock of that moment, not one an hour off after the change."""
+    t = pd.Timestamp(start) + pd.Timedelta(hours=float(hours))
+    return t.tz_localize(None) if t.tzinfo is not None else t
 
 
 def format_value(column: str, value: float | None, start: pd.Timestamp | str | None) -> str:

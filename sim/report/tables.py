@@ -14,6 +14,7 @@ import pandas as pd
 
 from sim.recording import slug  # the slug that names the summary columns
 from sim.report.html import Link, Table
+from sim.summary import percent
 
 ID_COLUMNS = ("run_id", "point", "replicate", "seed")
 BOOTSTRAP_RESAMPLES = 2000
@@ -64,10 +65,9 @@ def fmt_num(x: float | None) -> str:
 def fmt_hour(start: pd.Timestamp, h: float | None) -> str:
     if h is None or (isinstance(h, float) and math.isnan(h)):
         return "–"
-    t = pd.Timestamp(start)
-    if t.tzinfo is not None:
-        t = t.tz_localize(None)
-    return (t + pd.Timedelta(hours=float(h))).strftime("%d %b %Y %H:%M")
+    from sim.report.labels import as_date
+
+    return as_date(start, float(h)).strftime("%d %b %Y %H:%M")
 
 
 def metric_label(col: str, places: Mapping[str, str]) -> str:
@@ -105,7 +105,9 @@ def metric_tables(
         if is_categorical(s):
             counts = s.dropna().astype(str).value_counts(normalize=True)
             counts = counts.sort_values(ascending=False, kind="stable")
-            share = ", ".join(f"{k} {v:.0%}" for k, v in counts.items()) or "–"
+            # whole percentages where exact, else one decimal, as the terminal summary writes
+            # them: 1 run of 200 is 0.5%, not 0%, and 2 of 3 is 66.7%, not 67%
+            share = ", ".join(f"{k} {percent(v)}" for k, v in counts.items()) or "–"
             missing = n - int(s.notna().sum())
             cat_rows.append(
                 [label, share, f"{missing} of {n} runs without a value" if missing else ""]
@@ -234,7 +236,7 @@ def _score(v: Any, kind: Any = "") -> str:
 
 
 def _share(v: Any) -> str:
-    return "–" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.0%}"
+    return "–" if v is None or (isinstance(v, float) and math.isnan(v)) else percent(v)
 
 
 def validation_table(df: pd.DataFrame) -> Table:
