@@ -212,3 +212,45 @@ def test_weighted_index_refuses_weights_with_no_positive_total():
     for weights in ([0.0, 0.0], []):
         with pytest.raises(ValueError):
             combat.weighted_index(np.random.default_rng(0), weights)
+
+
+@pytest.mark.parametrize(("ka", "kb"), [(0.5, 2.0), (1.5, 0.3)])
+def test_area_fire_at_helmbold_w_0_and_1_is_the_logarithmic_and_the_square_law(ka, kb):
+    """Area fire alone (w = 0): at W = 0 each side decays exponentially at its enemy's rate,
+    whatever the enemy's size (Helmbold's logarithmic law), and at W = 1 it is the square law
+    with the area rate; the defaults' W = 0.5 cannot tell W from 1 - W."""
+    area, a0, b0, hours = 0.004, 1000.0, 700.0, 48
+    a, b = a0, b0
+    for _ in range(hours):
+        la, lb = combat.expected_losses(a, b, ka, kb, 0.0, area, 0.0, 0.0)
+        a, b = a - la, b - lb
+    assert a == pytest.approx(a0 * math.exp(-area * kb * hours), rel=1e-6)
+    assert b == pytest.approx(b0 * math.exp(-area * ka * hours), rel=1e-6)
+    a, b = a0, b0
+    for _ in range(hours):
+        la, lb = combat.expected_losses(a, b, ka, kb, 0.0, area, 0.0, 1.0)
+        a, b = a - la, b - lb
+    a_ref, b_ref = combat.square_law_solution(a0, b0, area * ka, area * kb, hours)
+    assert (a, b) == pytest.approx((a_ref, b_ref), rel=1e-4)
+
+
+def test_each_exponent_of_effectiveness_weighs_its_own_factor():
+    """A unit out of supply at full morale fires at floor ** supply_exponent, one broken at full
+    supply at floor ** morale_exponent: the exponents (swept over [0, 3]) are not exchangeable."""
+    floor = 0.2
+    assert combat.effectiveness(1.0, 1.0, 0.0, 1.0, 2.0, floor=floor) == pytest.approx(floor**2)
+    assert combat.effectiveness(1.0, 0.0, 1.0, 1.0, 2.0, floor=floor) == pytest.approx(floor)
+    assert combat.effectiveness(1.0, 0.0, 1.0, 3.0, 0.5, floor=floor) == pytest.approx(floor**3)
+    assert combat.effectiveness(1.0, 1.0, 0.0, 3.0, 0.5, floor=floor) == pytest.approx(floor**0.5)
+
+
+def test_encirclement_lowers_morale_by_its_penalty_an_hour():
+    """Cut off, in contact, without losses and supplied: morale falls by the penalty each hour;
+    out of contact the penalty outweighs a smaller recovery."""
+    args = dict(loss_sensitivity=3.0, supply_sensitivity=0.01, recovery=0.004)
+    held = morale.update_morale(0.6, 0.0, 1.0, True, True, encircled_penalty=0.05, **args)
+    assert held == pytest.approx(0.55)
+    resting = morale.update_morale(0.6, 0.0, 1.0, True, False, encircled_penalty=0.05, **args)
+    assert resting == pytest.approx(0.554)
+    free = morale.update_morale(0.6, 0.0, 1.0, False, False, encircled_penalty=0.05, **args)
+    assert resting < free
