@@ -254,3 +254,16 @@ def test_encirclement_lowers_morale_by_its_penalty_an_hour():
     assert resting == pytest.approx(0.554)
     free = morale.update_morale(0.6, 0.0, 1.0, False, False, encircled_penalty=0.05, **args)
     assert resting < free
+
+
+def test_supply_moves_toward_the_hubs_level_at_its_own_rate_each_way():
+    """Above the level its hub sustains (moved further from it) a unit's supply falls at
+    `decay` an hour and stops at that level; below it, it rises at `resupply`, as far as it."""
+    decay, resupply = 0.01, 0.05
+    hours, level = [0.9], 0.5
+    while hours[-1] > level:
+        hours.append(supply.update_supply(hours[-1], level, decay, resupply))
+    assert hours[1] == pytest.approx(0.89)
+    assert len(hours) - 1 == 40 and hours[-1] == level
+    assert supply.update_supply(0.3, level, decay, resupply) == pytest.approx(0.35)
+    assert supply.update_supply(0.48, level, decay, resupply) == level
