@@ -1,0 +1,87 @@
+"""Booking the war's losses by their meaning (sim/battle.py, sim/losses.py, sim/population.py):
+fortification shields its holder, the running totals give any window's deaths, civilians
+harmed but not killed stay at home, and those who come home are at risk again."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sim.config import load_scenario
+from sim.model import ConflictModel
+from sim.runner import resolve_params
+
+from .test_calibration_levels import _toy_with_town
+from .test_model import TOY
+
+
+def _toy(**overrides: float) -> ConflictModel:
+    setup = load_scenario(TOY)
+    return ConflictModel(setup, resolve_params(setup, overrides), seed=1)
+
+
+def _close_fight(fortification: float, defender_first: bool) -> dict[str, float]:
+    """Killed of X and Y in an hour's close fight at B, held by Y, without noise."""
+    m = _toy(**{"combat.noise": 0})
+    x1, y1 = m.unit_by_id["x1"], m.unit_by_id["y1"]
+    x1.cell = y1.cell = m.grid._cells["B"]
+    m.places["B"].fortification = fortification
+    first, second = ([y1], [x1]) if defender_first else ([x1], [y1])
+    killed_first, killed_second, _civ = m.battlefield.exchange("B", "B", first, second, 1.0)
+    return {first[0].faction: killed_first, second[0].faction: killed_second}
+
+
+@pytest.mark.parametrize("defender_first", [True, False])
+def test_fortification_shields_its_holder_and_leaves_the_attackers_losses(defender_first):
+    """Y holds B: fortification f cuts X's fire by f x weight, so Y loses that much less (the
+    hour's losses are a small share of each side) while X's losses are as in the open."""
+    open_ = _close_fight(0.0, defender_first)
+    fort = _close_fight(0.5, defender_first)
+    weight = _toy().p["combat.fortification_weight"]
+    assert open_["X"] > 0 and open_["Y"] > 0
+    assert fort["Y"] == pytest.approx(open_["Y"] * (1.0 - 0.5 * weight), rel=0.01)
+    assert fort["X"] == pytest.approx(open_["X"], rel=0.01)
+
+
+def test_deaths_in_a_window_are_the_running_totals_difference():
+    """deaths_between(s, e) counts the fighters killed or wounded in hours s+1 .. e: the total
+    at the end of hour e less the total at the end of hour s, read hour by hour as the model
+    runs."""
+    m = _toy()
+    m.unit_by_id["x1"].cell = m.grid._cells["C"]  # a close fight from the first hour
+    totals = [m.fighter_losses]
+    for _ in range(12):
+        m.step()
+        totals.append(m.fighter_losses)
+    assert totals[-1] > totals[0]
+    for start, end in ((0, 12), (3, 7), (5, 6), (6, 6)):
+        assert m.deaths_between(start, end) == pytest.approx(totals[end] - totals[start])
+
+
+def test_civilians_harmed_but_not_killed_stay_in_the_population():
+    """Of a strike's harm, only the killed leave the place's people and its front-line pool;
+    the harm is the casualties counted."""
+    m = _toy_with_town(50_000.0)
+    civ, place = m.battlefield.civilians, m.places["B"]
+    pool, people = civ.pool(place), place.population
+    killed = civ.book(place, 200.0, np.random.default_rng(2))
+    assert 0 < killed < 200.0
+    assert place.population == people - killed and civ.at_risk["B"] == pool - killed
+    assert civ.casualties == 200.0 and place.civilian_casualties == 200.0
+
+
+def test_people_who_come_home_are_at_risk_there_again():
+    """Every returnee goes back into the place's front-line pool (never above its size)."""
+    m = _toy_with_town(50_000.0, **{"civilians.shelling_per_day": 0.0})
+    civ = m.battlefield.civilians
+    rng = np.random.default_rng(9)
+    for _ in range(24 * 5):
+        m.time += 1
+        civ.ground_fire(m.places["B"], m.p["civilians.full_intensity_personnel"], rng)
+    left = civ.at_risk["B"]
+    m.time += int(m.p["civilians.return_after_hours"])
+    for _ in range(24 * 3):
+        m.time += 1
+        civ.returns(rng)
+    assert civ.returned > 100
+    assert civ.at_risk["B"] == pytest.approx(min(civ.pool0["B"], left + civ.returned))
