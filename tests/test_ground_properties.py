@@ -45,16 +45,20 @@ def test_morale_falls_with_the_share_of_the_hours_starting_strength_lost():
     assert x1.personnel == 500.0 and x1.morale == pytest.approx(1.0 - 0.2 * 0.5)
 
 
-def _toy(tmp_path=None, extra_x: bool = False, **overrides: float) -> ConflictModel:
-    """The toy line (tests/data), with a second unit of X at A if `extra_x`."""
-    if not extra_x:
+def _toy(tmp_path=None, extra_x: bool = False, extra_y: bool = False, **overrides: float):
+    """The toy line (tests/data), with a second unit of X at A if `extra_x` (of Y at C if
+    `extra_y`)."""
+    if not (extra_x or extra_y):
         setup = load_scenario(TOY)
         return ConflictModel(setup, resolve_params(setup, overrides), seed=1)
     import yaml
 
     data = TOY.parent
     theater = yaml.safe_load((data / "toy_theater.yaml").read_text())
-    theater["units"].append({**theater["units"][0], "id": "x2", "name": "X two"})
+    if extra_x:
+        theater["units"].append({**theater["units"][0], "id": "x2", "name": "X two"})
+    if extra_y:
+        theater["units"].append({**theater["units"][1], "id": "y2", "name": "Y two"})
     (tmp_path / "toy_theater.yaml").write_text(yaml.safe_dump(theater, sort_keys=False))
     (tmp_path / "s.yaml").write_text((data / "toy_scenario.yaml").read_text())
     setup = load_scenario(tmp_path / "s.yaml")
@@ -137,3 +141,21 @@ def test_a_local_attack_counts_a_fortified_defender_as_stronger(tmp_path):
         found.append(best[3])
     weight = m.p["combat.fortification_weight"]
     assert found[1] == pytest.approx(found[0] / (1.0 - 0.5 * weight))
+
+
+@pytest.mark.parametrize(("fortification", "withdraws"), [(0.0, True), (0.5, False)])
+def test_a_unit_behind_its_own_fortification_holds_against_odds_it_would_flee_in_the_open(
+    fortification, withdraws
+):
+    """Y at 1.2 times X's withdrawal ratio in X's town B: in the open X falls back; behind
+    fortification 0.5 (the enemy counted at 1 - 0.5 x weight) the odds are below the ratio."""
+    m = _toy()
+    x1, y1 = m.unit_by_id["x1"], m.unit_by_id["y1"]
+    x1.posture = Posture.HOLD
+    x1.cell = y1.cell = m.grid._cells["B"]
+    m.places["B"].controller, m.places["B"].fortification = "X", fortification
+    ratio = m.p["faction.X.withdraw_ratio"]
+    y1.personnel *= 1.2 * ratio * m.unit_strength(x1) / m.unit_strength(y1)
+    assert 1.2 * ratio * (1 - 0.5 * m.p["combat.fortification_weight"]) < ratio
+    ground.morale_and_withdrawal(m)
+    assert (x1.posture == Posture.WITHDRAW) == withdraws

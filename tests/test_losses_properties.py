@@ -12,6 +12,7 @@ from sim.model import ConflictModel
 from sim.runner import resolve_params
 
 from .test_calibration_levels import _toy_with_town
+from .test_ground_properties import _toy as _toy_with
 from .test_model import TOY
 
 
@@ -85,3 +86,20 @@ def test_people_who_come_home_are_at_risk_there_again():
         civ.returns(rng)
     assert civ.returned > 100
     assert civ.at_risk["B"] == pytest.approx(min(civ.pool0["B"], left + civ.returned))
+
+
+def test_a_place_in_close_combat_does_not_also_fire_across_the_distance(tmp_path):
+    """X and Y fight at B; another unit of Y stands 20 km on, within fire range of B. Each pair
+    of places exchanges fire at most once an hour: the close fight is B's, with no ranged
+    exchange from B on top of it."""
+    m = _toy_with(tmp_path, extra_y=True)
+    x1, y1, y2 = (m.unit_by_id[u] for u in ("x1", "y1", "y2"))
+    wp = next(n for n in m.places if n.startswith("B–C"))
+    x1.cell = y1.cell = m.grid._cells["B"]
+    y2.cell = m.grid._cells[wp]
+    assert any({a, b} == {"B", wp} for a, b, _km in m.fire_edges)
+    plan, engaged = m.battlefield.plan()
+    assert engaged == {"B"}
+    assert [(a, b, [u.uid for u in sa], [u.uid for u in sb]) for a, b, sa, sb, _f in plan] == [
+        ("B", "B", ["x1"], ["y1"])
+    ]
