@@ -267,3 +267,17 @@ def test_supply_moves_toward_the_hubs_level_at_its_own_rate_each_way():
     assert len(hours) - 1 == 40 and hours[-1] == level
     assert supply.update_supply(0.3, level, decay, resupply) == pytest.approx(0.35)
     assert supply.update_supply(0.48, level, decay, resupply) == level
+
+
+def test_an_overland_bridge_refills_its_hub_only_while_its_side_holds_both_ends():
+    """A bridge that replaces the draw keeps the hub level while X holds the hub and the rear
+    place it comes from; losing either end leaves the hub to run down by a day in 24 hours."""
+    for holder, rear, days_after in (("X", "X", 2.0), ("X", "Y", 1.0), ("Y", "X", 1.0)):
+        stock = supply.HubStock(2.0, 1000.0, 1.0, bridge_for="X", bridge_from="R")
+        for _ in range(24):
+            stock.hour(1000.0, holder, rear)
+        assert stock.days == pytest.approx(days_after), (holder, rear)
+    sea = supply.HubStock(2.0, 1000.0, 1.0, bridge_for="X")  # by sea: no rear place to hold
+    for _ in range(24):
+        sea.hour(1000.0, "X", None)
+    assert sea.days == pytest.approx(2.0)
