@@ -159,3 +159,32 @@ def test_a_unit_behind_its_own_fortification_holds_against_odds_it_would_flee_in
     assert 1.2 * ratio * (1 - 0.5 * m.p["combat.fortification_weight"]) < ratio
     ground.morale_and_withdrawal(m)
     assert (x1.posture == Posture.WITHDRAW) == withdraws
+
+
+def test_an_encircled_unit_in_contact_loses_morale_without_losses():
+    """Cut off, supplied from its own stocks and in contact without losses: the encirclement
+    penalty still applies each hour (the steady case is for units that are not cut off)."""
+    m = _toy()
+    x1, y1 = m.unit_by_id["x1"], m.unit_by_id["y1"]
+    x1.cell = y1.cell = m.grid._cells["B"]
+    x1.encircled, x1.supply = True, 1.0
+    ground.morale_and_withdrawal(m)
+    assert x1.in_contact and x1.morale == pytest.approx(1.0 - m.p["morale.encircled_penalty"])
+
+
+@pytest.mark.parametrize(("morale", "gives_up"), [(0.05, True), (0.25, False)])
+def test_a_unit_with_nowhere_to_go_gives_up_only_when_broken(morale, gives_up):
+    """X's unit at B, outnumbered three to one, with no place of X's to fall back to: broken
+    (below `morale.broken`) it surrenders; shaken but not broken, it stands."""
+    m = _toy(**{"faction.X.withdraw_morale": 0.3})
+    x1, y1 = m.unit_by_id["x1"], m.unit_by_id["y1"]
+    x1.cell = y1.cell = m.grid._cells["B"]
+    x1.posture = Posture.HOLD
+    for place in m.places.values():
+        place.controller = "Y"
+    y1.personnel *= 3.0 * m.unit_strength(x1) / m.unit_strength(y1)
+    x1.morale = morale
+    assert (morale < m.p["morale.broken"]) == gives_up
+    ground.morale_and_withdrawal(m)
+    assert (x1.personnel == 0.0) == gives_up
+    assert (m.battlefield.captured["X"] > 0) == gives_up

@@ -103,3 +103,46 @@ def test_a_place_in_close_combat_does_not_also_fire_across_the_distance(tmp_path
     assert [(a, b, [u.uid for u in sa], [u.uid for u in sb]) for a, b, sa, sb, _f in plan] == [
         ("B", "B", ["x1"], ["y1"])
     ]
+
+
+def test_a_strikes_harm_scales_with_the_residents_still_there(monkeypatch):
+    """The mean harm of a strike on a place is `civilians.harm_per_strike` times the share of
+    its front-line residents still at home: half of them gone, half the expected harm."""
+    from sim import population
+
+    m = _toy_with_town(50_000.0)
+    civ, place = m.battlefield.civilians, m.places["B"]
+    means = []
+    monkeypatch.setattr(
+        population.civ_fn, "heavy_tailed_harm", lambda _rng, mean, _k: means.append(mean) or 0.0
+    )
+    rng = np.random.default_rng(1)
+    civ.strike(place, rng)
+    civ.at_risk["B"] = 0.5 * civ.pool0["B"]
+    civ.strike(place, rng)
+    per_strike = m.p["civilians.harm_per_strike"]
+    assert means == pytest.approx([per_strike, 0.5 * per_strike])
+
+
+def test_a_truce_measures_the_violence_before_it_over_the_collapse_window():
+    """Declared at hour 400 with one fighter lost an hour so far, the truce's yardstick is
+    the window's hours of losses (168 for 7 days)."""
+    m = _toy(**{"ceasefire.collapse_window_days": 7})
+    m.time = 400
+    m.cumulative_losses = [float(h) for h in range(400)]
+    m.fighter_losses = 400.0
+    m.truce.declare(["X", "Y"])
+    assert m.truce.pre_truce_deaths == pytest.approx(7 * 24)
+
+
+def test_a_strike_finds_formations_in_proportion_to_their_size():
+    """Bigger formations are easier to find: of 4,000 strikes on a pool of 900 and 100, about
+    nine in ten go to the bigger one."""
+    from sim.agents import AirAsset
+
+    m = _toy()
+    big, small = m.unit_by_id["x1"], m.unit_by_id["y1"]
+    big.personnel, small.personnel = 900.0, 100.0
+    rng = np.random.default_rng(6)
+    hits = sum(AirAsset._pick([small, big], rng) is big for _ in range(4000))
+    assert hits / 4000 == pytest.approx(0.9, abs=0.02)
