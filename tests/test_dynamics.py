@@ -212,3 +212,72 @@ def test_weighted_index_refuses_weights_with_no_positive_total():
     for weights in ([0.0, 0.0], []):
         with pytest.raises(ValueError):
             combat.weighted_index(np.random.default_rng(0), weights)
+
+
+@pytest.mark.parametrize(("ka", "kb"), [(0.5, 2.0), (1.5, 0.3)])
+def test_area_fire_at_helmbold_w_0_and_1_is_the_logarithmic_and_the_square_law(ka, kb):
+    """Area fire alone (w = 0): at W = 0 each side decays exponentially at its enemy's rate,
+    whatever the enemy's size (Helmbold's logarithmic law), and at W = 1 it is the square law
+    with the area rate; the defaults' W = 0.5 cannot tell W from 1 - W."""
+    area, a0, b0, hours = 0.004, 1000.0, 700.0, 48
+    a, b = a0, b0
+    for _ in range(hours):
+        la, lb = combat.expected_losses(a, b, ka, kb, 0.0, area, 0.0, 0.0)
+        a, b = a - la, b - lb
+    assert a == pytest.approx(a0 * math.exp(-area * kb * hours), rel=1e-6)
+    assert b == pytest.approx(b0 * math.exp(-area * ka * hours), rel=1e-6)
+    a, b = a0, b0
+    for _ in range(hours):
+        la, lb = combat.expected_losses(a, b, ka, kb, 0.0, area, 0.0, 1.0)
+        a, b = a - la, b - lb
+    a_ref, b_ref = combat.square_law_solution(a0, b0, area * ka, area * kb, hours)
+    assert (a, b) == pytest.approx((a_ref, b_ref), rel=1e-4)
+
+
+def test_each_exponent_of_effectiveness_weighs_its_own_factor():
+    """A unit out of supply at full morale fires at floor ** supply_exponent, one broken at full
+    supply at floor ** morale_exponent: the exponents (swept over [0, 3]) are not exchangeable."""
+    floor = 0.2
+    assert combat.effectiveness(1.0, 1.0, 0.0, 1.0, 2.0, floor=floor) == pytest.approx(floor**2)
+    assert combat.effectiveness(1.0, 0.0, 1.0, 1.0, 2.0, floor=floor) == pytest.approx(floor)
+    assert combat.effectiveness(1.0, 0.0, 1.0, 3.0, 0.5, floor=floor) == pytest.approx(floor**3)
+    assert combat.effectiveness(1.0, 1.0, 0.0, 3.0, 0.5, floor=floor) == pytest.approx(floor**0.5)
+
+
+def test_encirclement_lowers_morale_by_its_penalty_an_hour():
+    """Cut off, in contact, without losses and supplied: morale falls by the penalty each hour;
+    out of contact the penalty outweighs a smaller recovery."""
+    args = dict(loss_sensitivity=3.0, supply_sensitivity=0.01, recovery=0.004)
+    held = morale.update_morale(0.6, 0.0, 1.0, True, True, encircled_penalty=0.05, **args)
+    assert held == pytest.approx(0.55)
+    resting = morale.update_morale(0.6, 0.0, 1.0, True, False, encircled_penalty=0.05, **args)
+    assert resting == pytest.approx(0.554)
+    free = morale.update_morale(0.6, 0.0, 1.0, False, False, encircled_penalty=0.05, **args)
+    assert resting < free
+
+
+def test_supply_moves_toward_the_hubs_level_at_its_own_rate_each_way():
+    """Above the level its hub sustains (moved further from it) a unit's supply falls at
+    `decay` an hour and stops at that level; below it, it rises at `resupply`, as far as it."""
+    decay, resupply = 0.01, 0.05
+    hours, level = [0.9], 0.5
+    while hours[-1] > level:
+        hours.append(supply.update_supply(hours[-1], level, decay, resupply))
+    assert hours[1] == pytest.approx(0.89)
+    assert len(hours) - 1 == 40 and hours[-1] == level
+    assert supply.update_supply(0.3, level, decay, resupply) == pytest.approx(0.35)
+    assert supply.update_supply(0.48, level, decay, resupply) == level
+
+
+def test_an_overland_bridge_refills_its_hub_only_while_its_side_holds_both_ends():
+    """A bridge that replaces the draw keeps the hub level while X holds the hub and the rear
+    place it comes from; losing either end leaves the hub to run down by a day in 24 hours."""
+    for holder, rear, days_after in (("X", "X", 2.0), ("X", "Y", 1.0), ("Y", "X", 1.0)):
+        stock = supply.HubStock(2.0, 1000.0, 1.0, bridge_for="X", bridge_from="R")
+        for _ in range(24):
+            stock.hour(1000.0, holder, rear)
+        assert stock.days == pytest.approx(days_after), (holder, rear)
+    sea = supply.HubStock(2.0, 1000.0, 1.0, bridge_for="X")  # by sea: no rear place to hold
+    for _ in range(24):
+        sea.hour(1000.0, "X", None)
+    assert sea.days == pytest.approx(2.0)
