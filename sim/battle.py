@@ -215,7 +215,6 @@ class Battlefield:
     def close(self, engaged: set[str], force: bool = False) -> None:
         """Log battles that stopped this hour, and every battle at the end of a day (or run)."""
         m = self.model
-        self.civilians.returns(m.streams["civilians"])
         now = m.time
         day_end = round(now) % 24 == 0
         for node in list(self.ongoing):

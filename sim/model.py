@@ -92,6 +92,9 @@ class ConflictModel(Situation, Losses, Recording, Model):
         self.verify_caches = verify_caches
         self.setup, self.sc, self.theater = setup, setup.scenario, setup.theater
         self.hours = self.sc.hours  # the scenario's length (a property that computes it)
+        # When what happens now happened, in hours: the start of the hour `step` simulates while
+        # it runs (step h simulates the hour ending at h), else the instant of a scenario event.
+        self.event_hour = 0.0
         # A plain dict: hundreds of thousands of lookups a run (a dict subclass's are ~50% slower).
         # Whoever sets parameters bumps `p_version` (scenario_events.set_params does), which
         # expires what was cached from them.
@@ -276,6 +279,7 @@ class ConflictModel(Situation, Losses, Recording, Model):
 
     def step(self) -> None:
         hour = round(self.time)
+        self.event_hour = self.time - 1.0
         decide = (hour - 1) % int(self.p["faction.decision_interval_hours"]) == 0
         if decide:
             self._decision_smap, self._deciding = None, True
@@ -301,6 +305,7 @@ class ConflictModel(Situation, Losses, Recording, Model):
         self.random.shuffle(flyers)
         for a in flyers:
             a.fly_sorties()
+        self.battlefield.civilians.returns(self.streams["civilians"])
         self.battlefield.close(engaged)
         ground.update_supply(self)
         ground.morale_and_withdrawal(self)
@@ -311,6 +316,7 @@ class ConflictModel(Situation, Losses, Recording, Model):
             self.record()
         if self.verify_caches:
             self.check_caches()
+        self.event_hour = self.time
 
     def refresh_air_cover(self) -> None:
         """Each faction's air support by place: `air.support_bonus` of the strike sorties it flew

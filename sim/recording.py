@@ -51,8 +51,10 @@ class Recording:
         self: ConflictModel, kind: str, place: str, factions: str, casualties: float, text: str,
         hour: float | None = None, civilian: float = 0.0, duration: float = 0.0, detail: str = "",
     ) -> None:  # fmt: skip
-        """One row of events.parquet; `detail` refines the kind (an incident's kind, a probe)."""
-        h = self.time if hour is None else hour
+        """One row of events.parquet; `detail` refines the kind (an incident's kind, a probe).
+        `hour` defaults to `event_hour`: what happens during a step is logged at the start of the
+        hour it simulates (a strike flown 23:00-24:00 is on that day), as engagements are."""
+        h = self.event_hour if hour is None else hour
         self.rows_events.add(
             self.run_id, float(h), kind, detail, place, self.sector_of.get(place, ""), factions,
             float(casualties), float(civilian), float(duration), text,

@@ -75,11 +75,13 @@ def add_derived(runs: pd.DataFrame, meta: Mapping[str, Any]) -> pd.DataFrame:
     hours = float(meta["scenario"]["hours"])
     since = pd.to_numeric(runs["ceasefire_collapsed_at"], errors="coerce") - float(start)
     survived = pd.Series(np.nan, index=runs.index)
-    survived[since <= SURVIVAL_HOURS] = 0.0
+    # A collapse is booked at the start of the hour it happened in: one in the hour starting
+    # 720 hours after the ceasefire came after 30 whole days of it.
+    survived[since < SURVIVAL_HOURS] = 0.0
     if hours - float(start) >= SURVIVAL_HOURS:
-        survived[since.isna() | (since > SURVIVAL_HOURS)] = 1.0
+        survived[since.isna() | (since >= SURVIVAL_HOURS)] = 1.0
     else:
-        survived[since > SURVIVAL_HOURS] = 1.0
+        survived[since >= SURVIVAL_HOURS] = 1.0
     runs.insert(len(runs.columns), SURVIVED, survived)
     return runs
 

@@ -283,7 +283,7 @@ class Truce:
     def record_violation(self) -> None:
         self.violations += 1
         if self.first_violation is None:
-            self.first_violation = self.m.time
+            self.first_violation = self.m.event_hour
 
     def _decisions(self, contacts: dict[str, list]) -> None:
         """Each party, at its decision time, may resume offensives in its best sector."""
@@ -329,7 +329,7 @@ class Truce:
         self.version += 1
         self.resumed[(sector, party)] = m.time
         if self.first_resumed is None:
-            self.first_resumed = (m.time, party, sector)
+            self.first_resumed = (m.event_hour, party, sector)
         self.record_violation()
         for u in m.units:
             if u.faction == party and m.sector_of.get(u.node) == sector:
@@ -355,9 +355,9 @@ class Truce:
         if why is None:
             return
         self.version += 1
-        self.collapsed_at = m.time
+        self.collapsed_at = m.event_hour
         if self.first_collapsed_at is None:
-            self.first_collapsed_at = m.time
+            self.first_collapsed_at = m.event_hour
         for f in m.factions.values():
             f.bound_by_ceasefire = False
         for u in m.units:

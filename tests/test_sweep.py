@@ -354,6 +354,9 @@ def test_ceasefire_survival_is_derived_from_collapse_time():
     runs = pd.DataFrame({"ceasefire_collapsed_at": [np.nan, 200.0, 1000.0, 880.0]})
     meta = {"sweep": {"ceasefire_hour": 168.0}, "scenario": {"hours": 1344}}
     assert add_derived(runs, meta)[SURVIVED].tolist() == [1.0, 0.0, 1.0, 0.0]
+    # collapses are booked at the start of their hour: the hour from 168 + 720 is day 31's first
+    edge = pd.DataFrame({"ceasefire_collapsed_at": [168.0 + 719, 168.0 + 720]})
+    assert add_derived(edge, meta)[SURVIVED].tolist() == [0.0, 1.0]
     short = {"sweep": {"ceasefire_hour": 168.0}, "scenario": {"hours": 240}}
     got = add_derived(runs.iloc[:2], short)[SURVIVED]
     assert np.isnan(got.iloc[0]) and got.iloc[1] == 0.0  # held, but the window is too short
