@@ -287,10 +287,11 @@ def weekly_values(folder: Folder, ends: list[float]) -> dict[str, pd.DataFrame]:
         steps = pd.concat([first.reindex(runs).rename(-1), level], axis=1).diff(axis=1)
         out["deaths"] = steps.drop(columns=-1).astype(float)
     ev = folder.events[folder.events["kind"].isin(INCIDENT_KINDS)]
-    # An incident logged at hour h happened in the hour ending at h (the step that simulates it),
-    # whose deaths the sample at h already holds: at a week's last hour it is that week's, as its
-    # deaths are (`_levels` takes samples at or before the end), not the next week's.
-    week = np.searchsorted(np.asarray(ends), ev["hour"].to_numpy(float), side="left")
+    # An incident logged at hour h happened in the hour from h to h + 1 (events are booked at
+    # the start of their hour), whose deaths the sample at h + 1 holds: one logged at a week's
+    # end hour is the next week's, as its deaths are (`_levels` takes samples at or before the
+    # end).
+    week = np.searchsorted(np.asarray(ends), ev["hour"].to_numpy(float), side="right")
     counts = ev.assign(week=week).groupby(["run_id", "week"]).size().unstack(fill_value=0)
     out["incidents"] = counts.reindex(index=runs, columns=range(len(ends)), fill_value=0).astype(
         float

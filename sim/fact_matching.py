@@ -102,7 +102,8 @@ def event_deaths(events: pd.DataFrame) -> pd.Series:
 
 
 def select_events(events: pd.DataFrame, flt: EventFilter, start: float, end: float) -> pd.DataFrame:
-    """Events matching a filter that overlap [start, end] (an engagement counts while it lasts)."""
+    """Events matching a filter that overlap [start, end) (an engagement counts while it lasts;
+    an event booked at `end` happened in the hour after the window)."""
     if events.empty:
         return events
     ev = events
@@ -114,9 +115,10 @@ def select_events(events: pd.DataFrame, flt: EventFilter, start: float, end: flo
         mask &= kinds
     if flt.places is not None:
         mask &= ev["place"].isin(flt.places)
-    # An event of N hours covers [hour, hour + N): one ending as a window starts is not in it.
+    # An event of N hours covers [hour, hour + N) (a step's events are booked at the start of
+    # their hour): one ending as a window starts is not in it, nor one starting as it ends.
     ongoing = (event_end_hours(ev) > start + 1e-9) | (ev["hour"] >= start - 1e-9)
-    mask &= (ev["hour"] <= end + 1e-9) & ongoing
+    mask &= (ev["hour"] < end - 1e-9) & ongoing
     if flt.min_casualties > 0:
         mask &= ev["casualties"].fillna(0) >= flt.min_casualties
     if flt.min_deaths > 0:

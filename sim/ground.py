@@ -254,7 +254,7 @@ def update_control(m: ConflictModel) -> None:
         if new is not None:
             m._control_version += 1
             if name in m.key_places and name not in m.captured_at:
-                m.captured_at[name] = m.time
+                m.captured_at[name] = m.event_hour
             m.log("control_change", name, new, 0.0, f"{new} takes {name}")
         elif place.status != before:
             m._control_version += 1

@@ -225,10 +225,18 @@ class ConflictModel(Situation, Losses, Recording, Model):
         return sorted(names)
 
     def _at(self, hour: float, fn, *args, **kwargs) -> None:
-        """Schedule a call; Mesa keeps weak references, so the partial is kept here."""
-        cb = functools.partial(fn, *args, **kwargs)
+        """Schedule a call at `hour`, booked at its own instant (`event_hour`). A call at or
+        after the run's last hour is dropped: it would act on no simulated hour and only change
+        the end-of-run outcomes that no sample saw. Mesa keeps weak references: kept here."""
+        if hour >= self.hours:
+            return
+        cb = functools.partial(self._run_at, fn, *args, **kwargs)
         self._callbacks.append(cb)
         self.schedule_event(cb, at=max(hour, self.time))
+
+    def _run_at(self, fn, *args, **kwargs) -> None:
+        self.event_hour = self.time
+        fn(*args, **kwargs)
 
     def schedule_deployment(self, patron: str, place: str, delay_hours: float, **kw) -> None:
         """A patron's contingent arrives after `delay_hours`; both sides see it coming."""

@@ -68,9 +68,7 @@ class Patron(Agent):
             last = m.sc.hours if flow.end is None else min(m.sc.hour_of(flow.end), m.sc.hours)
             per_batch = rate * step_h / (24.0 * DAYS_PER_MONTH)
             hour = first
-            # A batch due at the run's end would arrive after its last simulated hour: it would
-            # only swell the end-of-run personnel that no sampled hour ever saw.
-            while hour <= last and hour < m.sc.hours:
+            while hour <= last:
                 m._at(hour, self._deliver, flow, per_batch)
                 hour += step_h
 

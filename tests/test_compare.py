@@ -215,16 +215,16 @@ def test_folders_without_seeds_are_unpaired_and_unshared_metrics_are_named(tmp_p
     assert "Only in b: extra_metric." in compare_page(result)
 
 
-def test_an_incident_at_a_weeks_last_hour_counts_in_that_week(tmp_path):
-    """Hour 168 is the last hour of week 0 (the step that ends at 168), whose deaths the sample
-    at 168 holds: its incidents are week 0's too (they were counted in week 1)."""
+def test_an_incident_in_the_hour_after_a_weeks_end_counts_in_the_next_week(tmp_path):
+    """Events are booked at the start of their hour: one at hour 168 happened from 168 to 169,
+    whose deaths the sample at 169 holds (week 1's); one at 167 is week 0's last."""
     days = range(16)
     a = fake_folder(tmp_path / "a", [1, 2], [[2.0 * d for d in days], [3.0 * d for d in days]],
-                    {"front_km": [100, 110]}, [168.0, 169.0, 336.0])  # fmt: skip
+                    {"front_km": [100, 110]}, [167.0, 168.0, 336.0])  # fmt: skip
     b = fake_folder(tmp_path / "b", [1, 2], [[2.0 * d for d in days], [3.0 * d for d in days]],
                     {"front_km": [100, 110]}, [])  # fmt: skip
     inc = compare_folders(a, b).weekly["incidents"]
-    assert inc["a_mean"].tolist() == [0.5, 1.0, 0.0]  # run 0: 1, 2 and 0 incidents; run 1: none
+    assert inc["a_mean"].tolist() == [0.5, 0.5, 0.5]  # run 0: 1, 1 and 1 incidents; run 1: none
 
 
 def test_a_paired_difference_over_fewer_runs_says_over_how_many(tmp_path, capsys):

@@ -293,6 +293,8 @@ def test_an_engagement_ending_as_a_window_starts_is_not_in_it():
     first_day = select_events(ev, EventFilter(kind="engagement"), 0.0, 23.99)
     assert first_day["hour"].tolist() == [20.0]
     assert select_events(ev, EventFilter(), 21.0, 22.0)["hour"].tolist() == [20.0]  # while it lasts
+    # booked at 24, the start of its hour: it happened from 24 to 25, after a window ending at 24
+    assert select_events(ev, EventFilter(), 0.0, 24.0)["hour"].tolist() == [20.0]
 
 
 def test_import_is_byte_identical(run_folder, tmp_path):

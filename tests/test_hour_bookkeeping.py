@@ -68,3 +68,28 @@ def test_the_runs_end_outcomes_are_its_last_sampled_hour(stepped):
         assert summary[f"personnel_end_{f.lower()}"] == pytest.approx(last[f"personnel_{f}"])
     assert summary["displaced_now"] == pytest.approx(last["displaced_now"])
     assert summary["displaced"] == pytest.approx(last["displaced"])
+
+
+def test_a_capture_time_is_its_control_changes_hour(stepped):
+    """`<place>_captured_at` is booked as the event that records it is: a capture and its
+    control_change disagreed by an hour (Sirte 36 against 37)."""
+    m, _logged = stepped
+    first: dict[str, float] = {}
+    for row in m.rows_events:
+        if row["kind"] == "control_change":
+            first.setdefault(row["place"], row["hour"])
+    assert m.captured_at and all(first[name] == h for name, h in m.captured_at.items())
+
+
+def test_a_call_scheduled_between_hours_is_booked_at_its_own_instant():
+    """A scenario event (or a delivery) Mesa runs at 10.5 is logged at 10.5, not at the start
+    of the hour the last step simulated; one at the run's end is dropped (it would act on no
+    simulated hour)."""
+    setup = load_scenario(SCENARIO)
+    m = ConflictModel(setup, resolve_params(setup), 3, network=network_for(setup))
+    m._at(10.5, m.log, "event", "", "", 0.0, "between hours")
+    m._at(float(m.hours), m.log, "event", "", "", 0.0, "at the end")
+    m.run()
+    notes = [(row["hour"], row["text"]) for row in m.rows_events if row["kind"] == "event"]
+    assert (10.5, "between hours") in notes
+    assert all(text != "at the end" for _h, text in notes)

@@ -64,7 +64,8 @@ def map_figure(
     losses = pd.DataFrame(0.0, index=range(len(hours)), columns=nodes.index)
     civ = losses.copy()
     if not ev.empty:
-        idx = np.searchsorted(np.asarray(hours), ev["hour"].to_numpy(dtype=float), side="left")
+        # an event at hour h happened from h to h + 1: frame h does not hold it yet
+        idx = np.searchsorted(np.asarray(hours), ev["hour"].to_numpy(dtype=float), side="right")
         keep = idx < len(hours)
         e = ev[keep].assign(frame=idx[keep])
         for table, col in ((losses, "casualties"), (civ, "civilian_casualties")):
