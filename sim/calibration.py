@@ -141,6 +141,9 @@ class Objective:
         why = [self.infeasible(c) for c in candidates]
         specs = crn_specs(candidates, self.replicates, self.seed, first_point=first)
         specs = [s for s in specs if why[s.point - first] is None]
+        skipped = sum(w is not None for w in why) * self.replicates
+        if skipped and self.on_progress is not None:
+            self.on_progress(skipped)  # counted as done: the progress bar reaches its total
         outputs: dict[int, list] = {}
         done = 0
         for batch in execute(self.setup, specs, self.base_params, self.executor, self.batch_size):

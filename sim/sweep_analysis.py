@@ -43,7 +43,7 @@ import numpy as np
 import pandas as pd
 
 from sim.errors import InputError, Problem, did_you_mean
-from sim.report.labels import is_share
+from sim.report.labels import is_share, local_start
 from sim.sweep import read_design, read_manifest, read_runs
 from sim.sweep_sensitivity import (  # noqa: F401
     NOISE,
@@ -262,8 +262,6 @@ class Analysis:
     @property
     def start(self) -> pd.Timestamp:
         """The scenario's start in the theater's time zone (`labels.local_start`)."""
-        from sim.report.labels import local_start
-
         return local_start(self.meta)
 
     def share(self, outcome: str) -> bool:

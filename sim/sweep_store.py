@@ -309,7 +309,11 @@ def code_digest() -> str:
     return h.hexdigest()
 
 
-RUN_FIELDS = ("default", "defaults", "range", "start_only")  # what a parameter entry gives a run
+def _run_fields() -> tuple[str, ...]:
+    """What a parameter entry gives a run: every field of its schema but its description."""
+    from sim.params import ParamEntry
+
+    return tuple(sorted(set(ParamEntry.model_fields) - {"unit", "source", "doc", "test"}))
 
 
 def parameters_digest(path: Path) -> str:
@@ -319,8 +323,9 @@ def parameters_digest(path: Path) -> str:
     from sim.yamlsource import load_yaml
 
     data = load_yaml(path).data
+    fields = _run_fields()
     values = {
-        key: {f: entry[f] for f in RUN_FIELDS if f in entry} if isinstance(entry, dict) else entry
+        key: {f: entry[f] for f in fields if f in entry} if isinstance(entry, dict) else entry
         for key, entry in sorted(data.items())
     }
     return hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()

@@ -14,6 +14,7 @@ import pandas as pd
 
 from sim.recording import slug  # the slug that names the summary columns
 from sim.report.html import Link, Table
+from sim.report.labels import as_date
 from sim.summary import percent
 
 ID_COLUMNS = ("run_id", "point", "replicate", "seed")
@@ -65,8 +66,6 @@ def fmt_num(x: float | None) -> str:
 def fmt_hour(start: pd.Timestamp, h: float | None) -> str:
     if h is None or (isinstance(h, float) and math.isnan(h)):
         return "–"
-    from sim.report.labels import as_date
-
     return as_date(start, float(h)).strftime("%d %b %Y %H:%M")
 
 
