@@ -3,7 +3,7 @@ events and the window. Each returns or raises located problems (`file:line:col: 
 
 A theater or scenario that passes them runs as written: nothing is silently replaced (a second
 road for one pair, a spelling two places claim), nothing the model cannot reach is accepted (a
-unit or target no road joins to the front, an event at or after the end of the last simulated hour).
+unit or target no road joins to the front, an event after the last simulated hour).
 """
 
 from __future__ import annotations
@@ -305,8 +305,7 @@ def check_scenario(s: Scenario, t: Theater, src: Located, registry: Any) -> list
                 ("end",), "the window is shorter than one step (one hour): nothing would run"
             )
         )
-    # One step is one hour: the model runs whole hours, and an event at or after the end of the
-    # last one acts on none (the model drops it).
+    # One step is one hour: the model runs whole hours, and an event after the last one never fires.
     last = (s.start.astimezone(UTC) + timedelta(hours=s.hours)).astimezone(s.start.tzinfo)
     for key, value in s.set.items():
         problems.extend(registry.problems(key, value, src, ("set", key)))
@@ -359,13 +358,12 @@ def check_scenario(s: Scenario, t: Theater, src: Located, registry: Any) -> list
                     f"{s.start.isoformat()} .. {s.end.isoformat()}",
                 )
             )
-        elif ev.at >= last and s.hours >= 1:  # (a shorter window is refused above)
+        elif ev.at > last:
             problems.append(
                 src.problem(
                     (*loc, "at"),
-                    f"{ev.at.isoformat()} is not before the end of the last simulated hour "
-                    f"{last.isoformat()} (the window runs whole hours): the event would act on "
-                    "no simulated hour",
+                    f"{ev.at.isoformat()} is after the last simulated hour {last.isoformat()} "
+                    "(the window runs whole hours): the event would never happen",
                 )
             )
         problems.extend(event_problems(ev, loc, src, names, factions, set(t.patrons), unit_ids))

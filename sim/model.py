@@ -170,7 +170,7 @@ class ConflictModel(Situation, Losses, Recording, Model):
         self._supply_version: tuple | None = None
         self.hub_stocks: dict[str, HubStock] = {}  # made at the first hour (sim.ground)
         for ev in self.sc.events:
-            self._at(self.sc.hour_of(ev.at), HANDLERS[type(ev)], self, ev)
+            self._at(self.sc.hour_of(ev.at), HANDLERS[type(ev)], self, ev, at_end=True)
         for pat in self.patrons.values():
             pat.schedule_inflows()
         self.refresh_air_cover()
@@ -224,11 +224,13 @@ class ConflictModel(Situation, Losses, Recording, Model):
         names.update(f.capital for f in self.factions.values())
         return sorted(names)
 
-    def _at(self, hour: float, fn, *args, **kwargs) -> None:
-        """Schedule a call at `hour`, booked at its own instant (`event_hour`). A call at or
-        after the run's last hour is dropped: it would act on no simulated hour and only change
-        the end-of-run outcomes that no sample saw. Mesa keeps weak references: kept here."""
-        if hour >= self.hours:
+    def _at(self, hour: float, fn, *args, at_end: bool = False, **kwargs) -> None:
+        """Schedule a call at `hour`, booked at its own instant (`event_hour`). A call the model
+        makes for itself (a delivery) at or after the run's end is dropped: it would act on no
+        simulated hour and only change end-of-run outcomes no sample saw. A scenario's own event
+        at the end (`at_end`: a run cut at its ceasefire) still runs, as `check` allows. Mesa
+        keeps weak references: the partial is kept here."""
+        if hour >= self.hours and not at_end:
             return
         cb = functools.partial(self._run_at, fn, *args, **kwargs)
         self._callbacks.append(cb)
