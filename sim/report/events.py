@@ -140,9 +140,10 @@ def _compact(e: pd.DataFrame, run_ids: list[int], start: pd.Timestamp) -> dict[s
         # The page adds hours to the start's wall clock: hours after a daylight-saving change
         # carry the change (+1 after clocks go forward), so the page shows local time as the
         # first run's trace (`clock`) and the tables do. 0 for a fixed offset.
-        moments = t0 + pd.to_timedelta(hours, unit="h")
-        shift = np.array([(m.utcoffset() - t0.utcoffset()).total_seconds() / 3600 for m in moments])
-        hours = hours + shift if len(shift) and shift.any() else hours
+        wall = clock(t0, hours)  # vectorised: one pass over 200,000 events, not a loop
+        local = ((wall - clock(t0, [0.0])[0]) / pd.Timedelta(hours=1)).to_numpy(dtype=float)
+        # a fixed offset keeps the hours as they are (bit for bit: the page stays the same)
+        hours = local if not np.allclose(local, hours, rtol=0.0, atol=1e-6) else hours
         t0 = t0.tz_localize(None)
     civ = e["civilian_casualties"] if "civilian_casualties" in e else pd.Series(0.0, index=e.index)
     return {
