@@ -50,8 +50,9 @@ def plain_metavars(command: Any) -> Any:
 
 def first_sentence(text: str) -> str:
     """The first sentence of a help text's first paragraph, its lines joined: up to a full stop
-    followed by a capital (or the end), as click's own short help cuts it; the whole paragraph
-    when it has no full stop."""
+    followed by a word that does not begin in lower case (or by the end), as click's own short
+    help cuts it; the whole paragraph when it has no full stop. An abbreviation before such a
+    word ("e.g. ACLED") would end it early: no command's help has one."""
     words = text.strip().partition("\n\n")[0].split()
     for i, word in enumerate(words):
         if word.endswith(".") and (i == len(words) - 1 or not words[i + 1][0].islower()):

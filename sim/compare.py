@@ -234,7 +234,7 @@ def metric_name(r: Any) -> str:
     """A row's metric as shown: a paired B - A taken over fewer runs than A's or B's mean (a
     capture time some runs of either side never reach) says over how many, or A, B and B - A
     do not add up."""
-    pairs = getattr(r, "n_pairs", -1)
+    pairs = r.n_pairs  # -1 when unpaired (metric_table and _share_row always give it)
     if 0 < pairs < max(r.n_a, r.n_b):
         return f"{r.metric} (B - A over the {pairs} seeds with both)"
     return str(r.metric)

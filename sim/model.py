@@ -93,7 +93,8 @@ class ConflictModel(Situation, Losses, Recording, Model):
         self.setup, self.sc, self.theater = setup, setup.scenario, setup.theater
         self.hours = self.sc.hours  # the scenario's length (a property that computes it)
         # When what happens now happened, in hours: the start of the hour `step` simulates while
-        # it runs (step h simulates the hour ending at h), else the instant of a scenario event.
+        # it runs (step h simulates the hour ending at h), else the instant of the scheduled call
+        # running (`_run_at`: everything between steps is one).
         self.event_hour = 0.0
         # A plain dict: hundreds of thousands of lookups a run (a dict subclass's are ~50% slower).
         # Whoever sets parameters bumps `p_version` (scenario_events.set_params does), which
@@ -326,7 +327,6 @@ class ConflictModel(Situation, Losses, Recording, Model):
             self.record()
         if self.verify_caches:
             self.check_caches()
-        self.event_hour = self.time
 
     def refresh_air_cover(self) -> None:
         """Each faction's air support by place: `air.support_bonus` of the strike sorties it flew
