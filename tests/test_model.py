@@ -145,9 +145,15 @@ def test_full_compliance_no_incidents_and_no_resumption_freeze_the_war_at_the_ce
     assert np.isnan(s["ceasefire_collapsed_at"]) and np.isnan(s["offensives_resumed_at"])
 
 
-def test_more_turkish_troops_never_lower_the_share_of_runs_where_the_gna_holds_misrata(tmp_path):
+def test_more_turkish_troops_raise_the_share_of_runs_where_the_gna_holds_misrata(tmp_path):
     """Common random numbers across arms. Misrata's reserve is left out and the LNA made bold
-    so that Misrata is at risk; Turkish troops arrive in Tripoli and are sent on as reserves."""
+    so that Misrata is at risk; Turkish troops arrive in Tripoli and are sent on as reserves.
+
+    Paired runs are not monotone one by one (after the first Turkish company arrives, the draws
+    of two arms part ways), so the shares are compared with a margin: over 40 runs they were
+    0.075, 0.65 and 0.80 for 0, 3,000 and 8,000 troops. The test fails if the troops do not help
+    (the same share in every arm) or if more troops lose Misrata more often (8,000 below 3,000 by
+    more than three runs in twelve)."""
     import yaml
 
     data = yaml.safe_load((SCENARIOS / "no_ceasefire.yaml").read_text())
@@ -162,10 +168,11 @@ def test_more_turkish_troops_never_lower_the_share_of_runs_where_the_gna_holds_m
     path = tmp_path / "s.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False))
     setup = load_scenario(path)
+    runs = 12
 
     def share(troops: int) -> float:
         held = []
-        for rep in range(8):
+        for rep in range(runs):
             params = resolve_params(setup, {"patron.Turkey.troops": troops})
             m = ConflictModel(setup, params, seed=seed_for(99, 0, rep))
             m.run()
@@ -173,9 +180,10 @@ def test_more_turkish_troops_never_lower_the_share_of_runs_where_the_gna_holds_m
         return float(np.mean(held))
 
     none, some, many = share(0), share(3000), share(8000)
-    assert none < 1.0, "the test needs runs in which Misrata is at risk"
-    assert none <= some <= many
-    assert many > none
+    assert none < 0.5, "the test needs runs in which Misrata is at risk"
+    assert some >= none + 3 / runs
+    assert many >= none + 3 / runs
+    assert many >= some - 3 / runs
 
 
 def test_defection_moves_personnel_between_sides_without_losses():
