@@ -11,6 +11,7 @@ import pandas as pd
 
 from sim.errors import InputError, Problem
 from sim.report.html import Section, assemble, write_html
+from sim.report.labels import local_start
 
 REQUIRED = (
     "manifest.json",
@@ -34,8 +35,6 @@ class ReportData:
     @property
     def start(self) -> pd.Timestamp:
         """The scenario's start in the theater's time zone (`labels.local_start`)."""
-        from sim.report.labels import local_start
-
         return local_start(self.manifest)
 
     @property
