@@ -27,6 +27,7 @@ from sim.report.figures import (
     sides,
 )
 from sim.report.map_views import map_views, scale_bar, scale_bar_data
+from sim.summary import percent
 
 
 def map_figure(
@@ -102,7 +103,7 @@ def map_figure(
                 ctl = next((c for c, v in row.items() if v > 0), "?")
                 status = f"controller: {esc(ctl)}"
             else:
-                parts = [f"{esc(c)} {_pct(row[c])}" for c in (east, west, "contested")]
+                parts = [f"{esc(c)} {percent(row[c])}" for c in (east, west, "contested")]
                 status = f"held in share of runs: {', '.join(parts)}"
             who = present.get(key, [])
             unit_text = "<br>  ".join(who[:8]) + (
@@ -341,10 +342,6 @@ def map_figure(
         ],
     )
     return fig
-
-
-def _pct(x: float) -> str:
-    return f"{100 * x:.0f}%"
 
 
 def _map_title(frame: DayFrame, n_runs: int, east: str, run0: int) -> str:
