@@ -49,7 +49,7 @@ def plain_metavars(command: Any) -> Any:
 
 
 # Words ending in a full stop that do not end a sentence: a help text's "e.g. ACLED" or
-# "vs. GNA" must not be cut there. "etc." is not one: it often ends a sentence.
+# "A vs. B" must not be cut there. "etc." is not one: it often ends a sentence.
 ABBREVIATIONS = frozenset({"e.g.", "i.e.", "vs.", "cf.", "approx.", "ca.", "incl.", "resp."})
 
 
