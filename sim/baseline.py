@@ -35,7 +35,7 @@ import math
 import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -43,6 +43,7 @@ import pandas as pd
 
 from sim.fact_matching import by_run, controller_at, select_events, series_at
 from sim.observations import is_cumulative
+from sim.report.labels import as_date
 from sim.validation import Target, brier, number_score, overall
 
 LOOKBACK_HOURS = 14 * 24.0
@@ -75,9 +76,11 @@ class Origin:
         return self.hour > self.requested
 
     def note(self, start: datetime | None = None) -> str:
-        """One line saying where the forecast starts and what history it rests on."""
+        """One line saying where the forecast starts and what history it rests on; `start` (the
+        scenario's, in the theater's zone) makes the origin a wall-clock time, elapsed hours
+        after it (`labels.as_date`: right across a daylight-saving change)."""
         when = (
-            (start + timedelta(hours=self.hour)).strftime("%d %b %Y %H:%M")
+            as_date(pd.Timestamp(start), self.hour).strftime("%d %b %Y %H:%M")
             if start is not None
             else f"hour {self.hour:g}"
         )

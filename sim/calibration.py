@@ -28,11 +28,11 @@ import pandas as pd
 
 from sim.config import Setup
 from sim.errors import InputError, Problem
-from sim.event_checks import set_event_zeroes
 from sim.execution import execute, local_executor, stop_executor
-from sim.params import ParamRegistry, weight_problem
+from sim.params import ParamRegistry
 from sim.runner import RunSpec, seed_for, to_tables
 from sim.validation import Target, overall, score_targets
+from sim.weights import zeroed_group
 
 METHODS = ("de", "abc")
 # The score of a candidate the model cannot run: worse than any, and no fact scored.
@@ -126,12 +126,8 @@ class Objective:
         """Why the model cannot run `candidate` over the base parameters (every weight of a group
         0, at the start or after a scenario `set` event: its first draw from the group would
         fail mid-run), or None. A search drawing each share from [0, x] can land on all 0."""
-        values = {**self.base_params, **candidate}
-        zeroed = weight_problem(values)
-        if zeroed:
-            return zeroed[1]
-        after = set_event_zeroes(self.setup.scenario, values)
-        return after[0][1] if after else None
+        zeroed = zeroed_group(self.setup.scenario, {**self.base_params, **candidate})
+        return zeroed.reason if zeroed else None
 
     def evaluate(self, candidates: Sequence[Mapping[str, float]], label: str = "") -> list[float]:
         """Run and score candidates (all their replicates in one batch of work). A candidate

@@ -26,10 +26,9 @@ from sim.event_checks import (
     event_problems,
     reserved_id_problems,
     sequence_problems,
-    set_event_zeroes,
 )
 from sim.names import PlaceNames
-from sim.params import weight_problem
+from sim.weights import zeroed_group
 from sim.yamlsource import Located
 
 
@@ -380,14 +379,8 @@ def check_scenario(s: Scenario, t: Theater, src: Located, registry: Any) -> list
     if not problems:
         problems.extend(sequence_problems(s, t, src))
     if not problems:
-        start = registry.defaults() | s.set
-        zeroed = weight_problem(start)
-        if zeroed:
-            key, why = zeroed
-            zeroed_loc = ("set", key) if key in s.set else ("set",)
-            problems.append(src.problem(zeroed_loc, why, key=True))
-        else:
-            problems.extend(
-                src.problem(loc, why, key=True) for loc, why in set_event_zeroes(s, start)
-            )
+        zeroed = zeroed_group(s, registry.defaults() | s.set)
+        if zeroed is not None:
+            loc = zeroed.event or (("set", zeroed.key) if zeroed.key in s.set else ("set",))
+            problems.append(src.problem(loc, zeroed.located_why, key=True))
     return problems

@@ -48,14 +48,21 @@ def plain_metavars(command: Any) -> Any:
     return command
 
 
+# Words ending in a full stop that do not end a sentence: a help text's "e.g. ACLED" or
+# "A vs. B" must not be cut there. "etc." is not one: it often ends a sentence.
+ABBREVIATIONS = frozenset({"e.g.", "i.e.", "vs.", "cf.", "approx.", "ca.", "incl.", "resp."})
+
+
 def first_sentence(text: str) -> str:
     """The first sentence of a help text's first paragraph, its lines joined: up to a full stop
     followed by a word that does not begin in lower case (or by the end), as click's own short
-    help cuts it; the whole paragraph when it has no full stop. An abbreviation before such a
-    word ("e.g. ACLED") would end it early: no command's help has one."""
+    help cuts it, except after an abbreviation (`ABBREVIATIONS`, in any case, after an opening
+    bracket or quote); the whole paragraph when it has no full stop."""
     words = text.strip().partition("\n\n")[0].split()
     for i, word in enumerate(words):
-        if word.endswith(".") and (i == len(words) - 1 or not words[i + 1][0].islower()):
+        if not word.endswith(".") or word.lstrip("([{\"'").lower() in ABBREVIATIONS:
+            continue
+        if i == len(words) - 1 or not words[i + 1][0].islower():
             return " ".join(words[: i + 1])
     return " ".join(words)
 

@@ -35,8 +35,13 @@ def _title(series: str) -> tuple[str, str]:
 
 
 def _week_labels(result: Comparison, weeks: pd.Series) -> list[str]:
-    start = pd.Timestamp(result.a.manifest.get("scenario", {}).get("start"))
-    return [(start + pd.Timedelta(days=7 * int(w))).strftime("%d %b") for w in weeks]
+    """Each week's first day: 7 x 24 elapsed hours a week after the start (compare's weeks are
+    hour // 168), on the theater's wall clock (`labels.local_start`, as the report shows
+    times): a start at 23:00 before clocks go forward begins its next week on the next day."""
+    from sim.report.labels import as_date, local_start
+
+    start = local_start(result.a.manifest)
+    return [as_date(start, 7 * 24 * int(w)).strftime("%d %b") for w in weeks]
 
 
 def _band(

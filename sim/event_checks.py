@@ -1,11 +1,10 @@
 """Checks of a scenario's events, in the order they fire, and of unit ids: what passes them the
 run does as written (nothing silently ignored: an order to the other side's unit, a
-recommitment before any ceasefire) and can run (no hour with every weight of a group 0). Each
-returns located problems (`file:line:col: field: msg`); sim.checks calls them."""
+recommitment before any ceasefire). (That it can run, with no hour with every weight of a group
+0, is sim.weights'.) Each returns located problems (`file:line:col: field: msg`); sim.checks calls them."""
 
 from __future__ import annotations
 
-import itertools
 import re
 from typing import Any
 
@@ -17,13 +16,11 @@ from sim.config import (
     RecommitEvent,
     ReinforceEvent,
     Scenario,
-    SetEvent,
     Theater,
     UnitSpec,
 )
 from sim.errors import Problem, did_you_mean
 from sim.names import PlaceNames
-from sim.params import weight_problem
 from sim.yamlsource import Located
 
 
@@ -76,44 +73,6 @@ def sequence_problems(s: Scenario, t: Theater, src: Located) -> list[Problem]:
                 out.append(src.problem(("events", i, "to"), why))
             side[ev.unit] = ev.to
     return out
-
-
-def set_event_zeroes(s: Scenario, values: dict[str, float]) -> list[tuple[tuple, str]]:
-    """(location, why) of each `set` event after which, from `values` (the parameters at the
-    start), every weight of a group is 0: the model would fail at its next draw from the group
-    (sim.params.weight_problem). Events of one time are taken together, as they fire before the
-    next hour."""
-    current = dict(values)
-    sets = sorted(
-        ((i, ev) for i, ev in enumerate(s.events) if isinstance(ev, SetEvent)),
-        key=lambda pair: pair[1].at,
-    )
-    out = []
-    for _at, group in itertools.groupby(sets, key=lambda pair: pair[1].at):
-        group = list(group)
-        for _i, ev in group:
-            current.update(ev.params)
-        zeroed = weight_problem(current)
-        if zeroed:
-            key, why = zeroed
-            i, ev = next(((i, ev) for i, ev in reversed(group) if key in ev.params), group[-1])
-            loc = ("events", i, "params", key) if key in ev.params else ("events", i, "params")
-            out.append((loc, f"from this event on, {why}"))
-            break  # the run fails here: later events are not reached
-    return out
-
-
-def set_event_zero_problems(setup: Any, values: dict[str, float], context: str) -> list[Problem]:
-    """`set_event_zeroes` for a run's parameters that `check` did not see (overrides, a sweep's
-    design point), located in the scenario file, each message led by `context`; the file is
-    read only when there is a problem to locate."""
-    zeroes = set_event_zeroes(setup.scenario, values)
-    if not zeroes:
-        return []
-    from sim.yamlsource import load_yaml
-
-    src = load_yaml(setup.scenario_path)
-    return [src.problem(loc, f"{context}, {why}", key=True) for loc, why in zeroes]
 
 
 def event_problems(

@@ -80,11 +80,12 @@ def resolve_params(setup: Setup, *overrides: Mapping[str, float]) -> dict[str, f
     registry = ParamRegistry.load(setup.theater)
     values = registry.resolve(setup.scenario.set, *overrides)
     if any(overrides):
-        from sim.event_checks import set_event_zero_problems
+        from sim.weights import event_problem, zeroed_group
 
-        problems = set_event_zero_problems(setup, values, "with the overrides given")
-        if problems:
-            raise InputError(problems)
+        # The start was checked by registry.resolve; a set event's zeroing is located there.
+        zeroed = zeroed_group(setup.scenario, values)
+        if zeroed is not None and zeroed.event is not None:
+            raise InputError(event_problem(setup, zeroed, "with the overrides given"))
     return values
 
 

@@ -74,9 +74,17 @@ def summarize(runs: pd.DataFrame, exclude: set[str] | None = None) -> pd.DataFra
 
 
 def percent(share: float) -> str:
-    """A share as a percentage: whole numbers where exact, else one decimal (0.5%, not 0%)."""
+    """A share (0-1) as a percentage: whole numbers where exact, else one decimal (0.5%, not
+    0%); a share that one decimal would show as 0% or 100% and is not is '<0.1%' or '>99.9%'
+    (1 run in 2,000)."""
     pct = share * 100
-    return f"{pct:.0f}%" if abs(pct - round(pct)) < 1e-9 else f"{pct:.1f}%"
+    if abs(pct - round(pct)) < 1e-9:
+        return f"{pct:.0f}%"
+    if 0 < pct < 0.05:
+        return "<0.1%"
+    if 99.95 <= pct < 100:
+        return ">99.9%"
+    return f"{pct:.1f}%"
 
 
 def format_number(x: float | None) -> str:

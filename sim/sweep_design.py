@@ -217,17 +217,14 @@ def check_points(setup: Any, base: Mapping[str, float], points: pd.DataFrame) ->
     Raises:
         InputError: one line for the first such point, located at `--param` or at the event.
     """
-    from sim.event_checks import set_event_zero_problems
-    from sim.params import weight_problem
+    from sim.weights import event_problem, zeroed_group
 
     for number, row in points.iterrows():
         point = {k: float(v) for k, v in row.items()}
-        values = {**base, **point}
+        zeroed = zeroed_group(setup.scenario, {**base, **point})
+        if zeroed is None:
+            continue
         shown = ", ".join(f"{k}={v:g}" for k, v in point.items())
-        zeroed = weight_problem(values)
-        if zeroed:
-            key, why = zeroed
-            raise usage_problem(key, f"design point {number} ({shown}): {why}")
-        problems = set_event_zero_problems(setup, values, f"with design point {number} ({shown})")
-        if problems:
-            raise InputError(problems[0])
+        if zeroed.event is None:
+            raise usage_problem(zeroed.key, f"design point {number} ({shown}): {zeroed.why}")
+        raise InputError(event_problem(setup, zeroed, f"with design point {number} ({shown})"))

@@ -51,3 +51,20 @@ def test_the_command_list_gives_each_command_a_whole_sentence():
     for name, text in rows.items():
         assert text.endswith(".") and text.count("(") == text.count(")"), (name, text)
     assert rows["check"].endswith("print each error as file:line:col, exit 2.")
+
+
+@pytest.mark.parametrize(
+    ("text", "first"),
+    [
+        ("Export events, e.g. ACLED rows. Then more.", "Export events, e.g. ACLED rows."),
+        ("Pairs (i.e. Same seeds) two runs. More.", "Pairs (i.e. Same seeds) two runs."),
+        ("LNA vs. GNA losses per day. More.", "LNA vs. GNA losses per day."),
+        ("Roads, towns etc. Then more.", "Roads, towns etc."),  # etc. may end a sentence
+        ("One line.\nSecond line.\n\nNext paragraph.", "One line."),
+        ("No full stop\nat all", "No full stop at all"),
+    ],
+)
+def test_the_command_list_does_not_cut_a_help_text_at_an_abbreviation(text, first):
+    from sim.cli import first_sentence
+
+    assert first_sentence(text) == first

@@ -90,3 +90,33 @@ def test_a_folder_from_before_the_zone_was_recorded_keeps_its_offset():
     assert as_date(local_start(meta), 40).isoformat() == "2015-03-29T16:00:00"
     meta["theater"]["timezone"] = "Europe/Kyiv"
     assert as_date(local_start(meta), 40).isoformat() == "2015-03-29T17:00:00"
+
+
+def test_the_baseline_origin_is_the_wall_clock_after_a_daylight_saving_change(tmp_path):
+    # Was: hours added to the start's wall clock (an aware datetime's own arithmetic), so an
+    # origin 48 hours in showed 00:00 on the 30th, an hour early.
+    from sim.baseline import Origin
+    from sim.config import load_scenario
+
+    kyiv_results(tmp_path)
+    start = load_scenario(tmp_path / "scenario.yaml").scenario.start  # as validate passes it
+    note = Origin(hour=48.0, requested=48.0, lookback=48.0).note(start)
+    assert note.startswith("baseline from each run's state at 30 Mar 2015 01:00;"), note
+
+
+def test_compare_labels_a_week_by_its_first_day_on_the_wall_clock():
+    # compare's weeks are 168 elapsed hours. From 23:00 on 28 March 2015 in Kyiv, the second
+    # begins at 00:00 on 5 April (summer time); the label was the start's offset + 7 days: 4 Apr.
+    # A start at midnight labels every week alike either way (dates only).
+    from types import SimpleNamespace
+
+    from sim.compare_report import _week_labels
+
+    meta = {
+        "scenario": {"start": "2015-03-28T23:00:00+02:00"},
+        "theater": {"timezone": "Europe/Kyiv"},
+    }
+    result = SimpleNamespace(a=SimpleNamespace(manifest=meta))
+    assert _week_labels(result, pd.Series([0, 1])) == ["28 Mar", "05 Apr"]
+    meta["scenario"]["start"] = "2015-03-28T00:00:00+02:00"
+    assert _week_labels(result, pd.Series([0, 1])) == ["28 Mar", "04 Apr"]

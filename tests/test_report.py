@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from sim.cli import app
 from sim.report.build import all_figures, load, report_html
-from sim.report.control import frame_hours
+from sim.report.control import day_frames
 from sim.report.figures import sides
 from sim.report.html import Section, Table, assemble
 from sim.report.tables import median_ci, metric_tables
@@ -121,7 +121,8 @@ def test_forces_control_events_ceasefire_figures(data, figs):
     real = [n for n in data.network["nodes"] if not n["waypoint"]]
     west_to_east = [n["name"] for n in sorted(real, key=lambda n: n["lon"])]
     assert list(heat.y) == west_to_east
-    assert np.asarray(heat.z).shape == (len(real), len(figs["map"].frames))
+    # a column a day, as the map's frames after its start's
+    assert np.asarray(heat.z).shape == (len(real), len(figs["map"].frames) - 1)
     ev = figs["events"]
     assert len(ev.data) == 1  # one trace; the run picker redraws it (tests/test_figures_trust.py)
     assert "engagement" in set(ev.data[0].y) or "strike" in set(ev.data[0].y)
@@ -152,10 +153,11 @@ def test_figures_survive_empty_events_and_units(data):
     assert len(figs["map"].frames) > 1 and len(figs["events"].data) == 1
 
 
-def test_sides_and_frame_hours(data):
+def test_sides_and_day_frames(data):
     assert sides(data.network, data.tables.control) == ("GNA", "LNA")
-    assert frame_hours([0, 6, 12, 18, 24, 30, 36, 42, 48, 50]) == [0, 24, 48, 50]
-    assert frame_hours([]) == []
+    hours = [f.hour for f in day_frames([0, 6, 12, 18, 24, 30, 36, 42, 48, 50], data.start)]
+    assert hours == [0, 24, 48, 50]
+    assert day_frames([], data.start) == []
 
 
 # --- tables ----------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ import pandas as pd
 
 from sim.errors import InputError, Problem
 from sim.report.html import Section, assemble, write_html
+from sim.report.labels import local_start
 
 REQUIRED = (
     "manifest.json",
@@ -34,8 +35,6 @@ class ReportData:
     @property
     def start(self) -> pd.Timestamp:
         """The scenario's start in the theater's time zone (`labels.local_start`)."""
-        from sim.report.labels import local_start
-
         return local_start(self.manifest)
 
     @property
@@ -145,7 +144,8 @@ def sections(data: ReportData, figs: dict[str, Any] | None = None) -> list[Secti
             heading="Map",
             id="map",
             intro=(
-                "Roads, places and units, one frame a day: press play or drag the slider. "
+                "Roads, places and units at the start, then at the end of each day (after that "
+                "day's events): press play or drag the slider. "
                 + (
                     f"Places are coloured by the share of runs in which the {east} holds them "
                     f"(white: half of them); the units shown are those of run "
@@ -193,7 +193,7 @@ def sections(data: ReportData, figs: dict[str, Any] | None = None) -> list[Secti
             heading="Control over time",
             id="control",
             intro=(
-                "Each place (road waypoints left out), west to east, by day: "
+                "Each place (road waypoints left out), west to east, at the end of each day: "
                 + (
                     f"the share of runs in which the {east} holds it."
                     if ensemble

@@ -22,6 +22,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from sim.summary import percent
+
 
 @dataclass(frozen=True)
 class Outcome:
@@ -180,14 +182,16 @@ def as_date(start: pd.Timestamp | str, hours: float) -> pd.Timestamp:
 
 
 def format_value(column: str, value: float | None, start: pd.Timestamp | str | None) -> str:
-    """One value as the reader sees it: a share as %, a time as a local date, else a number."""
+    """One value as the reader sees it: a share as % (`sim.summary.percent`, as the run's
+    summary and the report write it: 1 run in 300 is 0.3%, not 0%), a time as a local date,
+    else a number."""
     if value is None or pd.isna(value):
         return "-"
     d = describe(column)
     if d.kind == "time" and start is not None:
         return as_date(start, value).strftime("%d %b %H:%M")
     if d.kind == "share":
-        return f"{100 * value:.0f}%"
+        return percent(value)
     if abs(value) >= 100:
         return f"{value:,.0f}"
     return f"{value:.3g}"

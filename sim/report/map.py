@@ -17,18 +17,17 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from sim.report.control import control_shares, frame_hours, place_values
+from sim.report.control import DayFrame, control_shares, day_frames, frame_of, place_values
 from sim.report.figures import (
     FONT,
     MAP_SCOPE,
-    clock,
     esc,
-    fmt_day,
     report_choices,
     share_scale,
     sides,
 )
 from sim.report.map_views import map_views, scale_bar, scale_bar_data
+from sim.summary import percent
 
 
 def map_figure(
@@ -39,7 +38,8 @@ def map_figure(
     start: pd.Timestamp,
 ) -> go.Figure:
     """Animated map: roads, places coloured by controller (one run) or by the east side's share
-    of runs (ensemble), run 0's units sized by personnel, one frame a day with a slider."""
+    of runs (ensemble), run 0's units sized by personnel, with a slider: a frame for the start,
+    then one for each day at its end (`control.day_frames`: after the day's events)."""
     nodes = pd.DataFrame(network["nodes"]).set_index("name", drop=False)
     choices = report_choices(network)
     map_labels = set(choices["map_labels"])
@@ -48,10 +48,9 @@ def map_figure(
     single = n_runs <= 1
     run0 = int(control["run_id"].min()) if not control.empty else 0
     scale = share_scale(network, west, east)
-    hours = frame_hours(control["hour"].unique()) if not control.empty else [0.0]
-    times = clock(start, hours)
-    labels = [t.strftime("%d %b") for t in times]
-    names = [t.strftime("%Y-%m-%d %H:%M") for t in times]
+    days = day_frames(control["hour"].unique() if not control.empty else [0.0], start)
+    hours = [f.hour for f in days]
+    names = [f.time.strftime("%Y-%m-%d %H:%M") for f in days]
 
     shares = control_shares(control, hours) if not control.empty else pd.DataFrame()
     for col in (west, east, "contested"):
@@ -64,8 +63,7 @@ def map_figure(
     losses = pd.DataFrame(0.0, index=range(len(hours)), columns=nodes.index)
     civ = losses.copy()
     if not ev.empty:
-        # an event at hour h happened from h to h + 1: frame h does not hold it yet
-        idx = np.searchsorted(np.asarray(hours), ev["hour"].to_numpy(dtype=float), side="right")
+        idx = frame_of(hours, ev["hour"].to_numpy(dtype=float))
         keep = idx < len(hours)
         e = ev[keep].assign(frame=idx[keep])
         for table, col in ((losses, "casualties"), (civ, "civilian_casualties")):
@@ -105,14 +103,14 @@ def map_figure(
                 ctl = next((c for c, v in row.items() if v > 0), "?")
                 status = f"controller: {esc(ctl)}"
             else:
-                parts = [f"{esc(c)} {_pct(row[c])}" for c in (east, west, "contested")]
+                parts = [f"{esc(c)} {percent(row[c])}" for c in (east, west, "contested")]
                 status = f"held in share of runs: {', '.join(parts)}"
             who = present.get(key, [])
             unit_text = "<br>  ".join(who[:8]) + (
                 f"<br>  +{len(who) - 8} more" if len(who) > 8 else ""
             )
             out.append(
-                f"<b>{esc(name)}</b> · {esc(fmt_day(times[k]))}<br>{status}"
+                f"<b>{esc(name)}</b> · at {esc(days[k].text)}<br>{status}"
                 f"<br>{loss_word}: {losses.at[k, name]:,.0f} combatants, "
                 f"{civ.at[k, name]:,.0f} civilians"
                 + (
@@ -193,7 +191,7 @@ def map_figure(
         d = u0[(u0["hour"] == h) & (u0["faction"] == faction)] if not u0.empty else u0
         sizes = (6 + 22 * np.sqrt(d["personnel"].to_numpy(dtype=float) / pmax)) if len(d) else []
         hover = [
-            f"<b>{esc(r.name)}</b> ({esc(r.faction)})<br>at {esc(r.place)} · {esc(fmt_day(times[k]))}"
+            f"<b>{esc(r.name)}</b> ({esc(r.faction)})<br>at {esc(r.place)} · at {esc(days[k].text)}"
             f"<br>personnel {r.personnel:,.0f} · morale {r.morale:.2f} · supply {r.supply:.2f}"
             f"<br>posture {esc(r.posture)}"
             for r in d.itertuples(index=False)
@@ -239,7 +237,7 @@ def map_figure(
             data=[way_trace(k, False), place_trace(k, False)]
             + [unit_trace(k, f, False) for f in factions],
             traces=dynamic,
-            layout=dict(title=dict(text=_map_title(times[k], n_runs, east, run0))),
+            layout=dict(title=dict(text=_map_title(days[k], n_runs, east, run0))),
         )
         for k in range(len(hours))
     ]
@@ -250,7 +248,7 @@ def map_figure(
         "transition": {"duration": 0},
     }
     fig.update_layout(
-        title=dict(text=_map_title(times[0], n_runs, east, run0), x=0.01, xanchor="left"),
+        title=dict(text=_map_title(days[0], n_runs, east, run0), x=0.01, xanchor="left"),
         height=610,
         margin=dict(l=10, r=10, t=80, b=90),
         font=FONT,
@@ -335,9 +333,9 @@ def map_figure(
                 y=0,
                 yanchor="top",
                 pad=dict(t=10, b=0),
-                currentvalue=dict(prefix="day: ", font=dict(size=12), xanchor="left"),
+                currentvalue=dict(prefix="shown: ", font=dict(size=12), xanchor="left"),
                 steps=[
-                    dict(method="animate", label=labels[k], args=[[names[k]], step_args])
+                    dict(method="animate", label=days[k].label, args=[[names[k]], step_args])
                     for k in range(len(hours))
                 ],
             )
@@ -346,15 +344,11 @@ def map_figure(
     return fig
 
 
-def _pct(x: float) -> str:
-    return f"{100 * x:.0f}%"
-
-
-def _map_title(t: pd.Timestamp, n_runs: int, east: str, run0: int) -> str:
+def _map_title(frame: DayFrame, n_runs: int, east: str, run0: int) -> str:
     if n_runs <= 1:
-        return f"Control and units on {fmt_day(t)}"
+        return f"Control and units at {frame.text}"
     return (
-        f"Control on {fmt_day(t)}: share of {n_runs} runs in which the {esc(east)} holds each "
+        f"Control at {frame.text}: share of {n_runs} runs in which the {esc(east)} holds each "
         f"place; units of run {run0}"
     )
 
