@@ -1,13 +1,21 @@
-"""A new user's misspellings in a scenario's events: each is one located line that names the
-close word the event kind accepts (found by the user4 review)."""
+"""Found by the user4 review: a new user's misspellings in a scenario's events (each one located
+line naming the close word the event kind accepts), and event casualty facts that counted a
+surrender's people as killed."""
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
+from types import SimpleNamespace
 
+import numpy as np
+import pandas as pd
 from typer.testing import CliRunner
 
+from sim.baseline import Origin, event_metric_samples
 from sim.cli import app
+from sim.fact_matching import number_values
+from sim.targets import EventFilter, Target
 
 from .conftest import input_errors, line_of
 
@@ -67,3 +75,45 @@ def test_a_misspelt_required_field_is_one_line_not_two(tmp_path):
     )
     (m,) = input_errors(check(path))
     assert m["field"] == "events.1.unitz" and "did you mean 'units'?" in m["msg"]
+
+
+# --- a surrender's "casualties" are people who gave up, not deaths ------------------------------
+
+
+def _surrender_and_fight() -> pd.DataFrame:
+    """Run 0: a local militia of 300 gives up Sirte at hour 10, an engagement there kills 5."""
+    return pd.DataFrame(
+        [
+            (0, 10.0, "surrender", "Sirte", "GNA", 300.0, 0.0, 1.0),
+            (0, 11.0, "engagement", "Sirte", "GNA,LNA", 5.0, 1.0, 2.0),
+        ],
+        columns=["run_id", "hour", "kind", "place", "factions", "casualties",
+                 "civilian_casualties", "duration_hours"],
+    )  # fmt: skip
+
+
+def _casualty_target(metric: str) -> Target:
+    return Target(
+        id="n", kind="number", description="", source="", source_date=date(2020, 1, 8),
+        start=0.0, end=24.0, mode="change", low=0.0, high=10.0, metric=metric,
+        filter=EventFilter(places=frozenset({"Sirte"})),
+    )  # fmt: skip
+
+
+def test_event_casualties_count_fighters_killed_not_a_surrenders_people():
+    tables = SimpleNamespace(events=_surrender_and_fight())
+    killed = number_values(tables, _casualty_target("event_casualties"), [0])
+    assert killed.tolist() == [5.0]
+    mean = number_values(tables, _casualty_target("event_mean_casualties"), [0])
+    assert mean.tolist() == [2.5]
+
+
+def test_the_baselines_casualty_draws_leave_out_a_surrenders_people():
+    events = _surrender_and_fight()
+    events["hour"] -= 5.0  # both in the look-back of an origin at hour 24
+    target = _casualty_target("event_casualties")
+    target = Target(**{**target.__dict__, "start": 24.0, "end": 48.0})
+    draws = event_metric_samples(
+        events, target, Origin(hour=24.0, requested=24.0, lookback=24.0), [0]
+    )
+    assert draws.max() > 0 and set(np.unique(draws)) <= {float(5 * k) for k in range(100)}
