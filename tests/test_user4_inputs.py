@@ -117,3 +117,26 @@ def test_the_baselines_casualty_draws_leave_out_a_surrenders_people():
         events, target, Origin(hour=24.0, requested=24.0, lookback=24.0), [0]
     )
     assert draws.max() > 0 and set(np.unique(draws)) <= {float(5 * k) for k in range(100)}
+
+
+# --- an observations file checked alone -----------------------------------------------------------
+
+JAN2020 = Path(__file__).resolve().parent.parent / "data" / "observations" / "jan2020.yaml"
+
+
+def test_check_of_an_observations_file_alone_checks_its_names_in_its_theater(tmp_path):
+    # `validate -o` refused the misspelt place that `check` had passed
+    path = tmp_path / "obs.yaml"
+    path.write_text(JAN2020.read_text().replace("    place: Sirte\n", "    place: Sirtte\n", 1))
+    (m,) = input_errors(check(path))
+    assert m["field"] == "observations.0.place" and "did you mean 'Sirte'?" in m["msg"]
+    assert int(m["line"]) == line_of(path, "place: Sirtte")
+    result = check(JAN2020)
+    assert result.exit_code == 0 and "names checked in theater 'libya'" in result.output
+
+
+def test_an_observations_file_of_a_misspelt_theater_is_refused_by_check(tmp_path):
+    path = tmp_path / "obs.yaml"
+    path.write_text(JAN2020.read_text().replace("theater: libya", "theater: lybia", 1))
+    (m,) = input_errors(check(path))
+    assert m["field"] == "theater" and "did you mean 'libya'?" in m["msg"]
