@@ -4,7 +4,7 @@ surrender's people as killed."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -140,3 +140,17 @@ def test_an_observations_file_of_a_misspelt_theater_is_refused_by_check(tmp_path
     path.write_text(JAN2020.read_text().replace("theater: libya", "theater: lybia", 1))
     (m,) = input_errors(check(path))
     assert m["field"] == "theater" and "did you mean 'libya'?" in m["msg"]
+
+
+def test_the_validation_cut_ends_on_a_whole_hour_of_the_run():
+    # facts imported from ACLED end at 23:59:59: the cut run said it ended then, but simulated
+    # only to 23:00 (191 whole hours), so its window, tables and manifest disagreed
+    from sim.config import load_scenario
+    from sim.sample_split import cut_setup
+
+    setup = load_scenario(
+        Path(__file__).resolve().parent.parent / "scenarios" / "ceasefire_jan12.yaml"
+    )
+    cut = cut_setup(setup, setup.scenario.start + timedelta(days=7, seconds=-1))
+    assert cut.scenario.end == setup.scenario.start + timedelta(days=8)
+    assert cut.scenario.hours == 192
