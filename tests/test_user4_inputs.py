@@ -154,3 +154,33 @@ def test_the_validation_cut_ends_on_a_whole_hour_of_the_run():
     cut = cut_setup(setup, setup.scenario.start + timedelta(days=7, seconds=-1))
     assert cut.scenario.end == setup.scenario.start + timedelta(days=8)
     assert cut.scenario.hours == 192
+
+
+# --- a set file written as nested mappings ------------------------------------------------------
+
+
+def test_a_nested_set_file_names_the_dotted_key_in_check_and_run(tmp_path):
+    # check took it for a scenario (six lines: "faction: unknown field (did you mean 'facts'?)",
+    # "title: required field is missing", ...) and run said "faction: expected a number"
+    path = tmp_path / "overrides.yaml"
+    path.write_text("faction:\n  LNA:\n    aggression: 0.5\n")
+    for result in (
+        check(path),
+        runner.invoke(
+            app,
+            [
+                "run",
+                "sirte_advance",
+                "--set-file",
+                str(path),
+                "-n",
+                "1",
+                "--out",
+                str(tmp_path / "out"),
+            ],
+        ),
+    ):
+        (m,) = input_errors(result)
+        assert (m["line"], m["field"]) == ("1", "faction")
+        assert "write each parameter as one dotted key: faction.LNA.aggression: 0.5" in m["msg"]
+    assert not (tmp_path / "out").exists()
