@@ -184,3 +184,16 @@ def test_a_nested_set_file_names_the_dotted_key_in_check_and_run(tmp_path):
         assert (m["line"], m["field"]) == ("1", "faction")
         assert "write each parameter as one dotted key: faction.LNA.aggression: 0.5" in m["msg"]
     assert not (tmp_path / "out").exists()
+
+
+def test_the_truces_outcomes_read_as_words_not_title_cased_column_names():
+    # the report's summary table said "Offensives Resumed" (a place's title case) and
+    # "Incidents small arms"
+    from sim.report.labels import describe, table_label
+
+    assert table_label("offensives_resumed_at") == "Offensives resumed"
+    assert describe("offensives_resumed_at").kind == "time"
+    assert table_label("incidents_small_arms") == "Ceasefire incidents: small arms (incidents)"
+    assert table_label("incidents_ground_probe").startswith("Ceasefire incidents: ground probes")
+    assert table_label("ceasefire_state_end") == "Ceasefire state at the end"
+    assert describe("offensives_resumed_by").kind == "category"
