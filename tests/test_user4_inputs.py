@@ -197,3 +197,39 @@ def test_the_truces_outcomes_read_as_words_not_title_cased_column_names():
     assert table_label("incidents_ground_probe").startswith("Ceasefire incidents: ground probes")
     assert table_label("ceasefire_state_end") == "Ceasefire state at the end"
     assert describe("offensives_resumed_by").kind == "category"
+
+
+# --- sweep --out on a folder that is not a sweep ------------------------------------------------
+
+TOY_SWEEP = ["sweep", str(DATA / "toy_scenario.yaml"), "-p", "faction.X.aggression=0,1", "-n", "1",
+             "--workers", "1", "--quiet"]  # fmt: skip
+
+
+def test_a_sweep_takes_an_empty_folder_as_run_does(tmp_path):
+    # it said "already exists; add --resume to continue that sweep" of a folder with no sweep
+    (tmp_path / "s").mkdir()
+    res = runner.invoke(app, [*TOY_SWEEP, "--out", str(tmp_path / "s")])
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "s" / "manifest.json").is_file()
+
+
+def test_a_sweep_onto_a_runs_results_says_it_is_not_a_sweep(tmp_path):
+    out = tmp_path / "r"
+    assert (
+        runner.invoke(
+            app,
+            [
+                "run",
+                str(DATA / "toy_scenario.yaml"),
+                "-n",
+                "1",
+                "--out",
+                str(out),
+                "--quiet",
+                "--no-report",
+            ],
+        ).exit_code
+        == 0
+    )
+    (m,) = input_errors(runner.invoke(app, [*TOY_SWEEP, "--out", str(out)]))
+    assert "is not a sweep folder" in m["msg"] and "--resume" not in m["msg"], m["msg"]
