@@ -41,7 +41,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.fact_matching import by_run, controller_at, select_events, series_at
+from sim.fact_matching import by_run, controller_at, fighters_killed, select_events, series_at
 from sim.observations import is_cumulative
 from sim.report.labels import as_date
 from sim.validation import Target, brier, number_score, overall
@@ -161,12 +161,15 @@ def event_metric_samples(
     run_ids = list(run_ids)
     metric = target.metric or ""
     hits = lookback_events(events, target, origin)
-    col = "civilian_casualties" if metric == "event_civilian_casualties" else "casualties"
-    pools = (
-        {r: g[col].fillna(0.0).to_numpy(float) for r, g in hits.groupby("run_id")}
-        if not hits.empty
-        else {}
-    )
+    pools = {}
+    if not hits.empty:
+        # fighters killed, as the model's own value counts them (a surrender kills no one)
+        killed = (
+            hits["civilian_casualties"].fillna(0.0).astype(float)
+            if metric == "event_civilian_casualties"
+            else fighters_killed(hits)
+        )
+        pools = {r: g.to_numpy(float) for r, g in killed.groupby(hits["run_id"])}
     rng = _rng(target)
     mean_counts = event_rates(events, target, origin, run_ids).to_numpy() * window_hours(target)
     out = []

@@ -14,14 +14,13 @@ from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    ValidationError,
 )
 
+from sim import schema_paths
 from sim.errors import InputError, Problem, did_you_mean
 
 # The schema's building blocks and the theater's models live in their own modules; they are
@@ -214,56 +213,10 @@ _ALL_FIELDS = _field_names(
 
 
 def validate_located(model: type[BaseModel], src: Located, fields: set[str] | None = None) -> Any:
-    """Validate parsed YAML against a model; pydantic errors become located problems."""
-    names = _ALL_FIELDS if fields is None else fields
-    try:
-        return model.model_validate(src.data, strict=True)
-    except ValidationError as exc:
-        problems = []
-        for err in exc.errors():
-            loc = _untagged(src.data, tuple(err["loc"]))
-            if err["type"] == "extra_forbidden":
-                hint = did_you_mean(str(loc[-1]), names)
-                problems.append(src.problem(loc, f"unknown field{hint}", key=True))
-            elif err["type"] == "missing":
-                problems.append(src.problem(loc, "required field is missing", key=True))
-            else:
-                # A validator's own message, without pydantic's "Value error, " before it.
-                msg = err["msg"]
-                if err["type"] == "value_error" and "error" in err.get("ctx", {}):
-                    msg = str(err["ctx"]["error"])
-                problems.append(src.problem(loc, msg + _yaml11_hint(err.get("input"))))
-        raise InputError(problems) from None
-
-
-def _untagged(data: Any, loc: tuple) -> tuple:
-    """A pydantic error path without the union tags it inserts (`events.1.deployment.at` is
-    `events.1.at` in the file): a part that is not a key but the mapping's `kind` is dropped."""
-    out = []
-    for part in loc:
-        if isinstance(data, dict) and part not in data and data.get("kind") == part:
-            continue
-        out.append(part)
-        try:
-            data = data[part]
-        except (KeyError, IndexError, TypeError):
-            data = None
-    return tuple(out)
-
-
-_YAML11 = yaml.resolver.Resolver()
-
-
-def _yaml11_hint(value: Any) -> str:
-    """For text that YAML 1.1 would have read as a number or boolean (`1:30`, `yes`, `off`)."""
-    if not isinstance(value, str):
-        return ""
-    tag = _YAML11.resolve(yaml.ScalarNode, value, (True, False)).rsplit(":", 1)[-1]
-    if tag in ("int", "float"):
-        return f" ({value!r} is text under YAML 1.2: write a plain decimal number)"
-    if tag == "bool":
-        return f" ({value!r} is text under YAML 1.2: write true or false)"
-    return ""
+    """Validate parsed YAML against a model (sim.schema_paths.validate_located); a misspelt
+    field with no field of its own mapping close to it is matched against `fields`, by default
+    every field a theater or scenario file has. Raises InputError, one problem per line."""
+    return schema_paths.validate_located(model, src, _ALL_FIELDS if fields is None else fields)
 
 
 def resolve_theater_path(name: str, relative_to: Path | None = None) -> Path:

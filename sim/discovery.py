@@ -142,6 +142,19 @@ class Discovery:
         return self.trajectory.iloc[self.chosen]
 
 
+def _known_category(condition: Condition, values: pd.Series) -> None:
+    """A category no run has (a misspelt faction or state) is an error naming those the runs
+    have, not a condition that no run (or, with !=, every run) meets."""
+    have = sorted({str(v) for v in values})
+    if have and condition.value not in have:
+        col = condition.text.rindex(str(condition.value)) + 1
+        raise _error(
+            col,
+            f"{condition.value!r} is not a value of {condition.outcome} (the runs have "
+            f"{', '.join(have)}){did_you_mean(str(condition.value), have)}",
+        )
+
+
 def _require_ema():
     try:
         with warnings.catch_warnings():  # "ipyparallel not installed": not used here
@@ -167,6 +180,8 @@ def discover(
     prim = _require_ema()
     values = runs[condition.outcome]
     keep = values.notna().to_numpy()
+    if isinstance(condition.value, str):
+        _known_category(condition, values[keep])
     x = runs.loc[keep, list(params)].astype("float64").reset_index(drop=True)
     y = condition.mask(values[keep]).astype(int)
     cases = int(y.sum())

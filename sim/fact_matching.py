@@ -91,14 +91,19 @@ def kind_mask(events: pd.DataFrame, kind: str) -> pd.Series:
     return mask
 
 
+def fighters_killed(events: pd.DataFrame) -> pd.Series:
+    """Fighters killed in each event: its casualties where the kind's casualties are deaths;
+    0 for a surrender, whose `casualties` are the people who gave up (captured, not killed)."""
+    fighters = events["casualties"].fillna(0.0).astype(float)
+    return fighters.where(events["kind"].map(lambda k: export_row(k).deaths).astype(bool), 0.0)
+
+
 def event_deaths(events: pd.DataFrame) -> pd.Series:
     """Whole deaths in each event, as UCDP GED counts them and `export --format ucdp-ged`
     writes them: the fighters killed (an event's casualties, for a kind whose casualties are
     deaths) and the civilians killed, each rounded down to whole people."""
-    fighters = events["casualties"].fillna(0.0).astype(float)
-    deadly = events["kind"].map(lambda k: export_row(k).deaths).astype(bool)
     civilians = events["civilian_casualties"].fillna(0.0).astype(float)
-    return np.floor(fighters.where(deadly, 0.0) + 1e-9) + np.floor(civilians + 1e-9)
+    return np.floor(fighters_killed(events) + 1e-9) + np.floor(civilians + 1e-9)
 
 
 def select_events(events: pd.DataFrame, flt: EventFilter, start: float, end: float) -> pd.DataFrame:
@@ -164,10 +169,16 @@ def number_values(tables: Any, target: Target, run_ids: Iterable[int]) -> pd.Ser
         elif metric == "event_mean_casualties":  # no value in a run where no event matched
             if hits.empty:
                 return by_run(pd.Series(dtype=float), run_ids, None)
-            return by_run(hits.groupby("run_id")["casualties"].mean(), run_ids, None)
+            return by_run(fighters_killed(hits).groupby(hits["run_id"]).mean(), run_ids, None)
+        elif hits.empty:
+            vals = pd.Series(dtype=float)
         else:
-            col = "casualties" if metric == "event_casualties" else "civilian_casualties"
-            vals = hits.groupby("run_id")[col].sum() if not hits.empty else pd.Series(dtype=float)
+            killed = (
+                fighters_killed(hits)
+                if metric == "event_casualties"
+                else hits["civilian_casualties"].fillna(0.0).astype(float)
+            )
+            vals = killed.groupby(hits["run_id"]).sum()
         return by_run(vals.astype(float), run_ids, 0.0)
     ts = tables.timeseries
     if target.mode == "at" or not is_cumulative(metric):

@@ -3,7 +3,9 @@ it names must exist there (one located problem each, with a close match for a mi
 
 from __future__ import annotations
 
-from sim.config import Setup
+from typing import TYPE_CHECKING
+
+from sim.config import Scenario, Setup, Theater
 from sim.errors import Problem, did_you_mean
 from sim.observations import (
     CONTROLLER_STATES,
@@ -17,13 +19,47 @@ from sim.observations import (
     metric_names,
 )
 
+if TYPE_CHECKING:
+    from sim.network import RoadNetwork
+
 
 def check_against(obs: ObservationFile, setup: Setup) -> list[Problem]:
     """Places, factions, kinds, metrics and times checked against a scenario and its theater."""
     from sim.runner import network_for
 
-    theater, scenario = setup.theater, setup.scenario
-    net = network_for(setup)
+    return check_names(obs, setup.theater, network_for(setup), setup.scenario)
+
+
+def check_alone(obs: ObservationFile) -> tuple[list[Problem], str]:
+    """A file checked on its own (`conflict-sim check obs.yaml`): its names against the theater
+    it names (`theater:`, an id in config/theaters), so that `check` does not pass a misspelt
+    place that `validate` then refuses; times need a scenario's window and are not checked.
+    Returns the problems and what was checked, for the line `check` prints."""
+    from sim.config import THEATER_DIR, load_theater, resolve_theater_path
+    from sim.network import build_network
+
+    name = obs.data.theater
+    if name is None:
+        return [], "names are checked against a scenario's theater by validate"
+    path = resolve_theater_path(name)
+    if not path.is_file():
+        hint = did_you_mean(name, [p.stem for p in THEATER_DIR.glob("*.yaml")])
+        if hint:
+            return [
+                obs.src.problem(("theater",), f"no theater {name!r} in {THEATER_DIR}{hint}")
+            ], ""
+        return [], f"names not checked: no theater {name!r} in {THEATER_DIR}"
+    theater = load_theater(path)
+    return check_names(
+        obs, theater, build_network(theater)
+    ), f"names checked in theater {name!r}; times need a scenario"
+
+
+def check_names(
+    obs: ObservationFile, theater: Theater, net: RoadNetwork, scenario: Scenario | None = None
+) -> list[Problem]:
+    """Places, factions, kinds and metrics checked against a theater and its road network, and
+    with a scenario each fact's times against its window."""
     factions = set(theater.factions)
     problems: list[Problem] = []
     if obs.data.theater is not None and obs.data.theater != theater.name:
@@ -50,6 +86,8 @@ def check_against(obs: ObservationFile, setup: Setup) -> list[Problem]:
             )
 
     def when(i: int, o: ObservationBase) -> None:
+        if scenario is None:
+            return
         fields = (
             [("at", o.at)]
             if o.at is not None

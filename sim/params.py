@@ -243,6 +243,8 @@ def load_set_file(path: str | Path, registry: ParamRegistry | None = None) -> di
         # bool is an int in Python: `true` is not 1 here, as it is not in a scenario's `set:`.
         # The first value that is not a number ends the reading: a file of another kind (the
         # parameter file) would otherwise get a line for every key.
+        if isinstance(value, dict):
+            raise InputError(src.problem((*top, key), _nested(str(key), value), key=True))
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise InputError(src.problem((*top, key), "expected a number"))
         if not math.isfinite(value):
@@ -255,15 +257,33 @@ def load_set_file(path: str | Path, registry: ParamRegistry | None = None) -> di
     return out
 
 
+def _nested(key: str, value: dict) -> str:
+    """The message for a parameter written as nested mappings: its first dotted key."""
+    path = [key]
+    while isinstance(value, dict) and value:
+        inner, value = next(iter(value.items()))
+        path.append(str(inner))
+    example = f"{'.'.join(path)}: {value}" if not isinstance(value, dict) else ".".join(path)
+    return f"a mapping, not a number: write each parameter as one dotted key: {example}"
+
+
+def _parameter_groups() -> set[str]:
+    """The first parts of the parameter names (`faction`, `ceasefire`, ...)."""
+    return {str(key).split(".")[0] for key in load_yaml(PARAMETERS_FILE).data}
+
+
 def file_kind(data: Any) -> str | None:
     """'parameters' or 'set file' when a YAML file's top level is one (for `check`), else None:
     a parameter file maps dotted keys to entries with a `range`; a set file has only `set:`, or
-    only dotted keys (parameters) mapped to anything but mappings. Scenarios, theaters and
-    observations have no dotted key at the top."""
+    only dotted keys (parameters) mapped to anything but mappings, or only parameter groups
+    (`faction:`) mapped to mappings (refused by its reader with the dotted key to write).
+    Scenarios, theaters and observations have neither at the top."""
     if not isinstance(data, dict) or not data:
         return None
     if set(data) == {"set"}:
         return "set file"
+    if all(isinstance(v, dict) for v in data.values()) and set(data) <= _parameter_groups():
+        return "set file"  # written as nested mappings: its reader says how to write it
     if not all(isinstance(k, str) and "." in k for k in data):
         return None
     if all(isinstance(v, dict) for v in data.values()):

@@ -4,7 +4,8 @@ source's date) may calibrate, and `validate` marks such facts out of sample."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import math
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sim.config import Setup
@@ -59,10 +60,13 @@ def cut_setup(setup: Setup, until: datetime, margin: timedelta = timedelta(days=
     waste most of the time. Returns the setup unchanged when the cut would not shorten it.
     """
     s = setup.scenario
-    end = (until + margin).astimezone(s.start.tzinfo)  # local, like the scenario's times
+    # On a whole hour of the run (facts imported from ACLED end at 23:59:59), which simulates
+    # whole hours: a cut between two would say the run ended after its last simulated hour.
+    # Counted in UTC, then local, like the scenario's times.
+    hours = max(1, math.ceil(s.hour_of(until + margin) - 1e-9))
+    end = (s.start.astimezone(UTC) + timedelta(hours=hours)).astimezone(s.start.tzinfo)
     if end >= s.end:
         return setup
-    end = max(end, s.start + timedelta(hours=1))
     events = [e for e in s.events if e.at <= end]
     return setup.model_copy(
         update={"scenario": s.model_copy(update={"end": end, "events": events})}

@@ -70,6 +70,7 @@ from sim.sweep_store import (  # re-exported: the sweep's files are read from he
     design_problem,
     input_fingerprint,
     leftovers_only,
+    not_new_sweep,
     part_path,
     read_design,
     read_manifest,
@@ -256,10 +257,11 @@ def run_sweep(
     with output_lock(folder):  # one writer per sweep folder, for the whole sweep
         clean_stale_staging(folder)
         meta: dict[str, Any] | None = None
-        if folder.exists():
+        if folder.is_dir() and not resume and not any(folder.iterdir()):
+            pass  # an empty folder, as `run` takes one: the new sweep is renamed onto it
+        elif folder.exists():
             if not resume:
-                why = "already exists; add --resume to continue that sweep, or choose another --out"
-                raise InputError(Problem(str(folder), 1, 1, "--out", why))
+                raise InputError(Problem(str(folder), 1, 1, "--out", not_new_sweep(folder)))
             if not folder.is_dir():
                 raise InputError(Problem(str(folder), 1, 1, "--out", "is a file, not a folder"))
             check_writable(folder)

@@ -377,3 +377,27 @@ def check_inputs(stored: Mapping[str, str] | None, now: Mapping[str, str], folde
             "match the saved ones; restore the inputs, or start a new sweep in another --out"
         )
         raise InputError(Problem(str(folder / MANIFEST), 1, 1, "inputs", why))
+
+
+def not_new_sweep(folder: Path) -> str:
+    """Why a new sweep cannot be written to an existing `--out` (`sweep` without `--resume`;
+    an empty folder it takes)."""
+    if not folder.is_dir():
+        return "is a file, not a folder"
+    if (folder / BACKUP).is_file() or _kind(folder / MANIFEST) in ("sweep", None):
+        return "already exists; add --resume to continue that sweep, or choose another --out"
+    return (
+        "is not a sweep folder (it holds files: a run's results or your own); choose another --out"
+    )
+
+
+def _kind(manifest: Path) -> str | None:
+    """A manifest's `kind` ('sweep'; '' for a run's, which has none, or when there is no
+    manifest), None when it is there but unreadable (a damaged one `--resume` repairs)."""
+    if not manifest.is_file():
+        return ""
+    try:
+        data = json.loads(manifest.read_text())
+    except (OSError, ValueError):
+        return None
+    return str(data.get("kind", "")) if isinstance(data, dict) else None

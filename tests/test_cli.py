@@ -147,7 +147,7 @@ def test_workers_do_not_change_results(tmp_path, short_path):
 def test_check_validates_observation_files_too(tmp_path):
     good = ROOT / "data" / "observations" / "jan2020.yaml"
     result = runner.invoke(app, ["check", str(good)])
-    assert result.exit_code == 0 and "observations ok (17 facts)" in result.output
+    assert result.exit_code == 0 and "observations ok (17 facts; " in result.output
     bad = tmp_path / "obs.yaml"
     bad.write_text(
         good.read_text().replace("  - id: sirte_lna_end_6jan\n", "  - idd: sirte_lna_end_6jan\n", 1)

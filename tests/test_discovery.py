@@ -229,3 +229,18 @@ def test_any_condition_text_parses_or_is_a_located_error(text):
     else:
         assert isinstance(c, Condition) and c.outcome in ("front_km_end", "ceasefire_held")
         assert c.op in ("==", "!=", "<", "<=", ">", ">=")
+
+
+@pytest.mark.parametrize(
+    "text, col, message",
+    [
+        ("controller_end_sirte == LNB", 25,
+         "'LNB' is not a value of controller_end_sirte (the runs have GNA, LNA) (did you mean 'LNA'?)"),
+        ("controller_end_sirte != lna", 25, "'lna' is not a value of controller_end_sirte"),
+    ],
+)  # fmt: skip
+def test_a_category_no_run_has_names_the_values_it_has(boxed_sweep, text, col, message):
+    # it said "no run meets ...: nothing to discover", as if the misspelt faction were an answer
+    res = CliRunner().invoke(app, ["analyze", str(boxed_sweep), "--discover", text])
+    (m,) = input_errors(res)
+    assert int(m["col"]) == col and message in m["msg"], m["msg"]

@@ -94,8 +94,8 @@ def test_bad_kinds_are_located(tmp_path):
     path = _obs_file(tmp_path, [_control(kind="contol"), event])
     result = runner.invoke(app, ["validate", str(SCENARIO), "--observations", str(path)])
     (err,) = input_errors(result)  # schema errors come first
-    assert err["field"] == "observations.0"
-    assert "'contol'" in err["msg"] and "control" in err["msg"]
+    assert err["field"] == "observations.0.kind"  # at the kind itself, naming the close one
+    assert "unknown kind 'contol' (did you mean 'control'?)" in err["msg"]
 
     path = _obs_file(tmp_path, [_control(), event], name="obs2.yaml")
     (err,) = input_errors(runner.invoke(app, ["validate", str(SCENARIO), "-o", str(path)]))

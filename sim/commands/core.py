@@ -103,12 +103,14 @@ def check(
 ) -> None:
     """Validate theater, scenario, observation, parameter or set files; print each error as
     file:line:col, exit 2.
-    A scenario's own observations (`observations:`) are loaded against it too. Warnings (a place
+    A scenario's own observations (`observations:`) are loaded against it too; an observations
+    file alone has its names checked in the theater it names. Warnings (a place
     no road reaches) are printed too, and do not fail the check."""
     import sys
 
     from sim.config import check_theater_file, is_theater_file, load_scenario
     from sim.errors import InputError
+    from sim.observation_checks import check_alone
     from sim.observations import is_observations_file, load_observations
     from sim.scenario_observations import check_scenario_observations
 
@@ -125,7 +127,10 @@ def check(
                 typer.echo(f"{f}: set file ok ({n} parameters)")
             elif is_observations_file(f):
                 obs = load_observations(f)
-                typer.echo(f"{f}: observations ok ({len(obs.data.observations)} facts)")
+                found, checked = check_alone(obs)
+                if found:
+                    raise InputError(found)
+                typer.echo(f"{f}: observations ok ({len(obs.data.observations)} facts; {checked})")
             elif is_theater_file(f):
                 t, warnings = check_theater_file(f)
                 for w in warnings:

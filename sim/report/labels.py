@@ -67,6 +67,13 @@ EXACT: dict[str, tuple[str, str, str]] = {
     "displaced": ("people displaced so far", "people", "amount"),
     "displaced_now": ("people displaced and not yet returned", "people", "amount"),
     "patron_deployments": ("patron deployments", "", "amount"),
+    "offensives_resumed_at": ("offensives resumed", "", "time"),
+    "offensives_resumed_by": ("offensives resumed by", "", "category"),
+    "ceasefire_state_end": ("ceasefire state at the end", "", "category"),
+    "incidents_small_arms": ("ceasefire incidents: small arms", "incidents", "amount"),
+    "incidents_shelling": ("ceasefire incidents: shelling", "incidents", "amount"),
+    "incidents_drone": ("ceasefire incidents: drones", "incidents", "amount"),
+    "incidents_ground_probe": ("ceasefire incidents: ground probes", "incidents", "amount"),
     "violations": ("violations so far", "", "amount"),
 }
 # (pattern, label template, unit, kind): the groups fill the template
