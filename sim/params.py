@@ -258,7 +258,15 @@ def load_set_file(path: str | Path, registry: ParamRegistry | None = None) -> di
 
 
 def _nested(key: str, value: dict) -> str:
-    """The message for a parameter written as nested mappings: its first dotted key."""
+    """The message for a parameter written as nested mappings: its first dotted key; or, for
+    an entry of the parameter file (a dotted key with a `default` and a `range`), that a set
+    file gives the value alone."""
+    if "." in key and "default" in value and "range" in value:
+        return (
+            "a parameter's definition (default, range, source), not a value: this looks like "
+            f"the parameter file; a set file maps each parameter to a number: {key}: "
+            f"{value['default']}"
+        )
     path = [key]
     while isinstance(value, dict) and value:
         inner, value = next(iter(value.items()))

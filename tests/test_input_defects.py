@@ -424,7 +424,9 @@ def test_a_parameter_file_given_as_a_set_file_is_one_line(tmp_path):
         str(PARAMETERS),
     ]
     (m,) = input_errors(runner.invoke(app, args))
-    assert m["field"] == "forces.sample_personnel" and m["msg"] == "expected a number"
+    assert m["field"] == "forces.sample_personnel", m
+    assert "not a value: this looks like the parameter file" in m["msg"], m["msg"]
+    assert m["msg"].endswith("forces.sample_personnel: 1"), m["msg"]
 
 
 def test_a_set_event_of_a_parameter_read_only_at_the_start_is_refused(tmp_path):
