@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/versus.py                  # against HEAD~1
     .venv/bin/python benchmarks/versus.py --rev 9c1d348 --rounds 5
     .venv/bin/python benchmarks/versus.py --rev 01dfc65 --runs 3   # main before issue #12's work
+    .venv/bin/python benchmarks/versus.py --python /opt/py/bin/python3.13   # this tree, two Pythons
 
 The other commit is checked out into a temporary git worktree; each round times one replicate
 of each side (after a warm-up run) in a fresh interpreter, the two sides back to back in
@@ -12,6 +13,11 @@ the medians in ms per run and µs per simulated hour, the median of the per-roun
 (other/this: how many times faster this tree is), and the load average before and after; each
 child also times `runner.arrow_tables` on each replicate (the tables the CLI and sweeps build),
 reported the same way where both trees have it.
+
+With `--python PATH` the other side is this same tree run by another interpreter (which must
+have the dependencies installed; the tree comes first on its path), unless `--rev` is also
+given: it measures what the interpreter's build alone is worth (e.g. CPython built with PGO and
+LTO against one built without, see `.ci/build-python`).
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ import os
 import statistics
 import subprocess
 import sys
+from contextlib import nullcontext
 from pathlib import Path
 
 from trees import ROOT, check_model_from, checkout, env_for
@@ -52,9 +59,11 @@ print(json.dumps({"seconds": best, "tables": tables if tables < float("inf") els
 """
 
 
-def time_one(tree: Path, scenario: Path, seed: int, runs: int = 1, clock: str = "wall") -> dict:
+def time_one(
+    tree: Path, scenario: Path, seed: int, runs: int = 1, clock: str = "wall", python: str = ""
+) -> dict:
     out = subprocess.run(
-        [sys.executable, "-c", CHILD, str(scenario), str(seed), str(runs), clock],
+        [python or sys.executable, "-c", CHILD, str(scenario), str(seed), str(runs), clock],
         cwd=tree, env=env_for(tree), capture_output=True, text=True, check=True,
     )  # fmt: skip
     res = json.loads(out.stdout.strip().splitlines()[-1])
@@ -64,7 +73,8 @@ def time_one(tree: Path, scenario: Path, seed: int, runs: int = 1, clock: str = 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    ap.add_argument("--rev", default="HEAD~1", help="the commit to compare with")
+    ap.add_argument("--rev", help="the commit to compare with (default HEAD~1, or this tree)")
+    ap.add_argument("--python", default="", help="the other side's interpreter (default this one)")
     ap.add_argument("--scenario", default="scenarios/ceasefire_jan12.yaml")
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--seed", type=int, default=20200112)
@@ -74,15 +84,21 @@ def main() -> None:
         help="cpu: the child's CPU time, less shaken by other work on a loaded machine",
     )  # fmt: skip
     args = ap.parse_args()
+    if args.rev is None and not args.python:
+        args.rev = "HEAD~1"
+    label = args.rev or "this tree"
+    if args.python:
+        label += f" under {args.python}"
     load_before = os.getloadavg()
-    with checkout(args.rev) as old:
+    with checkout(args.rev) if args.rev else nullcontext(ROOT) as old:
         new_t, old_t, ratios, hours = [], [], [], 0
         tables: dict[str, list[float]] = {"new": [], "old": []}
         for r in range(args.rounds):
             order = [("new", ROOT), ("old", old)] if r % 2 == 0 else [("old", old), ("new", ROOT)]
             got = {}
             for name, tree in order:
-                res = time_one(tree, tree / args.scenario, args.seed, args.runs, args.clock)
+                python = args.python if name == "old" else ""
+                res = time_one(tree, tree / args.scenario, args.seed, args.runs, args.clock, python)
                 got[name], hours = res["seconds"], res["hours"]
                 if res.get("tables") is not None:
                     tables[name].append(res["tables"])
@@ -96,15 +112,14 @@ def main() -> None:
         f"{args.clock} time, fastest of {args.runs} per child"
     )
     print(f"  this tree : {new_ms:8.0f} ms  ({1000 * new_ms / hours:6.0f} µs per simulated hour)")
-    print(
-        f"  {args.rev:<10}: {old_ms:8.0f} ms  ({1000 * old_ms / hours:6.0f} µs per simulated hour)"
-    )
-    print(f"  speed-up {args.rev}/this: median of rounds {statistics.median(ratios):.2f} "
+    print(f"  this tree under {sys.executable}")
+    print(f"  {label:<10}: {old_ms:8.0f} ms  ({1000 * old_ms / hours:6.0f} µs per simulated hour)")
+    print(f"  speed-up other/this: median of rounds {statistics.median(ratios):.2f} "
           f"(min {min(ratios):.2f}, max {max(ratios):.2f})")  # fmt: skip
     if tables["new"] and tables["old"]:
         new_tb, old_tb = (1000 * statistics.median(tables[k]) for k in ("new", "old"))
         print(f"  building its tables (runner.arrow_tables): this tree {new_tb:.1f} ms, "
-              f"{args.rev} {old_tb:.1f} ms, {old_tb / new_tb:.2f}x (medians of rounds)")  # fmt: skip
+              f"other {old_tb:.1f} ms, {old_tb / new_tb:.2f}x (medians of rounds)")  # fmt: skip
     print(
         f"  load average before {load_before[0]:.2f} {load_before[1]:.2f}, "
         f"after {load_after[0]:.2f} {load_after[1]:.2f}"
