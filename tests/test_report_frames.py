@@ -97,3 +97,15 @@ def test_a_frame_that_is_not_a_days_end_says_its_time():
     assert [f.label for f in frames] == ["start", "05 Jan 20:00", "06 Jan 12:00"]
     assert frames[2].text == "06 Jan 2020 12:00"
     assert frames[0].text == "the start, 05 Jan 2020 00:00"
+
+
+def test_the_heatmaps_hover_writes_a_rare_share_as_the_tables_do():
+    # 300 runs, E takes A in one: its hover said "E holds it in 0% of runs" (Plotly's .0%)
+    runs = []
+    for run in range(300):
+        control, _ = _tables(capture_hour=23 if run == 0 else 100)
+        runs.append(control.assign(run_id=run))
+    heat = control_heatmap(pd.concat(runs), NETWORK, START).data[0]
+    a_first_day = heat.customdata[0][0]
+    assert list(a_first_day[1:]) == ["0.3%", "99.7%", "0%"]
+    assert "%{customdata[1]} of runs" in heat.hovertemplate

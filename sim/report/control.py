@@ -14,6 +14,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from sim.report.figures import _layout, clock, esc, fmt_day, share_scale, sides
+from sim.summary import percent
 
 
 @dataclass(frozen=True)
@@ -129,13 +130,15 @@ def control_heatmap(
         custom = np.stack([when, held], axis=-1)
         colorbar = dict(tickvals=[0, 0.5, 1], ticktext=[esc(west), "contested", esc(east)])
     else:
+        # shares written by `percent`, as the map and the tables write them: Plotly's `.0%`
+        # showed a place held in 1 run of 300 as held in 0%
         hover = (
-            f"%{{y}}, at %{{customdata[0]}}<br>{esc(east)} holds it in %{{z:.0%}} of runs"
-            f"<br>{esc(west)} %{{customdata[1]:.0%}}, contested %{{customdata[2]:.0%}}"
-            "<extra></extra>"
+            f"%{{y}}, at %{{customdata[0]}}<br>{esc(east)} holds it in %{{customdata[1]}} of "
+            f"runs<br>{esc(west)} %{{customdata[2]}}, contested %{{customdata[3]}}<extra></extra>"
         )
-        parts = [other.to_numpy().round(3), cont.to_numpy().round(3)]
-        custom = np.stack([when, *(p.astype(object) for p in parts)], axis=-1)
+        as_text = np.vectorize(percent, otypes=[object])
+        parts = [as_text(v.fillna(0.0).to_numpy()) for v in (z, other, cont)]
+        custom = np.stack([when, *parts], axis=-1)
         colorbar = dict(tickformat=".0%", title=dict(text=f"held by {esc(east)}"))
     fig = go.Figure(
         go.Heatmap(
