@@ -61,7 +61,8 @@ def test_theater_checks_without_warnings_and_every_figure_has_a_source():
     assert set(theater.factions) == {"JF", "Houthi"}
     assert {p.client for p in theater.patrons.values()} == {"JF", "Houthi"}
     for p in theater.places:
-        assert "GeoNames" in p.coord_source or "assumption" in p.coord_source, p.name
+        # A gazetteer (GeoNames for towns, OurAirports for the airport) or a declared assumption.
+        assert any(k in p.coord_source for k in ("GeoNames", "OurAirports", "assumption")), p.name
         assert p.population_source and p.value_source, p.name
     for u in theater.units:
         assert u.source and u.personnel_low is not None, u.id
