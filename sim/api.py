@@ -7,6 +7,7 @@ from pathlib import Path
 
 from sim.config import Setup, load_scenario
 from sim.execution import check_counts
+from sim.outdir import through_link
 from sim.params import ParamRegistry, load_set_file, parse_assignments
 from sim.results import claim_output, write_results
 from sim.runner import (
@@ -95,7 +96,7 @@ def run_to_folder(
     resolve_params(setup, overrides)
     replicates = setup.scenario.replicates if replicates is None else replicates
     seed = setup.scenario.seed if seed is None else seed
-    folder = Path(out) if out is not None else Path("results") / Path(scenario).stem
+    folder = through_link(Path(out) if out is not None else Path("results") / Path(scenario).stem)
     # before simulating: a refused folder should cost nothing
     with claim_output(folder, inputs=[setup.scenario_path, set_file]):
         tables, params = _run(setup, replicates, seed, overrides, workers, progress)

@@ -75,6 +75,9 @@ def parse_param_ranges(
             why = registry.check(key, v)
             if why:
                 raise InputError(Problem(origin, 1, 1, key, why))
+        if registry.specs[key].switch:
+            why = "a switch is 0 or 1 and cannot be fitted over a range: fix it with --set"
+            raise InputError(Problem(origin, 1, 1, key, why))
         seen.add(key)
         out.append(ParamRange(key, lo, hi))
     if not out:

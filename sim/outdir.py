@@ -51,6 +51,16 @@ STORAGE_ERRNOS = {
 }
 
 
+def through_link(path: str | Path) -> Path:
+    """The folder a symbolic link at `path` names (followed to its end), else `path` as given.
+
+    Results replace the folder the link points to and keep the link: the swap renames the
+    folder aside, and renaming a link onto a folder fails (EISDIR, a traceback that left the
+    staging folders behind) or would replace the user's link itself."""
+    path = Path(path)
+    return Path(os.path.realpath(path)) if path.is_symlink() else path
+
+
 def lock_path(folder: Path) -> Path:
     folder = Path(os.path.abspath(folder))
     return folder.parent / f".{folder.name}.lock"

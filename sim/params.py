@@ -61,6 +61,12 @@ class ParamSpec:
     doc: str
     start_only: bool = False
 
+    @property
+    def switch(self) -> bool:
+        """An on/off parameter (its unit says `switch`): only 0 and 1 mean anything, since the
+        model reads it as on from 0.5."""
+        return self.unit.startswith("switch")
+
 
 class ParamRegistry:
     """All parameters of a theater, expanded over its factions and patrons."""
@@ -133,6 +139,8 @@ class ParamRegistry:
             return f"unknown parameter {key!r}{did_you_mean(key, self.specs)}"
         if not spec.low <= value <= spec.high:
             return f"{key}={value:g} is outside its valid range [{spec.low:g}, {spec.high:g}] ({spec.unit})"
+        if spec.switch and value not in (0.0, 1.0):
+            return f"{key}={value:g} is a switch: 0 or 1 ({spec.unit})"
         return None
 
     def problems(self, key: str, value: float, src: Located, loc: tuple) -> list[Problem]:

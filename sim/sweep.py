@@ -32,7 +32,13 @@ from typing import Any
 
 from sim.config import CeasefireEvent, Setup, load_scenario
 from sim.errors import InputError, Problem, did_you_mean
-from sim.outdir import check_writable, clean_stale_staging, output_lock, stray_temporaries
+from sim.outdir import (
+    check_writable,
+    clean_stale_staging,
+    output_lock,
+    stray_temporaries,
+    through_link,
+)
 from sim.params import ParamRegistry, parse_assignments
 from sim.runner import TABLES
 from sim.sweep_batches import (  # re-exported: tests and benchmarks build plans from here
@@ -237,7 +243,9 @@ def run_sweep(
     if seeds is not None and seeds not in SEED_SCHEMES:
         why = f"unknown seeding {seeds!r}{did_you_mean(seeds, SEED_SCHEMES)}; one of {', '.join(SEED_SCHEMES)}"
         raise usage_problem("--seeds", why, "--seeds")
-    folder = Path(out) if out is not None else Path("results") / f"{_stem(setup)}-sweep"
+    folder = through_link(
+        Path(out) if out is not None else Path("results") / f"{_stem(setup)}-sweep"
+    )
     given = _settings(
         setup.scenario_sha256,
         axes,

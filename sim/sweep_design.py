@@ -95,7 +95,9 @@ def parse_axis(item: str, registry: ParamRegistry) -> Axis:
             if n < 2:
                 raise usage_problem(key, f"{spec!r}: n must be a whole number of at least 2")
             values = tuple(_tidy(v) for v in np.linspace(lo, hi, n))
-        checks = [lo, hi]
+        checks = list(values) if values is not None else [lo, hi]
+        if values is None and registry.specs[key].switch:
+            raise usage_problem(key, f"{spec!r}: a switch is 0 or 1, not a range: sweep it as 0,1")
     else:
         texts = spec.split(",")
         if any(not t.strip() for t in texts):

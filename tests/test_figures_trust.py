@@ -63,7 +63,7 @@ def test_front_bands_are_visible_or_explained_and_sectors_get_panels(data):
     fig = front_figure(ts, data.tables.events, data.network, data.start)
     titles = [a.text for a in fig.layout.annotations]
     assert {"front, Tripoli", "front, Sirte"} <= set(titles)  # these two vary: no note
-    assert fig.layout.yaxis2.title.text == "km along its axis from its first place"
+    assert fig.layout.yaxis2.title.text == "km along its axis"  # the rest: the report's text
     sectors = [c for c in ts if c.startswith("front_km_")]  # the model's own and the two above
     assert {t.xaxis for t in fig.data} == {"x", *(f"x{i + 2}" for i in range(len(sectors)))}
 

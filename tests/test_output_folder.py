@@ -184,3 +184,37 @@ def test_out_may_be_an_empty_folder(tmp_path):
     result = cli("run", str(TOY), "-n", "1", "--no-report", "--out", str(out), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert (out / "manifest.json").exists()
+
+
+@pytest.mark.parametrize("holds", ["results", "nothing"])
+def test_out_through_a_symlink_writes_into_the_folder_it_names_and_keeps_the_link(tmp_path, holds):
+    """`--out latest` with latest -> a results folder (or an empty one): the results replace
+    the folder linked to, the link stays. It was a traceback (IsADirectoryError renaming the
+    link aside) that left `.latest.*` staging folders behind."""
+    target = tmp_path / "real"
+    if holds == "results":
+        assert cli("run", str(TOY), "-n", "1", "--no-report", "--quiet", "--out", str(target),
+                   cwd=tmp_path).returncode == 0  # fmt: skip
+    else:
+        target.mkdir()
+    link = tmp_path / "latest"
+    link.symlink_to(target)
+    done = cli("run", str(TOY), "-n", "1", "--no-report", "--quiet", "--out", str(link),
+               cwd=tmp_path)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    assert link.is_symlink() and (target / "manifest.json").is_file()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["latest", "real"]
+
+
+def test_sweep_out_through_a_symlink_to_an_empty_folder_fills_that_folder(tmp_path):
+    """The same for `sweep --out`: it was a NotADirectoryError renaming the new sweep onto the
+    link, leaving its hidden staging folder."""
+    target = tmp_path / "real"
+    target.mkdir()
+    (tmp_path / "latest").symlink_to(target)
+    done = cli("sweep", str(TOY), "-p", "faction.X.aggression=0,1", "-n", "1", "--workers", "1",
+               "--quiet", "--out", str(tmp_path / "latest"), cwd=tmp_path)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert (target / "manifest.json").is_file() and (tmp_path / "latest").is_symlink()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["latest", "real"]

@@ -116,7 +116,10 @@ def test_units_without_supply_or_a_floor_to_their_fire_do_not_attack(setup):
 def test_any_point_in_the_parameter_box_keeps_the_books(setup, data, seed):
     specs = _registry(setup).specs
     overrides = {
-        k: data.draw(st.floats(s.low, s.high, allow_nan=False), label=k)
+        k: data.draw(
+            st.sampled_from([0.0, 1.0]) if s.switch else st.floats(s.low, s.high, allow_nan=False),
+            label=k,
+        )  # a switch is 0 or 1 (ParamSpec.switch)
         for k, s in sorted(specs.items())
     }
     _run_and_check(setup, _valid(overrides, specs), seed)

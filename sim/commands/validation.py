@@ -82,12 +82,15 @@ def validate(
     """Score a scenario against observed facts (share of replicates matching each, Brier/CRPS),
     next to a no-change baseline from each run's state at the observations' start."""
     from sim.commands import hold
+    from sim.outdir import through_link
     from sim.results import claim_output
     from sim.validation import run_validation, write_validation
 
     setup, obs, run_setup = _prepare(scenario, observations, full_window)
     overrides = _overrides(set_, set_file, setup)  # checked before the folder is claimed
-    folder = out if out is not None else Path("results") / f"{Path(scenario).stem}-validation"
+    folder = through_link(
+        out if out is not None else Path("results") / f"{Path(scenario).stem}-validation"
+    )
     hold(claim_output(folder, inputs=[setup.scenario_path, obs.path, set_file]))  # one writer
     typer.echo(_window_note(setup, run_setup), err=True)
     run = run_validation(
@@ -243,6 +246,7 @@ def calibrate(
     from sim.commands import hold
     from sim.errors import InputError, Problem
     from sim.observations import check_in_sample
+    from sim.outdir import through_link
     from sim.params import ParamRegistry
     from sim.progress import progress
     from sim.results import claim_output, staged_dir, versions, write_json, write_parquet
@@ -271,7 +275,9 @@ def calibrate(
             Problem("--set", 1, 1, clash[0], "is both fixed (--set) and fitted (--param)")
         )
     seed = setup.scenario.seed if seed is None else seed
-    folder = out if out is not None else Path("results") / f"{Path(scenario).stem}-calibration"
+    folder = through_link(
+        out if out is not None else Path("results") / f"{Path(scenario).stem}-calibration"
+    )
     hold(claim_output(folder, inputs=[setup.scenario_path, obs.path, set_file]))  # one writer
     targets = resolve_targets(obs, run_setup, network_for(run_setup))
     typer.echo(_window_note(setup, run_setup), err=True)

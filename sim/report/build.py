@@ -166,9 +166,9 @@ def sections(data: ReportData, figs: dict[str, Any] | None = None) -> list[Secti
             id="front",
             intro=(
                 "Where the two sides' ground meets: on the main axis in km from "
-                f"{(data.network.get('axis') or ['its first place'])[0]} (the marked places are "
-                "on it), and on each front sector in km along the sector's axis from its first "
-                "place, one panel a sector."
+                f"{(data.network.get('axis') or ['its first place'])[0]} (the labelled places are "
+                "on it; one too near another to be labelled is a bare tick), and on each front "
+                "sector in km along the sector's axis from its first place, one panel a sector."
             ),
             figures=[figs["front"]],
         ),

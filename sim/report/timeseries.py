@@ -27,6 +27,7 @@ from sim.report.figures import (
     report_choices,
     rgba,
 )
+from sim.report.front_axis import MARGIN, fitting_title, geometry, spaced_marks
 
 # y-axis titles of the four small panels, with their units
 FORCES_AXES = (
@@ -54,7 +55,11 @@ def front_figure(
 ) -> go.Figure:
     """Front position over time with 50% and 90% bands: the main axis (km from its first place,
     places marked) and, when the timeseries has `front_km_<sector>` columns, one panel per
-    sector. When every run agrees the title says so (bands of no width are not missing)."""
+    sector. When every run agrees the title says so (bands of no width are not missing).
+
+    Lengths are set in pixels (`sim.report.front_axis`): each axis title fits its panel and the
+    main axis labels only places at least a label's height apart, the rest drawn as unlabelled
+    minor ticks; the report's text under the heading explains the axes at length."""
     from sim.report.labels import describe
 
     n = int(timeseries["run_id"].nunique())
@@ -64,33 +69,26 @@ def front_figure(
     # With several panels each says so in its own title: one line listing them all in the
     # figure's title ran past the figure's right edge (a theater with eight sectors).
     titles = [esc(describe(c).label) + (f" ({spread[c]})" if spread[c] else "") for c in cols]
+    notes = [spread[cols[0]]] if len(cols) == 1 and spread[cols[0]] else []
+    margin_t = (110 if len(cols) > 1 else 90) if notes else (100 if len(cols) > 1 else 70)
+    geo = geometry(len(cols), margin_t)
     fig = make_subplots(
-        rows=len(cols), cols=1, shared_xaxes=True, vertical_spacing=0.08,
-        subplot_titles=titles if len(cols) > 1 else None,
+        rows=len(cols), cols=1, shared_xaxes=True, vertical_spacing=geo.spacing,
+        row_heights=geo.row_heights, subplot_titles=titles if len(cols) > 1 else None,
     )  # fmt: skip
-    km = {d["name"]: d.get("axis_km") for d in network.get("nodes", [])}
     axis = network.get("axis") or []
     origin = axis[0] if axis else "its first place"
-    notes = [spread[cols[0]]] if len(cols) == 1 and spread[cols[0]] else []
-    for r, col in enumerate(cols, start=1):
+    for r, (col, panel_px) in enumerate(zip(cols, geo.panel_px, strict=True), start=1):
         q = quants[col]
         x = clock(start, q.index)
         name = "front" if col == "front_km" else esc(describe(col).label)
         for tr in band_traces(x, q, "#444444", name, bands=n > 1, hover="%{y:,.0f} km"):
             fig.add_trace(tr, row=r, col=1)
         if col == "front_km":
-            marks = [
-                (km[m], m) for m in report_choices(network)["front_marks"] if km.get(m) is not None
-            ]
-            top = max([float(q["q95"].max()) if len(q) else 0.0] + [k for k, _ in marks]) + 40
-            fig.update_yaxes(
-                title=f"km from {esc(origin)} along the main axis",
-                tickvals=[k for k, _ in marks],
-                ticktext=[f"{esc(m)} {k:.0f}" for k, m in marks],
-                range=[-10, top], row=r, col=1,
-            )  # fmt: skip
+            _main_axis(fig, q, events, network, panel_px, origin)
         else:
-            fig.update_yaxes(title=esc(describe(col).unit), row=r, col=1)
+            title = fitting_title(["km along its axis", "km"], panel_px)
+            fig.update_yaxes(title=title, row=r, col=1)
     fig.update_yaxes(showgrid=True, gridcolor="#e3e3e3", zeroline=False)
     fig.update_xaxes(title_text="date (local time)", row=len(cols), col=1)
     if len(cols) > 1:
@@ -98,13 +96,59 @@ def front_figure(
     else:
         _mark_ceasefire(fig, start, ceasefire_hour(events))
     sub = f"<br><sup>{'; '.join(notes)}</sup>" if notes else ""
-    _layout(fig, f"Front position ({_runs_note(n)}){sub}", height=440 + 260 * (len(cols) - 1),
+    _layout(fig, f"Front position ({_runs_note(n)}){sub}", height=geo.height,
             subplots=len(cols) > 1)  # fmt: skip
-    if notes:
-        fig.update_layout(margin=dict(t=110 if len(cols) > 1 else 90))
+    fig.update_layout(margin=dict(MARGIN, t=margin_t))
     if len(cols) > 1:  # every panel is titled: a legend of the same names would only crowd it
         fig.update_layout(showlegend=False)
     return fig
+
+
+def _main_axis(
+    fig: go.Figure,
+    q: pd.DataFrame,
+    events: pd.DataFrame,
+    network: Mapping[str, Any],
+    panel_px: float,
+    origin: str,
+) -> None:
+    """Title, range and place marks of the main axis' panel (the first), `panel_px` tall."""
+    km = {d["name"]: d.get("axis_km") for d in network.get("nodes", [])}
+    marks = [
+        (float(km[m]), m) for m in report_choices(network)["front_marks"] if km.get(m) is not None
+    ]
+    top = max([float(q["q95"].max()) if len(q) else 0.0] + [k for k, _ in marks]) + 40
+    low = -10.0
+    shown = spaced_marks(marks, _places_that_matter(marks, q, events), (top - low) / panel_px)
+    hidden = sorted(k for k, m in marks if (k, m) not in shown)
+    fig.update_yaxes(
+        title=fitting_title([f"km from {esc(origin)}", "km"], panel_px),
+        tickvals=[k for k, _ in shown], ticktext=[f"{esc(m)} {k:.0f}" for k, m in shown],
+        minor=dict(tickvals=hidden, ticks="outside", ticklen=4, showgrid=False),
+        range=[low, top], row=1, col=1,
+    )  # fmt: skip
+
+
+def _places_that_matter(
+    marks: list[tuple[float, str]], q: pd.DataFrame, events: pd.DataFrame
+) -> list[str]:
+    """Marked places in the order they earn a label: nearest the median front at the end, then
+    at the start, then those that change hands in the most runs (events of kind
+    `control_change`)."""
+    if not marks:
+        return []
+    front = []
+    for value in (q["q50"].iloc[-1], q["q50"].iloc[0]) if len(q) else ():
+        if pd.notna(value):
+            front.append(min(marks, key=lambda m: (abs(m[0] - float(value)), m[0]))[1])
+    changed: list[str] = []
+    if {"kind", "place", "run_id"} <= set(events.columns):
+        taken = events[
+            (events["kind"] == "control_change") & events["place"].isin([m for _, m in marks])
+        ]
+        runs = taken.groupby("place")["run_id"].nunique()
+        changed = sorted(runs.index, key=lambda p: (-int(runs[p]), str(p)))
+    return list(dict.fromkeys([*front, *changed]))
 
 
 def forces_figure(
